@@ -1,0 +1,26 @@
+#!/bin/sh
+# Installs, with apt-get, whatever the build and the VM harness need and the
+# machine lacks. Safe to run again: it does nothing when all is present.
+set -eu
+
+pkgs="meson ninja-build pkg-config gcc liburing-dev qemu-system-x86 \
+qemu-system-common qemu-utils busybox-static fio e2fsprogs iproute2 kmod \
+cpio gzip util-linux clang-format valgrind"
+
+missing=""
+for p in $pkgs; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "host-deps: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+if [ "$(id -u)" -ne 0 ]; then
+	echo "host-deps: need root to install$missing" >&2
+	exit 1
+fi
+apt-get update -q >/dev/null
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing >/dev/null

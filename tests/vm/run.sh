@@ -1,0 +1,86 @@
+#!/bin/sh
+# Runs one shell command inside a test VM that boots Debian's 6.12 backports
+# kernel under TCG, with this machine's root shared over 9p and the command
+# run in a chroot of it, in the current directory. The command's output is
+# printed as it runs; its exit status is ours.
+#
+#   tests/vm/run.sh [-t SECONDS] [-m MiB] 'command ...'
+#
+# Exit 125 means the VM itself failed (no status came back).
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+timeout_s=${HVDPA_VM_TIMEOUT:-1200}
+mem=${HVDPA_VM_MEM:-3072}
+while getopts t:m: o; do
+	case $o in
+	t) timeout_s=$OPTARG ;;
+	m) mem=$OPTARG ;;
+	*) exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -eq 1 ] || { echo "usage: $0 [-t SECONDS] [-m MiB] 'command'" >&2; exit 2; }
+
+sh "$here/host-deps.sh"
+kroot=$(sh "$here/fetch-kernel.sh")
+kver=$(basename "$(ls -d "$kroot"/lib/modules/*)")
+cache=$(dirname "$kroot")
+
+# The initramfs: busybox, the 9p modules (decompressed, since busybox insmod
+# may not read .ko.xz) and init.sh. Rebuilt when init.sh changes.
+initrd=$cache/initramfs-$kver.cpio.gz
+stamp=$(cksum <"$here/init.sh" | cut -d' ' -f1)
+if [ ! -f "$initrd" ] || [ "$(cat "$initrd.stamp" 2>/dev/null)" != "$stamp" ]; then
+	work=$(mktemp -d)
+	mkdir -p "$work/bin" "$work/proc" "$work/sys" "$work/dev" "$work/modules"
+	cp /bin/busybox "$work/bin/busybox"
+	cp "$here/init.sh" "$work/init"
+	chmod +x "$work/init"
+	modprobe -d "$kroot" -S "$kver" -a --show-depends 9pnet_virtio 9p |
+		awk '$1 == "insmod" && !seen[$2]++ { print $2 }' |
+		while read -r ko; do
+			name=$(basename "$ko" .xz)
+			case $ko in
+			*.xz) xz -dc "$ko" >"$work/modules/$name" ;;
+			*) cp "$ko" "$work/modules/$name" ;;
+			esac
+			echo "$name" >>"$work/modules.order"
+		done
+	(cd "$work" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd.tmp"
+	mv "$initrd.tmp" "$initrd"
+	echo "$stamp" >"$initrd.stamp"
+	rm -rf "$work"
+fi
+
+# The VM binds the kernel's modules here; the host has no /lib/modules of
+# its own on a minimal image.
+[ -d /lib/modules ] || mkdir -p /lib/modules
+
+job=$(mktemp -d "$cache/job.XXXXXX")
+trap 'rm -rf "$job"' EXIT INT TERM
+{
+	echo "cd '$(pwd)' || exit 125"
+	printf '%s\n' "$1"
+} >"$job/cmd.sh"
+
+qemu=qemu-system-x86_64
+accel="-accel tcg,thread=multi -cpu max"
+if [ -w /dev/kvm ] && [ -z "${HVDPA_VM_TCG:-}" ]; then
+	accel="-accel kvm -cpu host"
+fi
+
+# shellcheck disable=SC2086
+timeout -k 5 "$timeout_s" $qemu $accel -smp 2 -m "$mem" \
+	-nodefaults -no-user-config -display none -no-reboot \
+	-serial stdio \
+	-kernel "$kroot/boot/vmlinuz-$kver" -initrd "$initrd" \
+	-append "console=ttyS0 quiet loglevel=3 panic=-1 hvdpa.job=$job hvdpa.moddir=$kroot/lib/modules" \
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,multidevs=remap \
+	</dev/null || echo "vm: qemu ended with status $?" >&2
+
+if [ ! -f "$job/rc" ]; then
+	echo "vm: the VM reported no exit status (boot failure or timeout after ${timeout_s}s)" >&2
+	exit 125
+fi
+exit "$(cat "$job/rc")"
