@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef HVDPA_BLK_H
+#define HVDPA_BLK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hvdpa/device.h"
+
+#define HV_BLK_SERIAL_MAX 20 /* VIRTIO_BLK_ID_BYTES */
+
+struct hv_blk_options {
+	char name[64];
+	char path[4096];
+	bool readonly;
+	uint16_t num_queues;
+	uint16_t queue_size;
+	char serial[HV_BLK_SERIAL_MAX + 1];
+};
+
+/* Defaults for every key not given. */
+void hv_blk_options_init(struct hv_blk_options *o);
+
+/*
+ * Parses "name=NAME,path=PATH[,readonly=on|off][,queues=N][,queue-size=N]
+ * [,serial=STR]". On error returns -EINVAL with a one-line reason in err.
+ */
+int hv_blk_options_parse(struct hv_blk_options *o, const char *spec, char *err, size_t errlen);
+
+/*
+ * Opens the image and builds the device. Returns 0, or a negative errno
+ * with a one-line reason in err; nothing is left open on failure.
+ */
+int hv_blk_create(const struct hv_blk_options *o, struct hv_device **out, char *err,
+		  size_t errlen);
+
+/* Bytes the image exposes (capacity * 512). */
+uint64_t hv_blk_size(const struct hv_device *dev);
+
+#endif

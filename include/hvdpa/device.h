@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef HVDPA_DEVICE_H
+#define HVDPA_DEVICE_H
+
+#include <stdint.h>
+
+#include "hvdpa/loop.h"
+#include "hvdpa/virtqueue.h"
+
+/*
+ * A virtio device backend as the transports see it: a struct of ops over
+ * generic queues. A backend includes no VDUSE or vhost header; VDUSE,
+ * hvbridge's local mode and the unit tests all drive it the same way.
+ */
+
+#define HV_CONFIG_MAX 256
+
+struct hv_device;
+
+/* One running virtqueue, owned by the transport. */
+struct hv_queue {
+	struct hv_device *dev;
+	unsigned int index;
+	struct hv_vq vq;
+	/* The loop of the thread that serves this queue: the backend adds its
+	 * completion fds here and is called back on that thread only. */
+	struct hv_loop *loop;
+	/* Raises the used-buffer interrupt. */
+	void (*notify)(struct hv_queue *q);
+	void *transport; /* the transport's per-queue state */
+	void *backend;   /* the backend's per-queue state */
+};
+
+struct hv_device_ops {
+	/* Features known: the backend may size itself for them. */
+	int (*start)(struct hv_device *dev, uint64_t features);
+	/* A queue begins: q->vq is mapped, q->loop is its thread's loop. */
+	int (*queue_start)(struct hv_device *dev, struct hv_queue *q);
+	/* The driver kicked q (called on q's thread). */
+	void (*queue_kick)(struct hv_queue *q);
+	/* Stop q: finish every request in flight (their used entries may still
+	 * be written) and release the queue. Nothing may touch guest memory
+	 * for q after this returns. Called on q's thread. */
+	void (*queue_stop)(struct hv_queue *q);
+	/* Device reset, after every queue stopped. */
+	void (*reset)(struct hv_device *dev);
+	void (*destroy)(struct hv_device *dev);
+};
+
+struct hv_device {
+	const struct hv_device_ops *ops;
+	char name[64];
+	uint32_t device_id; /* VIRTIO_ID_* */
+	uint64_t features;  /* offered, transport bits included */
+	uint16_t num_queues;
+	uint16_t queue_size; /* the maximum the device takes */
+	uint32_t config_size;
+	uint8_t config[HV_CONFIG_MAX];
+};
+
+/* Feature bits every transport here offers alongside the device's own. */
+uint64_t hv_device_common_features(void);
+
+#endif

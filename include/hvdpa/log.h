@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef HVDPA_LOG_H
+#define HVDPA_LOG_H
+
+#include <stdbool.h>
+#include <time.h>
+
+enum hv_log_level { HV_LOG_ERR, HV_LOG_WARN, HV_LOG_INFO, HV_LOG_DEBUG };
+
+extern enum hv_log_level hv_log_level;
+
+void hv_log(enum hv_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define hv_err(...)   hv_log(HV_LOG_ERR, __VA_ARGS__)
+#define hv_warn(...)  hv_log(HV_LOG_WARN, __VA_ARGS__)
+#define hv_info(...)  hv_log(HV_LOG_INFO, __VA_ARGS__)
+#define hv_debug(...) hv_log(HV_LOG_DEBUG, __VA_ARGS__)
+
+/*
+ * A driver that sends garbage can send it a million times a second; the
+ * log must not become the denial of service. Allows a burst per interval.
+ */
+struct hv_ratelimit {
+	time_t window_start;
+	unsigned int printed;
+	unsigned long suppressed;
+};
+
+bool hv_ratelimit_ok(struct hv_ratelimit *rl);
+
+#define hv_warn_ratelimited(rl, ...)                                                               \
+	do {                                                                                       \
+		if (hv_ratelimit_ok(rl))                                                           \
+			hv_warn(__VA_ARGS__);                                                      \
+	} while (0)
+
+#endif

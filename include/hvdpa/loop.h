@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef HVDPA_LOOP_H
+#define HVDPA_LOOP_H
+
+#include <stdint.h>
+
+/* A minimal epoll loop: one per thread, callbacks run on that thread. */
+typedef void (*hv_loop_cb)(void *opaque, uint32_t events);
+
+struct hv_loop_slot {
+	int fd; /* -1: free */
+	uint32_t gen;
+	hv_loop_cb cb;
+	void *opaque;
+};
+
+struct hv_loop {
+	int epfd;
+	unsigned int nslots;
+	struct hv_loop_slot *slots;
+};
+
+int hv_loop_init(struct hv_loop *loop);
+void hv_loop_fini(struct hv_loop *loop);
+int hv_loop_add(struct hv_loop *loop, int fd, uint32_t events, hv_loop_cb cb, void *opaque);
+/* Safe from inside a callback: a pending event for fd is not delivered. */
+int hv_loop_del(struct hv_loop *loop, int fd);
+/* Waits up to timeout_ms (-1: forever) and runs ready callbacks. Returns
+ * the number run, or a negative errno (-EINTR included). */
+int hv_loop_run_once(struct hv_loop *loop, int timeout_ms);
+
+#endif

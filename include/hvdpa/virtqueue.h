@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef HVDPA_VIRTQUEUE_H
+#define HVDPA_VIRTQUEUE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "hvdpa/guest_mem.h"
+#include "hvdpa/log.h"
+
+/*
+ * The device side of a split virtqueue (virtio 1.2, 2.7), over any guest
+ * memory. Nothing here knows about VDUSE or vhost: hvbridge uses it too.
+ *
+ * Everything the driver writes is untrusted. Indices and lengths are read
+ * once into locals and bounded before use; a chain that is malformed is
+ * answered with a used length of 0 and counted, and a ring whose avail index
+ * or head is impossible marks the queue broken (the device needs a reset).
+ */
+
+#define HV_VQ_MAX_SIZE 32768u
+
+struct hv_vq_elem {
+	uint16_t head;
+	uint16_t out_num; /* device-readable iovecs, first */
+	uint16_t in_num;  /* device-writable iovecs, after them */
+	uint16_t max_iov; /* capacity of iov[], set by the owner */
+	uint64_t out_len;
+	uint64_t in_len;
+	struct iovec *iov;
+};
+
+struct hv_vq_stats {
+	uint64_t malformed; /* chains answered with length 0 */
+	uint64_t popped;
+	uint64_t notifies;
+};
+
+struct hv_vq {
+	struct hv_mem *mem;
+	uint16_t size;
+	bool event_idx;
+	bool indirect;
+	bool broken;
+
+	uint16_t last_avail; /* next avail slot the device reads */
+	uint16_t used_idx;   /* next used slot the device writes */
+	uint16_t signalled_used;
+	bool signalled_used_valid;
+
+	uint64_t desc_addr, avail_addr, used_addr;
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+
+	struct hv_vq_stats stats;
+	struct hv_ratelimit rl;
+	const char *name; /* for log lines */
+};
+
+struct hv_vq_layout {
+	uint16_t size;
+	uint64_t desc_addr, avail_addr, used_addr;
+	uint64_t features;   /* negotiated: EVENT_IDX, INDIRECT_DESC matter */
+	uint16_t last_avail; /* where the device resumes (0 after reset) */
+	uint16_t used_idx;
+};
+
+/* Maps the rings. -EINVAL for a size that is not a power of two up to
+ * HV_VQ_MAX_SIZE, -EFAULT when a ring is not mapped contiguously. */
+int hv_vq_init(struct hv_vq *vq, struct hv_mem *mem, const struct hv_vq_layout *l,
+	       const char *name);
+
+/*
+ * Takes the next available chain. Returns 1 with elem filled, 0 when the
+ * ring is empty, -EIO when the queue is broken. Malformed chains met on the
+ * way are pushed back with length 0 (flush them with hv_vq_flush()).
+ */
+int hv_vq_pop(struct hv_vq *vq, struct hv_vq_elem *elem);
+
+/* Returns a chain to the driver, unpublished until hv_vq_flush(). */
+void hv_vq_push(struct hv_vq *vq, uint16_t head, uint32_t len);
+
+/* Publishes pushed entries; returns true when the driver wants an
+ * interrupt for them (EVENT_IDX or NO_INTERRUPT honoured). */
+bool hv_vq_flush(struct hv_vq *vq);
+
+/* Asks for kicks again; returns true when chains arrived meanwhile, so the
+ * caller must keep popping instead of sleeping. */
+bool hv_vq_enable_notify(struct hv_vq *vq);
+void hv_vq_disable_notify(struct hv_vq *vq);
+
+/* Pending chains, as far as the ring tells. */
+uint16_t hv_vq_avail_count(struct hv_vq *vq);
+
+/* iovec helpers, bounded by the iovec's own lengths. */
+size_t hv_iov_size(const struct iovec *iov, unsigned int n);
+size_t hv_iov_to_buf(const struct iovec *iov, unsigned int n, size_t offset, void *buf,
+		     size_t len);
+size_t hv_iov_from_buf(const struct iovec *iov, unsigned int n, size_t offset, const void *buf,
+		       size_t len);
+/* Drops the first `bytes` bytes of an iovec array in place; returns the
+ * new count. */
+unsigned int hv_iov_skip(struct iovec *iov, unsigned int n, size_t bytes);
+/* Drops the last `bytes` bytes; returns the new count. */
+unsigned int hv_iov_trim_tail(struct iovec *iov, unsigned int n, size_t bytes);
+
+#endif

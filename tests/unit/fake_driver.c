@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: MIT
+#include <endian.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fake_driver.h"
+
+static void *fake_translate(struct hv_mem *mem, uint64_t addr, uint64_t len, bool write,
+			    uint64_t *avail)
+{
+	struct fake_mem *fm = (struct fake_mem *)mem;
+	uint64_t end = FD_BASE + fm->size;
+
+	(void)write;
+	fm->translations++;
+	if (addr < FD_BASE || addr >= end)
+		return NULL;
+	*avail = end - addr < len ? end - addr : len;
+	if (fm->split_at && addr < fm->split_at && addr + *avail > fm->split_at)
+		*avail = fm->split_at - addr;
+	return fm->buf + (addr - FD_BASE);
+}
+
+void fd_init(struct fake_driver *d, uint64_t mem_size, uint16_t qsize)
+{
+	memset(d, 0, sizeof(*d));
+	d->fm.mem.translate = fake_translate;
+	d->fm.size = mem_size;
+	d->fm.buf = calloc(1, mem_size);
+	d->size = qsize;
+	d->heap = FD_BASE;
+	d->desc_gpa = fd_alloc(d, 16ull * qsize);
+	d->avail_gpa = fd_alloc(d, 6 + 2ull * qsize);
+	d->used_gpa = fd_alloc(d, 6 + 8ull * qsize);
+	d->desc = fd_ptr(d, d->desc_gpa);
+	d->avail = fd_ptr(d, d->avail_gpa);
+	d->used = fd_ptr(d, d->used_gpa);
+}
+
+void fd_free(struct fake_driver *d)
+{
+	free(d->fm.buf);
+	d->fm.buf = NULL;
+}
+
+void fd_layout(struct fake_driver *d, struct hv_vq_layout *l, uint64_t features)
+{
+	memset(l, 0, sizeof(*l));
+	l->size = d->size;
+	l->desc_addr = d->desc_gpa;
+	l->avail_addr = d->avail_gpa;
+	l->used_addr = d->used_gpa;
+	l->features = features;
+}
+
+uint64_t fd_alloc(struct fake_driver *d, uint64_t len)
+{
+	uint64_t gpa = (d->heap + 15) & ~15ull;
+
+	if (gpa + len > FD_BASE + d->fm.size)
+		abort();
+	d->heap = gpa + len;
+	return gpa;
+}
+
+void *fd_ptr(struct fake_driver *d, uint64_t gpa)
+{
+	return d->fm.buf + (gpa - FD_BASE);
+}
+
+struct vring_desc *fd_desc(struct fake_driver *d, uint16_t i)
+{
+	return &d->desc[i];
+}
+
+static void fill(struct vring_desc *t, uint16_t base, uint16_t mod, const struct fd_buf *b,
+		 unsigned int n)
+{
+	for (unsigned int k = 0; k < n; k++) {
+		struct vring_desc *x = &t[(base + k) % mod];
+
+		x->addr = htole64(b[k].gpa);
+		x->len = htole32(b[k].len);
+		x->flags = htole16((b[k].write ? VRING_DESC_F_WRITE : 0) |
+				   (k + 1 < n ? VRING_DESC_F_NEXT : 0));
+		x->next = htole16((base + k + 1) % mod);
+	}
+}
+
+uint16_t fd_chain(struct fake_driver *d, const struct fd_buf *b, unsigned int n)
+{
+	uint16_t head = d->next_desc;
+
+	fill(d->desc, head, d->size, b, n);
+	d->next_desc = (head + n) % d->size;
+	return head;
+}
+
+uint16_t fd_chain_indirect(struct fake_driver *d, const struct fd_buf *b, unsigned int n)
+{
+	uint64_t t = fd_alloc(d, 16ull * n);
+	uint16_t head = d->next_desc;
+
+	fill(fd_ptr(d, t), 0, n, b, n);
+	d->desc[head].addr = htole64(t);
+	d->desc[head].len = htole32(16 * n);
+	d->desc[head].flags = htole16(VRING_DESC_F_INDIRECT);
+	d->next_desc = (head + 1) % d->size;
+	return head;
+}
+
+void fd_publish(struct fake_driver *d, uint16_t head)
+{
+	uint16_t idx = le16toh(d->avail->idx);
+
+	d->avail->ring[idx % d->size] = htole16(head);
+	__atomic_store_n(&d->avail->idx, htole16(idx + 1), __ATOMIC_RELEASE);
+}
+
+bool fd_used(struct fake_driver *d, uint32_t *id, uint32_t *len)
+{
+	uint16_t idx = le16toh(__atomic_load_n(&d->used->idx, __ATOMIC_ACQUIRE));
+	struct vring_used_elem *e;
+
+	if (idx == d->last_used)
+		return false;
+	e = &d->used->ring[d->last_used % d->size];
+	*id = le32toh(e->id);
+	*len = le32toh(e->len);
+	d->last_used++;
+	return true;
+}

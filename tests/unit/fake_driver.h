@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The driver side of a split ring over a flat buffer posing as guest memory,
+ * for tests. It can also be told to misbehave: tests write descriptors by
+ * hand through fd_desc().
+ */
+#ifndef HVDPA_TESTS_FAKE_DRIVER_H
+#define HVDPA_TESTS_FAKE_DRIVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <linux/virtio_ring.h>
+
+#include "hvdpa/guest_mem.h"
+#include "hvdpa/virtqueue.h"
+
+#define FD_BASE 0x100000ull /* guest address of the first byte */
+
+struct fake_mem {
+	struct hv_mem mem;
+	uint8_t *buf;
+	uint64_t size;
+	/* Non-zero: translations stop at this guest address, as if two
+	 * mappings met there. */
+	uint64_t split_at;
+	unsigned long translations;
+};
+
+struct fake_driver {
+	struct fake_mem fm;
+	uint16_t size;
+	uint64_t desc_gpa, avail_gpa, used_gpa;
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	uint16_t next_desc;
+	uint16_t last_used;
+	uint64_t heap; /* bump allocator, guest addresses */
+};
+
+struct fd_buf {
+	uint64_t gpa;
+	uint32_t len;
+	bool write;
+};
+
+void fd_init(struct fake_driver *d, uint64_t mem_size, uint16_t qsize);
+void fd_free(struct fake_driver *d);
+void fd_layout(struct fake_driver *d, struct hv_vq_layout *l, uint64_t features);
+uint64_t fd_alloc(struct fake_driver *d, uint64_t len);
+void *fd_ptr(struct fake_driver *d, uint64_t gpa);
+struct vring_desc *fd_desc(struct fake_driver *d, uint16_t i);
+/* Writes a chain into consecutive descriptors; returns its head. */
+uint16_t fd_chain(struct fake_driver *d, const struct fd_buf *b, unsigned int n);
+/* Same, as one indirect descriptor pointing at a table in guest memory. */
+uint16_t fd_chain_indirect(struct fake_driver *d, const struct fd_buf *b, unsigned int n);
+void fd_publish(struct fake_driver *d, uint16_t head);
+/* Next used entry, if any. */
+bool fd_used(struct fake_driver *d, uint32_t *id, uint32_t *len);
+
+#endif
