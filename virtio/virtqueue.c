@@ -215,9 +215,9 @@ int hv_vq_pop(struct hv_vq *vq, struct hv_vq_elem *elem)
 			vq_mark_broken(vq, "head index out of range", head);
 			return -EIO;
 		}
+		/* avail_event is left alone: it moves only in
+		 * hv_vq_enable_notify(), so kicks stay quiet while we poll. */
 		vq->last_avail++;
-		if (vq->event_idx)
-			store16(&vq->used->ring[vq->size], vq->last_avail);
 
 		r = vq_walk(vq, head, elem, &why);
 		if (r == 0) {

@@ -3,6 +3,7 @@
 #define HVDPA_GUEST_MEM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /*

@@ -1,0 +1,583 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtio-blk over io_uring. Each queue owns a ring: a kick pops every chain
+ * it can, prepares one SQE per request and submits them with one syscall;
+ * completions arrive on an eventfd in the queue's loop and are published to
+ * the used ring in one batch with at most one interrupt.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <liburing.h>
+#include <linux/falloc.h>
+#include <linux/virtio_blk.h>
+#include <linux/virtio_ids.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "blk_image.h"
+#include "hvdpa/blk.h"
+#include "hvdpa/log.h"
+
+#define SECTOR_SHIFT 9
+#define SECTOR_SIZE  (1u << SECTOR_SHIFT)
+#define BLK_SEG_MAX  126
+/* Segments plus header and status, with room for buffers that straddle
+ * two guest mappings. */
+#define BLK_MAX_IOV	    256
+#define BLK_SIZE_MAX	    (1u << 20)
+#define BLK_MAX_DISCARD_SEC (1u << 22) /* 2 GiB per request */
+
+struct blk_dev {
+	struct hv_device dev;
+	struct hv_blk_options opt;
+	struct blk_image img;
+	uint64_t capacity; /* sectors */
+	uint64_t features; /* negotiated */
+};
+
+struct blk_queue;
+
+struct blk_req {
+	struct hv_vq_elem elem;
+	struct blk_queue *bq;
+	struct blk_req *next_free;
+	uint8_t *status;
+	uint32_t type;
+	uint64_t offset;    /* bytes, where the next I/O goes */
+	uint32_t remaining; /* bytes still to transfer */
+	uint32_t used_len;  /* bytes written to the driver's buffers */
+	struct iovec *data;
+	unsigned int ndata;
+	struct iovec iov[BLK_MAX_IOV];
+};
+
+struct blk_queue {
+	struct blk_dev *blk;
+	struct hv_queue *q;
+	struct io_uring ring;
+	int efd;
+	unsigned int inflight;
+	unsigned int unsubmitted;
+	bool starved; /* stopped popping for want of a free request */
+	struct blk_req *reqs;
+	struct blk_req *free;
+	struct hv_ratelimit rl;
+};
+
+static inline struct blk_dev *to_blk(struct hv_device *dev)
+{
+	return (struct blk_dev *)dev;
+}
+
+uint64_t hv_blk_size(const struct hv_device *dev)
+{
+	return ((const struct blk_dev *)dev)->capacity << SECTOR_SHIFT;
+}
+
+static void blk_finish(struct blk_req *r, uint8_t status)
+{
+	struct blk_queue *bq = r->bq;
+
+	*r->status = status;
+	hv_vq_push(&bq->q->vq, r->elem.head, r->used_len + 1);
+	r->next_free = bq->free;
+	bq->free = r;
+}
+
+static void blk_publish(struct blk_queue *bq)
+{
+	if (hv_vq_flush(&bq->q->vq))
+		bq->q->notify(bq->q);
+}
+
+static struct io_uring_sqe *blk_sqe(struct blk_queue *bq)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&bq->ring);
+
+	if (!sqe) {
+		/* Cannot happen while in-flight <= SQ entries; stay safe. */
+		io_uring_submit(&bq->ring);
+		bq->unsubmitted = 0;
+		sqe = io_uring_get_sqe(&bq->ring);
+	}
+	return sqe;
+}
+
+static void blk_submit_rw(struct blk_req *r)
+{
+	struct blk_queue *bq = r->bq;
+	struct io_uring_sqe *sqe = blk_sqe(bq);
+
+	if (!sqe) {
+		blk_finish(r, VIRTIO_BLK_S_IOERR);
+		return;
+	}
+	if (r->type == VIRTIO_BLK_T_IN)
+		io_uring_prep_readv(sqe, bq->blk->img.fd, r->data, r->ndata, r->offset);
+	else
+		io_uring_prep_writev(sqe, bq->blk->img.fd, r->data, r->ndata, r->offset);
+	io_uring_sqe_set_data(sqe, r);
+	bq->inflight++;
+	bq->unsubmitted++;
+}
+
+static void blk_submit_fsync(struct blk_req *r)
+{
+	struct io_uring_sqe *sqe = blk_sqe(r->bq);
+
+	if (!sqe) {
+		blk_finish(r, VIRTIO_BLK_S_IOERR);
+		return;
+	}
+	io_uring_prep_fsync(sqe, r->bq->blk->img.fd, IORING_FSYNC_DATASYNC);
+	io_uring_sqe_set_data(sqe, r);
+	r->bq->inflight++;
+	r->bq->unsubmitted++;
+}
+
+static void blk_submit_fallocate(struct blk_req *r, int mode, uint64_t off, uint64_t len)
+{
+	struct io_uring_sqe *sqe = blk_sqe(r->bq);
+
+	if (!sqe) {
+		blk_finish(r, VIRTIO_BLK_S_IOERR);
+		return;
+	}
+	io_uring_prep_fallocate(sqe, r->bq->blk->img.fd, mode | FALLOC_FL_KEEP_SIZE, off, len);
+	io_uring_sqe_set_data(sqe, r);
+	r->bq->inflight++;
+	r->bq->unsubmitted++;
+}
+
+static bool blk_in_range(struct blk_dev *blk, uint64_t sector, uint64_t nsectors)
+{
+	return sector <= blk->capacity && nsectors <= blk->capacity - sector;
+}
+
+static void blk_discard_or_zero(struct blk_req *r, const struct iovec *out, unsigned int nout)
+{
+	struct blk_dev *blk = r->bq->blk;
+	struct virtio_blk_discard_write_zeroes seg;
+	bool discard = r->type == VIRTIO_BLK_T_DISCARD;
+	uint64_t sector;
+	uint32_t nsec, flags;
+	int mode;
+
+	if (blk->opt.readonly) {
+		blk_finish(r, VIRTIO_BLK_S_IOERR);
+		return;
+	}
+	if (discard ? !blk->img.can_discard : !blk->img.zero_mode) {
+		blk_finish(r, VIRTIO_BLK_S_UNSUPP);
+		return;
+	}
+	/* We advertise one segment per request. */
+	if (hv_iov_size(out, nout) != sizeof(seg) ||
+	    hv_iov_to_buf(out, nout, 0, &seg, sizeof(seg)) != sizeof(seg)) {
+		blk_finish(r, VIRTIO_BLK_S_UNSUPP);
+		return;
+	}
+	sector = le64toh(seg.sector);
+	nsec = le32toh(seg.num_sectors);
+	flags = le32toh(seg.flags);
+	if ((discard && flags) || (flags & ~VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP)) {
+		blk_finish(r, VIRTIO_BLK_S_UNSUPP);
+		return;
+	}
+	if (nsec == 0 || nsec > BLK_MAX_DISCARD_SEC || !blk_in_range(blk, sector, nsec)) {
+		blk_finish(r, VIRTIO_BLK_S_IOERR);
+		return;
+	}
+	mode = discard ? FALLOC_FL_PUNCH_HOLE : blk->img.zero_mode;
+	if (!discard && (flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP) && blk->img.can_discard)
+		mode = FALLOC_FL_PUNCH_HOLE;
+	blk_submit_fallocate(r, mode, sector << SECTOR_SHIFT, (uint64_t)nsec << SECTOR_SHIFT);
+}
+
+/* Decodes one chain and either queues its I/O or answers it at once. */
+static void blk_handle(struct blk_queue *bq, struct blk_req *r)
+{
+	struct blk_dev *blk = bq->blk;
+	struct hv_vq_elem *e = &r->elem;
+	struct virtio_blk_outhdr hdr;
+	struct iovec *out = r->iov, *in = r->iov + e->out_num;
+	unsigned int nout = e->out_num, nin = e->in_num;
+	uint64_t sector;
+
+	r->used_len = 0;
+	if (nin == 0) {
+		/* No byte to put a status in: all we can do is give it back. */
+		hv_warn_ratelimited(&bq->rl, "%s: request without a status byte", blk->dev.name);
+		hv_vq_push(&bq->q->vq, e->head, 0);
+		r->next_free = bq->free;
+		bq->free = r;
+		return;
+	}
+	r->status = (uint8_t *)in[nin - 1].iov_base + in[nin - 1].iov_len - 1;
+	nin = hv_iov_trim_tail(in, nin, 1);
+
+	if (hv_iov_to_buf(out, nout, 0, &hdr, sizeof(hdr)) != sizeof(hdr)) {
+		hv_warn_ratelimited(&bq->rl, "%s: request shorter than its header",
+				    blk->dev.name);
+		blk_finish(r, VIRTIO_BLK_S_IOERR);
+		return;
+	}
+	nout = hv_iov_skip(out, nout, sizeof(hdr));
+	r->type = le32toh(hdr.type);
+	sector = le64toh(hdr.sector);
+
+	switch (r->type) {
+	case VIRTIO_BLK_T_IN:
+	case VIRTIO_BLK_T_OUT: {
+		bool in_req = r->type == VIRTIO_BLK_T_IN;
+		struct iovec *data = in_req ? in : out;
+		unsigned int ndata = in_req ? nin : nout;
+		uint64_t len = hv_iov_size(data, ndata);
+
+		if (!in_req && blk->opt.readonly) {
+			blk_finish(r, VIRTIO_BLK_S_IOERR);
+			return;
+		}
+		if (len % SECTOR_SIZE || !blk_in_range(blk, sector, len >> SECTOR_SHIFT)) {
+			hv_warn_ratelimited(&bq->rl,
+					    "%s: %s of %llu bytes at sector %llu is outside the "
+					    "%llu-sector disk or not whole sectors",
+					    blk->dev.name, in_req ? "read" : "write",
+					    (unsigned long long)len, (unsigned long long)sector,
+					    (unsigned long long)blk->capacity);
+			blk_finish(r, VIRTIO_BLK_S_IOERR);
+			return;
+		}
+		if (len == 0) {
+			blk_finish(r, VIRTIO_BLK_S_OK);
+			return;
+		}
+		/* The data iovecs are moved to the front of iov[] so a short
+		 * transfer can be resumed by skipping in place. */
+		memmove(r->iov, data, ndata * sizeof(*data));
+		r->data = r->iov;
+		r->ndata = ndata;
+		r->offset = sector << SECTOR_SHIFT;
+		r->remaining = (uint32_t)len;
+		blk_submit_rw(r);
+		return;
+	}
+	case VIRTIO_BLK_T_FLUSH:
+		blk_submit_fsync(r);
+		return;
+	case VIRTIO_BLK_T_GET_ID: {
+		char id[VIRTIO_BLK_ID_BYTES] = {0};
+
+		memcpy(id, blk->opt.serial, strnlen(blk->opt.serial, sizeof(id)));
+		r->used_len = (uint32_t)hv_iov_from_buf(in, nin, 0, id, sizeof(id));
+		blk_finish(r, VIRTIO_BLK_S_OK);
+		return;
+	}
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		blk_discard_or_zero(r, out, nout);
+		return;
+	default:
+		blk_finish(r, VIRTIO_BLK_S_UNSUPP);
+		return;
+	}
+}
+
+static void blk_complete_one(struct blk_queue *bq, struct blk_req *r, int res)
+{
+	bq->inflight--;
+	if (res < 0) {
+		hv_warn_ratelimited(&bq->rl, "%s: I/O error on request type %u: %s",
+				    bq->blk->dev.name, r->type, strerror(-res));
+		blk_finish(r, VIRTIO_BLK_S_IOERR);
+		return;
+	}
+	if (r->type != VIRTIO_BLK_T_IN && r->type != VIRTIO_BLK_T_OUT) {
+		blk_finish(r, VIRTIO_BLK_S_OK);
+		return;
+	}
+	if (r->type == VIRTIO_BLK_T_IN)
+		r->used_len += (uint32_t)res;
+	if ((uint32_t)res >= r->remaining) {
+		blk_finish(r, VIRTIO_BLK_S_OK);
+		return;
+	}
+	if (res == 0) {
+		/* The image shrank under us: no progress is possible. */
+		hv_warn_ratelimited(&bq->rl, "%s: image ended at byte %llu: was it truncated?",
+				    bq->blk->dev.name, (unsigned long long)r->offset);
+		blk_finish(r, VIRTIO_BLK_S_IOERR);
+		return;
+	}
+	/* Short transfer: carry on from where it stopped. */
+	r->remaining -= (uint32_t)res;
+	r->offset += (uint32_t)res;
+	r->ndata = hv_iov_skip(r->data, r->ndata, (size_t)res);
+	blk_submit_rw(r);
+}
+
+static void blk_reap(struct blk_queue *bq)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int head, n = 0;
+
+	io_uring_for_each_cqe(&bq->ring, head, cqe)
+	{
+		blk_complete_one(bq, io_uring_cqe_get_data(cqe), cqe->res);
+		n++;
+	}
+	io_uring_cq_advance(&bq->ring, n);
+}
+
+static void blk_flush_sq(struct blk_queue *bq)
+{
+	if (bq->unsubmitted) {
+		int r = io_uring_submit(&bq->ring);
+
+		if (r < 0)
+			hv_warn_ratelimited(&bq->rl, "%s: io_uring_submit: %s", bq->blk->dev.name,
+					    strerror(-r));
+		bq->unsubmitted = 0;
+	}
+}
+
+static void blk_process(struct blk_queue *bq)
+{
+	struct hv_vq *vq = &bq->q->vq;
+
+	bq->starved = false;
+	for (;;) {
+		hv_vq_disable_notify(vq);
+		while (bq->free) {
+			struct blk_req *r = bq->free;
+			int got = hv_vq_pop(vq, &r->elem);
+
+			if (got <= 0)
+				break;
+			bq->free = r->next_free;
+			blk_handle(bq, r);
+		}
+		if (!bq->free) {
+			/* Completions will free requests and call us again. */
+			bq->starved = true;
+			break;
+		}
+		if (!hv_vq_enable_notify(vq))
+			break;
+	}
+	blk_flush_sq(bq);
+	blk_publish(bq);
+}
+
+static void blk_queue_kick(struct hv_queue *q)
+{
+	blk_process(q->backend);
+}
+
+static void blk_completion_cb(void *opaque, uint32_t events)
+{
+	struct blk_queue *bq = opaque;
+	uint64_t v;
+
+	(void)events;
+	if (read(bq->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		hv_warn_ratelimited(&bq->rl, "%s: eventfd read: %s", bq->blk->dev.name,
+				    strerror(errno));
+	blk_reap(bq);
+	blk_flush_sq(bq); /* resubmitted short transfers */
+	blk_publish(bq);
+	if (bq->starved)
+		blk_process(bq);
+}
+
+static int blk_start(struct hv_device *dev, uint64_t features)
+{
+	to_blk(dev)->features = features;
+	return 0;
+}
+
+static int blk_queue_start(struct hv_device *dev, struct hv_queue *q)
+{
+	struct blk_queue *bq = calloc(1, sizeof(*bq));
+	unsigned int n = q->vq.size;
+	int r;
+
+	if (!bq)
+		return -ENOMEM;
+	bq->blk = to_blk(dev);
+	bq->q = q;
+	bq->efd = -1;
+	bq->reqs = calloc(n, sizeof(*bq->reqs));
+	if (!bq->reqs) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		struct blk_req *req = &bq->reqs[i];
+
+		req->bq = bq;
+		req->elem.iov = req->iov;
+		req->elem.max_iov = BLK_MAX_IOV;
+		req->next_free = bq->free;
+		bq->free = req;
+	}
+	/* One SQE per request in flight at most: the pool bounds it. */
+	r = io_uring_queue_init(n, &bq->ring, 0);
+	if (r < 0)
+		goto fail;
+	bq->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (bq->efd < 0) {
+		r = -errno;
+		goto fail_ring;
+	}
+	r = io_uring_register_eventfd(&bq->ring, bq->efd);
+	if (r < 0)
+		goto fail_efd;
+	r = hv_loop_add(q->loop, bq->efd, EPOLLIN, blk_completion_cb, bq);
+	if (r < 0)
+		goto fail_efd;
+	q->backend = bq;
+	return 0;
+
+fail_efd:
+	close(bq->efd);
+fail_ring:
+	io_uring_queue_exit(&bq->ring);
+fail:
+	free(bq->reqs);
+	free(bq);
+	return r;
+}
+
+static void blk_queue_stop(struct hv_queue *q)
+{
+	struct blk_queue *bq = q->backend;
+
+	if (!bq)
+		return;
+	blk_flush_sq(bq);
+	/* Every buffer handed to the kernel must be done with before the
+	 * transport drops guest memory. */
+	while (bq->inflight) {
+		struct io_uring_cqe *cqe;
+		int r = io_uring_wait_cqe(&bq->ring, &cqe);
+
+		if (r < 0 && r != -EINTR) {
+			hv_err("%s: waiting for in-flight I/O: %s", bq->blk->dev.name,
+			       strerror(-r));
+			break;
+		}
+		blk_reap(bq);
+		blk_flush_sq(bq);
+	}
+	blk_publish(bq);
+	hv_loop_del(q->loop, bq->efd);
+	close(bq->efd);
+	io_uring_queue_exit(&bq->ring);
+	free(bq->reqs);
+	free(bq);
+	q->backend = NULL;
+}
+
+static void blk_reset(struct hv_device *dev)
+{
+	to_blk(dev)->features = 0;
+}
+
+static void blk_destroy(struct hv_device *dev)
+{
+	struct blk_dev *blk = to_blk(dev);
+
+	blk_image_close(&blk->img);
+	free(blk);
+}
+
+static const struct hv_device_ops blk_ops = {
+	.start = blk_start,
+	.queue_start = blk_queue_start,
+	.queue_kick = blk_queue_kick,
+	.queue_stop = blk_queue_stop,
+	.reset = blk_reset,
+	.destroy = blk_destroy,
+};
+
+static void blk_fill_config(struct blk_dev *blk)
+{
+	struct virtio_blk_config c;
+	const struct hv_blk_options *o = &blk->opt;
+	uint32_t seg_max;
+
+	memset(&c, 0, sizeof(c));
+	c.capacity = htole64(blk->capacity);
+	c.size_max = htole32(BLK_SIZE_MAX);
+	seg_max = BLK_SEG_MAX;
+	/* Without indirect descriptors a request must fit in the ring. */
+	if (o->queue_size > 2 && o->queue_size - 2u < seg_max)
+		seg_max = o->queue_size - 2u;
+	c.seg_max = htole32(seg_max);
+	c.blk_size = htole32(SECTOR_SIZE);
+	c.num_queues = htole16(o->num_queues);
+	if (blk->img.can_discard) {
+		c.max_discard_sectors = htole32(BLK_MAX_DISCARD_SEC);
+		c.max_discard_seg = htole32(1);
+		c.discard_sector_alignment = htole32(4096 >> SECTOR_SHIFT);
+	}
+	if (blk->img.zero_mode) {
+		c.max_write_zeroes_sectors = htole32(BLK_MAX_DISCARD_SEC);
+		c.max_write_zeroes_seg = htole32(1);
+		c.write_zeroes_may_unmap = blk->img.can_discard;
+	}
+	memcpy(blk->dev.config, &c, sizeof(c));
+	blk->dev.config_size = sizeof(c);
+}
+
+int hv_blk_create(const struct hv_blk_options *o, struct hv_device **out, char *err,
+		  size_t errlen)
+{
+	struct blk_dev *blk = calloc(1, sizeof(*blk));
+	uint64_t f;
+	int r;
+
+	if (!blk)
+		return -ENOMEM;
+	_Static_assert(sizeof(struct virtio_blk_config) <= HV_CONFIG_MAX, "config space");
+	blk->opt = *o;
+	r = blk_image_open(o->path, o->readonly, &blk->img, err, errlen);
+	if (r < 0) {
+		free(blk);
+		return r;
+	}
+	if (blk->img.size % SECTOR_SIZE)
+		hv_warn("%s: %s is not a whole number of sectors: the last %llu bytes are not "
+			"visible",
+			o->name, o->path, (unsigned long long)(blk->img.size % SECTOR_SIZE));
+	blk->capacity = blk->img.size >> SECTOR_SHIFT;
+
+	f = hv_device_common_features() | (1ull << VIRTIO_BLK_F_SIZE_MAX) |
+	    (1ull << VIRTIO_BLK_F_SEG_MAX) | (1ull << VIRTIO_BLK_F_BLK_SIZE) |
+	    (1ull << VIRTIO_BLK_F_FLUSH);
+	/* Never CONFIG_WCE: VDUSE refuses it, and the driver cannot write
+	 * config space there anyway. */
+	if (o->readonly)
+		f |= 1ull << VIRTIO_BLK_F_RO;
+	if (o->num_queues > 1)
+		f |= 1ull << VIRTIO_BLK_F_MQ;
+	if (blk->img.can_discard)
+		f |= 1ull << VIRTIO_BLK_F_DISCARD;
+	if (blk->img.zero_mode)
+		f |= 1ull << VIRTIO_BLK_F_WRITE_ZEROES;
+
+	blk->dev.ops = &blk_ops;
+	snprintf(blk->dev.name, sizeof(blk->dev.name), "%s", o->name);
+	blk->dev.device_id = VIRTIO_ID_BLOCK;
+	blk->dev.features = f;
+	blk->dev.num_queues = o->num_queues;
+	blk->dev.queue_size = o->queue_size;
+	blk_fill_config(blk);
+	*out = &blk->dev;
+	return 0;
+}

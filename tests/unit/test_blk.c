@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: MIT
+/* virtio-blk requests against a real temp file, through a fake ring. */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/virtio_blk.h>
+#include <linux/virtio_config.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "blk_fixture.h"
+#include "check.h"
+
+#define MiB (1ull << 20)
+
+static struct blk_fixture f;
+
+static void pattern(uint8_t *p, size_t n, unsigned int seed)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)((i * 2654435761u + seed) >> 13);
+}
+
+static void test_features_and_config(void)
+{
+	CHECK_EQ(bf_setup(&f, 16 * MiB, 64, "queues=4"), 0);
+	uint64_t feat = f.dev->features;
+	struct virtio_blk_config c;
+
+	CHECK(feat & (1ull << VIRTIO_F_VERSION_1));
+	CHECK(feat & (1ull << VIRTIO_F_ACCESS_PLATFORM));
+	CHECK(feat & (1ull << VIRTIO_BLK_F_FLUSH));
+	CHECK(feat & (1ull << VIRTIO_BLK_F_MQ));
+	CHECK(!(feat & (1ull << VIRTIO_BLK_F_CONFIG_WCE)));
+	CHECK(!(feat & (1ull << VIRTIO_BLK_F_RO)));
+	memcpy(&c, f.dev->config, sizeof(c));
+	CHECK_EQ(le64toh(c.capacity), 16 * MiB / 512);
+	CHECK_EQ(le16toh(c.num_queues), 4);
+	CHECK_EQ(le32toh(c.blk_size), 512);
+	CHECK(le32toh(c.seg_max) >= 1 && le32toh(c.seg_max) <= 62);
+	CHECK_EQ(f.dev->num_queues, 4);
+	CHECK_EQ(hv_blk_size(f.dev), 16 * MiB);
+	bf_teardown(&f);
+}
+
+static void test_write_read_roundtrip(void)
+{
+	CHECK_EQ(bf_setup(&f, 16 * MiB, 64, NULL), 0);
+	uint64_t w = fd_alloc(&f.d, 64 * 1024), r = fd_alloc(&f.d, 64 * 1024);
+	uint8_t *file = malloc(64 * 1024);
+	struct blk_result res;
+
+	pattern(fd_ptr(&f.d, w), 64 * 1024, 7);
+	res = bf_do(&f, VIRTIO_BLK_T_OUT, 1000, w, 64 * 1024, false);
+	CHECK_EQ(res.status, VIRTIO_BLK_S_OK);
+	CHECK_EQ(res.used_len, 1);
+	res = bf_do(&f, VIRTIO_BLK_T_IN, 1000, r, 64 * 1024, true);
+	CHECK_EQ(res.status, VIRTIO_BLK_S_OK);
+	CHECK_EQ(res.used_len, 64 * 1024 + 1);
+	CHECK(memcmp(fd_ptr(&f.d, w), fd_ptr(&f.d, r), 64 * 1024) == 0);
+	/* And it is in the file where sector 1000 is. */
+	CHECK_EQ(pread(f.fd, file, 64 * 1024, 1000 * 512), 64 * 1024);
+	CHECK(memcmp(file, fd_ptr(&f.d, w), 64 * 1024) == 0);
+	free(file);
+	bf_teardown(&f);
+}
+
+static void test_many_in_one_kick(void)
+{
+	/* 32 chains of 3 descriptors need a ring of 96 at least. */
+	CHECK_EQ(bf_setup(&f, 16 * MiB, 128, NULL), 0);
+	uint64_t buf[32], st[32];
+	uint32_t ids[32], lens[32];
+	int ok = 0;
+
+	for (int i = 0; i < 32; i++) {
+		buf[i] = fd_alloc(&f.d, 4096);
+		pattern(fd_ptr(&f.d, buf[i]), 4096, i);
+		bf_request(&f, VIRTIO_BLK_T_OUT, 8 * i, buf[i], 4096, false, &st[i]);
+	}
+	CHECK_EQ(bf_run(&f, 32, ids, lens), 32);
+	for (int i = 0; i < 32; i++)
+		ok += *(uint8_t *)fd_ptr(&f.d, st[i]) == VIRTIO_BLK_S_OK;
+	CHECK_EQ(ok, 32);
+	/* EVENT_IDX with used_event 0: batches, so far fewer than 32. */
+	CHECK(f.notifies >= 1 && f.notifies < 32);
+	for (int i = 0; i < 32; i++) {
+		uint8_t got[4096], want[4096];
+
+		pattern(want, 4096, i);
+		CHECK_EQ(pread(f.fd, got, 4096, 8 * i * 512), 4096);
+		CHECK(memcmp(got, want, 4096) == 0);
+	}
+	bf_teardown(&f);
+}
+
+static void test_out_of_range(void)
+{
+	CHECK_EQ(bf_setup(&f, 1 * MiB, 64, NULL), 0);
+	uint64_t b = fd_alloc(&f.d, 4096);
+	uint64_t last = MiB / 512 - 1;
+
+	CHECK_EQ(bf_do(&f, VIRTIO_BLK_T_IN, last, b, 512, true).status, VIRTIO_BLK_S_OK);
+	CHECK_EQ(bf_do(&f, VIRTIO_BLK_T_IN, last, b, 1024, true).status, VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(bf_do(&f, VIRTIO_BLK_T_OUT, last + 1, b, 512, false).status, VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(bf_do(&f, VIRTIO_BLK_T_IN, ~0ull - 2, b, 4096, true).status, VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(bf_do(&f, VIRTIO_BLK_T_IN, 0, b, 100, true).status, VIRTIO_BLK_S_IOERR);
+	bf_teardown(&f);
+}
+
+static void test_readonly(void)
+{
+	CHECK_EQ(bf_setup(&f, 1 * MiB, 64, "readonly=on"), 0);
+	uint64_t b = fd_alloc(&f.d, 4096);
+	uint8_t got[4096], zero[4096] = {0};
+
+	CHECK(f.dev->features & (1ull << VIRTIO_BLK_F_RO));
+	CHECK(!(f.dev->features & (1ull << VIRTIO_BLK_F_DISCARD)));
+	memset(fd_ptr(&f.d, b), 0x5a, 4096);
+	CHECK_EQ(bf_do(&f, VIRTIO_BLK_T_OUT, 0, b, 4096, false).status, VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(bf_do(&f, VIRTIO_BLK_T_IN, 0, b, 4096, true).status, VIRTIO_BLK_S_OK);
+	CHECK_EQ(pread(f.fd, got, 4096, 0), 4096);
+	CHECK(memcmp(got, zero, 4096) == 0);
+	bf_teardown(&f);
+}
+
+static void test_get_id_and_flush(void)
+{
+	CHECK_EQ(bf_setup(&f, 1 * MiB, 64, NULL), 0);
+	uint64_t b = fd_alloc(&f.d, 20);
+	struct blk_result r = bf_do(&f, VIRTIO_BLK_T_GET_ID, 0, b, 20, true);
+
+	CHECK_EQ(r.status, VIRTIO_BLK_S_OK);
+	CHECK_EQ(r.used_len, 21);
+	CHECK(memcmp(fd_ptr(&f.d, b), "test-serial-0123\0\0\0\0", 20) == 0);
+	CHECK_EQ(bf_do(&f, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false).status, VIRTIO_BLK_S_OK);
+	CHECK_EQ(bf_do(&f, 0x1234, 0, 0, 0, false).status, VIRTIO_BLK_S_UNSUPP);
+	bf_teardown(&f);
+}
+
+static struct blk_result discard_like(uint32_t type, uint64_t sector, uint32_t nsec,
+				      uint32_t flags)
+{
+	uint64_t s = fd_alloc(&f.d, sizeof(struct virtio_blk_discard_write_zeroes));
+	struct virtio_blk_discard_write_zeroes *seg = fd_ptr(&f.d, s);
+
+	seg->sector = htole64(sector);
+	seg->num_sectors = htole32(nsec);
+	seg->flags = htole32(flags);
+	return bf_do(&f, type, 0, s, sizeof(*seg), false);
+}
+
+static void test_discard_punches_hole(void)
+{
+	CHECK_EQ(bf_setup(&f, 8 * MiB, 64, NULL), 0);
+	struct stat before, after;
+	uint8_t *data = malloc(4 * MiB), *back = malloc(4 * MiB);
+
+	if (!(f.dev->features & (1ull << VIRTIO_BLK_F_DISCARD))) {
+		printf("# scratch filesystem cannot punch holes: discard not offered\n");
+		CHECK(!(f.dev->features & (1ull << VIRTIO_BLK_F_DISCARD)));
+		goto out;
+	}
+	memset(data, 0xab, 4 * MiB);
+	CHECK_EQ(pwrite(f.fd, data, 4 * MiB, 0), (ssize_t)(4 * MiB));
+	fsync(f.fd);
+	fstat(f.fd, &before);
+	CHECK_EQ(discard_like(VIRTIO_BLK_T_DISCARD, 0, 4 * MiB / 512, 0).status, VIRTIO_BLK_S_OK);
+	fstat(f.fd, &after);
+	CHECK(after.st_blocks < before.st_blocks);
+	CHECK(after.st_blocks * 512 <= before.st_blocks * 512 - 3 * (off_t)MiB);
+	CHECK_EQ(pread(f.fd, back, 4 * MiB, 0), (ssize_t)(4 * MiB));
+	memset(data, 0, 4 * MiB);
+	CHECK(memcmp(back, data, 4 * MiB) == 0);
+	/* Flags are reserved for discard; beyond the disk is an error. */
+	CHECK_EQ(discard_like(VIRTIO_BLK_T_DISCARD, 0, 8, 1).status, VIRTIO_BLK_S_UNSUPP);
+	CHECK_EQ(discard_like(VIRTIO_BLK_T_DISCARD, 8 * MiB / 512 - 4, 8, 0).status,
+		 VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(discard_like(VIRTIO_BLK_T_DISCARD, 0, 0, 0).status, VIRTIO_BLK_S_IOERR);
+out:
+	free(data);
+	free(back);
+	bf_teardown(&f);
+}
+
+static void test_write_zeroes(void)
+{
+	CHECK_EQ(bf_setup(&f, 8 * MiB, 64, NULL), 0);
+	uint8_t buf[8192], zero[8192] = {0};
+
+	if (!(f.dev->features & (1ull << VIRTIO_BLK_F_WRITE_ZEROES))) {
+		printf("# scratch filesystem cannot zero ranges: write-zeroes not offered\n");
+		goto out;
+	}
+	memset(buf, 0xcd, sizeof(buf));
+	CHECK_EQ(pwrite(f.fd, buf, sizeof(buf), 4096), (ssize_t)sizeof(buf));
+	CHECK_EQ(discard_like(VIRTIO_BLK_T_WRITE_ZEROES, 8, 16, 0).status, VIRTIO_BLK_S_OK);
+	CHECK_EQ(pread(f.fd, buf, sizeof(buf), 4096), (ssize_t)sizeof(buf));
+	CHECK(memcmp(buf, zero, sizeof(buf)) == 0);
+	CHECK_EQ(discard_like(VIRTIO_BLK_T_WRITE_ZEROES, 8, 16, 2).status, VIRTIO_BLK_S_UNSUPP);
+out:
+	bf_teardown(&f);
+}
+
+static void test_short_header_and_no_status(void)
+{
+	CHECK_EQ(bf_setup(&f, 1 * MiB, 64, NULL), 0);
+	uint64_t h = fd_alloc(&f.d, 8), s = fd_alloc(&f.d, 1);
+	struct fd_buf b1[] = {{h, 8, false}, {s, 1, true}};
+	struct fd_buf b2[] = {{h, 8, false}};
+	uint32_t ids[2], lens[2];
+	uint16_t h1 = fd_chain(&f.d, b1, 2), h2;
+
+	*(uint8_t *)fd_ptr(&f.d, s) = 0xee;
+	fd_publish(&f.d, h1);
+	h2 = fd_chain(&f.d, b2, 1);
+	fd_publish(&f.d, h2);
+	CHECK_EQ(bf_run(&f, 2, ids, lens), 2);
+	CHECK_EQ(ids[0], h1);
+	CHECK_EQ(*(uint8_t *)fd_ptr(&f.d, s), VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(ids[1], h2);
+	CHECK_EQ(lens[1], 0);
+	bf_teardown(&f);
+}
+
+static void test_truncated_image_is_reported(void)
+{
+	CHECK_EQ(bf_setup(&f, 1 * MiB, 64, NULL), 0);
+	uint64_t b = fd_alloc(&f.d, 8192);
+
+	/* Someone shrinks the image: reads past the new end make no
+	 * progress and must fail, not spin or claim success. */
+	CHECK_EQ(ftruncate(f.fd, 512 * 1024), 0);
+	CHECK_EQ(bf_do(&f, VIRTIO_BLK_T_IN, 2000, b, 8192, true).status, VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(bf_do(&f, VIRTIO_BLK_T_IN, 0, b, 8192, true).status, VIRTIO_BLK_S_OK);
+	bf_teardown(&f);
+}
+
+static void test_missing_image(void)
+{
+	struct hv_blk_options o;
+	struct hv_device *dev = NULL;
+	char err[256] = "";
+
+	hv_blk_options_init(&o);
+	strcpy(o.name, "x");
+	strcpy(o.path, "/nonexistent/hvdpa.img");
+	CHECK_EQ(hv_blk_create(&o, &dev, err, sizeof(err)), -ENOENT);
+	CHECK(strstr(err, "/nonexistent/hvdpa.img") != NULL);
+	CHECK(strstr(err, "No such file") != NULL);
+	CHECK(dev == NULL);
+}
+
+static void test_image_locked(void)
+{
+	CHECK_EQ(bf_setup(&f, 1 * MiB, 64, NULL), 0);
+	struct hv_blk_options o;
+	struct hv_device *dev = NULL;
+	char err[256] = "";
+
+	hv_blk_options_init(&o);
+	strcpy(o.name, "second");
+	strcpy(o.path, f.path);
+	CHECK_EQ(hv_blk_create(&o, &dev, err, sizeof(err)), -EBUSY);
+	CHECK(strstr(err, "in use") != NULL);
+	bf_teardown(&f);
+}
+
+int main(void)
+{
+	hv_log_level = HV_LOG_ERR;
+	RUN(test_features_and_config);
+	RUN(test_write_read_roundtrip);
+	RUN(test_many_in_one_kick);
+	RUN(test_out_of_range);
+	RUN(test_readonly);
+	RUN(test_get_id_and_flush);
+	RUN(test_discard_punches_hole);
+	RUN(test_write_zeroes);
+	RUN(test_short_header_and_no_status);
+	RUN(test_truncated_image_is_reported);
+	RUN(test_missing_image);
+	RUN(test_image_locked);
+	return check_done();
+}

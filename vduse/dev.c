@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A VDUSE device: creation, the control message loop and teardown. The
+ * message loop runs on the caller's thread and answers at once; the only
+ * wait it does is for queue threads to finish their in-flight I/O on reset,
+ * which a healthy backend does in milliseconds, far inside the kernel's
+ * message timeout.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/vduse.h>
+#include <linux/virtio_config.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hvdpa/log.h"
+#include "vduse_int.h"
+
+int hv_vduse_fd(const struct hv_vduse *v)
+{
+	return v->dev_fd;
+}
+
+static void stop_queues(struct hv_vduse *v)
+{
+	for (unsigned int i = 0; i < v->dev->num_queues; i++)
+		vduse_queue_stop(&v->queues[i]);
+}
+
+static void reset_device(struct hv_vduse *v)
+{
+	stop_queues(v);
+	v->dev->ops->reset(v->dev);
+	vduse_iotlb_reset(&v->iotlb);
+	v->features = 0;
+}
+
+static void start_device(struct hv_vduse *v)
+{
+	unsigned int started = 0;
+
+	if (ioctl(v->dev_fd, VDUSE_DEV_GET_FEATURES, &v->features) < 0) {
+		hv_err("%s: VDUSE_DEV_GET_FEATURES: %s", v->dev->name, strerror(errno));
+		return;
+	}
+	if (v->dev->ops->start(v->dev, v->features) < 0) {
+		hv_err("%s: backend refused features 0x%llx", v->dev->name,
+		       (unsigned long long)v->features);
+		return;
+	}
+	for (unsigned int i = 0; i < v->dev->num_queues; i++) {
+		int r = -EAGAIN;
+
+		/* Readiness can trail DRIVER_OK a little: look a few times. */
+		for (int tries = 0; tries < 100 && r == -EAGAIN; tries++) {
+			r = vduse_queue_start(v, &v->queues[i], i);
+			if (r == -EAGAIN)
+				nanosleep(&(struct timespec){0, 1000000}, NULL);
+		}
+		if (r == 0)
+			started++;
+		else if (r != -EAGAIN)
+			hv_err("%s: queue %u not started: %s", v->dev->name, i, strerror(-r));
+	}
+	hv_info("%s: driver ready, features 0x%llx, %u of %u queues running", v->dev->name,
+		(unsigned long long)v->features, started, v->dev->num_queues);
+}
+
+static void set_status(struct hv_vduse *v, uint8_t status)
+{
+	uint8_t old = v->status;
+
+	hv_debug("%s: status 0x%x -> 0x%x", v->dev->name, old, status);
+	if (status == 0) {
+		if (old)
+			reset_device(v);
+	} else if ((status & VIRTIO_CONFIG_S_DRIVER_OK) && !(old & VIRTIO_CONFIG_S_DRIVER_OK)) {
+		start_device(v);
+	}
+	v->status = status;
+}
+
+static void handle(struct hv_vduse *v, const struct vduse_dev_request *req,
+		   struct vduse_dev_response *resp)
+{
+	resp->result = VDUSE_REQ_RESULT_OK;
+	switch (req->type) {
+	case VDUSE_GET_VQ_STATE: {
+		uint32_t i = req->vq_state.index;
+
+		if (i >= v->dev->num_queues) {
+			resp->result = VDUSE_REQ_RESULT_FAILED;
+			break;
+		}
+		resp->vq_state.index = i;
+		resp->vq_state.split.avail_index =
+			v->queues[i].kick_fd >= 0 ? vduse_queue_last_avail(&v->queues[i]) : 0;
+		break;
+	}
+	case VDUSE_SET_STATUS:
+		set_status(v, req->s.status);
+		break;
+	case VDUSE_UPDATE_IOTLB:
+		vduse_iotlb_invalidate(&v->iotlb, req->iova.start, req->iova.last);
+		break;
+	default:
+		hv_warn("%s: unknown VDUSE request type %u", v->dev->name, req->type);
+		resp->result = VDUSE_REQ_RESULT_FAILED;
+		break;
+	}
+}
+
+int hv_vduse_handle_messages(struct hv_vduse *v)
+{
+	for (;;) {
+		struct vduse_dev_request req;
+		struct vduse_dev_response resp;
+		ssize_t n = read(v->dev_fd, &req, sizeof(req));
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return 0;
+			return -errno;
+		}
+		if (n != sizeof(req))
+			return -EIO;
+		memset(&resp, 0, sizeof(resp));
+		resp.request_id = req.request_id;
+		handle(v, &req, &resp);
+		if (write(v->dev_fd, &resp, sizeof(resp)) != sizeof(resp))
+			hv_err("%s: answering request %u: %s", v->dev->name, req.request_id,
+			       strerror(errno));
+	}
+}
+
+/* devtmpfs creates the node a moment after the ioctl returns. */
+static int open_device(const char *name)
+{
+	char path[320];
+	int fd = -1;
+
+	snprintf(path, sizeof(path), "/dev/vduse/%s", name);
+	for (int tries = 0; tries < 500; tries++) {
+		fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		if (fd >= 0 || errno != ENOENT)
+			break;
+		nanosleep(&(struct timespec){0, 2000000}, NULL);
+	}
+	return fd < 0 ? -errno : fd;
+}
+
+int hv_vduse_create(struct hv_device *dev, struct hv_vduse **out, char *err, size_t errlen)
+{
+	struct hv_vduse *v = calloc(1, sizeof(*v));
+	int r;
+
+	if (!v)
+		return -ENOMEM;
+	v->dev = dev;
+	v->dev_fd = -1;
+	v->queues = calloc(dev->num_queues, sizeof(*v->queues));
+	if (!v->queues) {
+		free(v);
+		return -ENOMEM;
+	}
+	for (unsigned int i = 0; i < dev->num_queues; i++)
+		v->queues[i].kick_fd = v->queues[i].stop_fd = -1;
+
+	v->ctrl_fd = vduse_control_open(err, errlen);
+	if (v->ctrl_fd < 0) {
+		r = v->ctrl_fd;
+		goto fail;
+	}
+	r = vduse_control_create(v->ctrl_fd, dev, err, errlen);
+	if (r < 0)
+		goto fail_ctrl;
+	r = open_device(dev->name);
+	if (r < 0) {
+		snprintf(err, errlen, "/dev/vduse/%s: %s", dev->name, strerror(-r));
+		goto fail_destroy;
+	}
+	v->dev_fd = r;
+	vduse_iotlb_init(&v->iotlb, v->dev_fd);
+	for (unsigned int i = 0; i < dev->num_queues; i++) {
+		struct vduse_vq_config c = {.index = i, .max_size = dev->queue_size};
+
+		if (ioctl(v->dev_fd, VDUSE_VQ_SETUP, &c) < 0) {
+			r = -errno;
+			snprintf(err, errlen, "%s: VDUSE_VQ_SETUP %u: %s", dev->name, i,
+				 strerror(-r));
+			goto fail_close;
+		}
+	}
+	*out = v;
+	return 0;
+
+fail_close:
+	vduse_iotlb_fini(&v->iotlb);
+	close(v->dev_fd);
+fail_destroy:
+	vduse_control_destroy(v->ctrl_fd, dev->name);
+fail_ctrl:
+	close(v->ctrl_fd);
+fail:
+	free(v->queues);
+	free(v);
+	return r;
+}
+
+int hv_vduse_destroy(struct hv_vduse *v)
+{
+	int r;
+
+	stop_queues(v);
+	vduse_iotlb_fini(&v->iotlb);
+	close(v->dev_fd);
+	r = vduse_control_destroy(v->ctrl_fd, v->dev->name);
+	close(v->ctrl_fd);
+	free(v->queues);
+	free(v);
+	return r;
+}

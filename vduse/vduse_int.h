@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/* Inside the VDUSE transport. */
+#ifndef HVDPA_VDUSE_INT_H
+#define HVDPA_VDUSE_INT_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "hvdpa/device.h"
+#include "hvdpa/vduse.h"
+
+/* control.c */
+int vduse_control_open(char *err, size_t errlen);
+int vduse_control_create(int ctrl, const struct hv_device *dev, char *err, size_t errlen);
+int vduse_control_destroy(int ctrl, const char *name);
+
+/* iotlb.c: guest memory as VDUSE hands it out, mapped on first use. */
+struct iotlb_map {
+	uint64_t start, last; /* IOVA range */
+	uint8_t *host;	      /* host address of start */
+	void *mmap_base;
+	size_t mmap_len;
+	uint8_t perm;
+};
+
+struct vduse_iotlb {
+	struct hv_mem mem;
+	int dev_fd;
+	pthread_rwlock_t lock;
+	struct iotlb_map *maps; /* live, looked up */
+	unsigned int nmaps, cap;
+	/* Invalidated while queues may still hold pointers into them: unmapped
+	 * only once every queue is stopped. */
+	struct iotlb_map *dead;
+	unsigned int ndead, dead_cap;
+};
+
+void vduse_iotlb_init(struct vduse_iotlb *t, int dev_fd);
+void vduse_iotlb_invalidate(struct vduse_iotlb *t, uint64_t start, uint64_t last);
+/* Unmaps everything. Only with every queue stopped. */
+void vduse_iotlb_reset(struct vduse_iotlb *t);
+void vduse_iotlb_fini(struct vduse_iotlb *t);
+
+/* queue.c */
+struct vduse_queue {
+	struct hv_queue q;
+	struct hv_vduse *v;
+	struct hv_loop loop;
+	pthread_t thread;
+	int kick_fd;
+	int stop_fd;
+	bool running;
+	char name[80];
+};
+
+int vduse_queue_start(struct hv_vduse *v, struct vduse_queue *vq, unsigned int index);
+void vduse_queue_stop(struct vduse_queue *vq);
+uint16_t vduse_queue_last_avail(struct vduse_queue *vq);
+
+/* dev.c */
+struct hv_vduse {
+	struct hv_device *dev;
+	int ctrl_fd;
+	int dev_fd;
+	uint8_t status;
+	uint64_t features;
+	struct vduse_iotlb iotlb;
+	struct vduse_queue *queues;
+};
+
+#endif
