@@ -58,7 +58,15 @@ fi
 [ -d /lib/modules ] || mkdir -p /lib/modules
 
 job=$(mktemp -d "$cache/job.XXXXXX")
-trap 'rm -rf "$job"' EXIT INT TERM
+qpid=""
+# If we are stopped, the VM goes with us: a lingering QEMU would hold the
+# caller's pipes open.
+cleanup() {
+	[ -n "$qpid" ] && kill "$qpid" 2>/dev/null
+	rm -rf "$job"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 {
 	echo "cd '$(pwd)' || exit 125"
 	printf '%s\n' "$1"
@@ -77,7 +85,10 @@ timeout -k 5 "$timeout_s" $qemu $accel -smp 2 -m "$mem" \
 	-kernel "$kroot/boot/vmlinuz-$kver" -initrd "$initrd" \
 	-append "console=ttyS0 quiet loglevel=3 panic=-1 hvdpa.job=$job hvdpa.moddir=$kroot/lib/modules" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,multidevs=remap \
-	</dev/null || echo "vm: qemu ended with status $?" >&2
+	</dev/null &
+qpid=$!
+wait "$qpid" || echo "vm: qemu ended with status $?" >&2
+qpid=""
 
 if [ ! -f "$job/rc" ]; then
 	echo "vm: the VM reported no exit status (boot failure or timeout after ${timeout_s}s)" >&2

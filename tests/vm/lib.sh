@@ -1,0 +1,88 @@
+# Shared by the scripts that run inside the test VM: device set-up and
+# checks. Sourced; expects $HVDPAD (the daemon) and $W (scratch dir).
+
+pass=0
+fail=0
+ok() {
+	pass=$((pass + 1))
+	echo "ok - $*"
+}
+not_ok() {
+	fail=$((fail + 1))
+	echo "not ok - $*"
+}
+# check DESCRIPTION command...: passes when the command succeeds.
+check() {
+	d=$1
+	shift
+	if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+summary() {
+	echo "$pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+}
+
+load_modules() {
+	for m in vduse vdpa virtio_vdpa vhost_vdpa virtio_blk ext4; do
+		modprobe "$m" || echo "modprobe $m failed"
+	done
+}
+
+# start_daemon LOGNAME ARGS...: starts hvdpad and waits for one ready line
+# per device. Sets DPID.
+start_daemon() {
+	log=$W/$1.log
+	shift
+	want=$(printf '%s\n' "$@" | grep -c '^--blk$')
+	"$HVDPAD" "$@" >"$log" 2>&1 &
+	DPID=$!
+	i=0
+	while [ "$(grep -c ': ready:' "$log")" -lt "$want" ]; do
+		i=$((i + 1))
+		if [ $i -gt 100 ] || ! kill -0 "$DPID" 2>/dev/null; then
+			echo "hvdpad did not come up:"
+			cat "$log"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# stop_daemon [SECONDS]: SIGTERM, then wait; fails if it takes longer or
+# the exit status is not 0.
+stop_daemon() {
+	limit=${1:-10}
+	kill -TERM "$DPID" 2>/dev/null
+	i=0
+	while kill -0 "$DPID" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt $((limit * 10)) ]; then
+			echo "hvdpad still running ${limit}s after SIGTERM"
+			kill -9 "$DPID"
+			return 1
+		fi
+		sleep 0.1
+	done
+	wait "$DPID"
+}
+
+# attach NAME: adds the device to the vDPA bus and prints its /dev/vdX
+# once virtio_vdpa has bound it and the disk is there.
+attach() {
+	vdpa dev add name "$1" mgmtdev vduse || return 1
+	i=0
+	while :; do
+		b=$(ls /sys/bus/vdpa/devices/"$1"/virtio*/block 2>/dev/null | head -n 1)
+		if [ -n "$b" ] && [ -b "/dev/$b" ]; then
+			echo "/dev/$b"
+			return 0
+		fi
+		i=$((i + 1))
+		[ $i -gt 100 ] && return 1
+		sleep 0.1
+	done
+}
+
+bound_driver() {
+	basename "$(readlink "/sys/bus/vdpa/devices/$1/driver")"
+}
