@@ -221,8 +221,7 @@ static void blk_handle(struct blk_queue *bq, struct blk_req *r)
 	nin = hv_iov_trim_tail(in, nin, 1);
 
 	if (hv_iov_to_buf(out, nout, 0, &hdr, sizeof(hdr)) != sizeof(hdr)) {
-		hv_warn_ratelimited(&bq->rl, "%s: request shorter than its header",
-				    blk->dev.name);
+		hv_warn_ratelimited(&bq->rl, "%s: request shorter than its header", blk->dev.name);
 		blk_finish(r, VIRTIO_BLK_S_IOERR);
 		return;
 	}
@@ -535,8 +534,7 @@ static void blk_fill_config(struct blk_dev *blk)
 	blk->dev.config_size = sizeof(c);
 }
 
-int hv_blk_create(const struct hv_blk_options *o, struct hv_device **out, char *err,
-		  size_t errlen)
+int hv_blk_create(const struct hv_blk_options *o, struct hv_device **out, char *err, size_t errlen)
 {
 	struct blk_dev *blk = calloc(1, sizeof(*blk));
 	uint64_t f;

@@ -20,8 +20,8 @@ static bool blockdev_discards(dev_t rdev)
 	char path[96], buf[32] = "";
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/queue/discard_max_bytes",
-		 major(rdev), minor(rdev));
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/queue/discard_max_bytes", major(rdev),
+		 minor(rdev));
 	f = fopen(path, "re");
 	if (!f)
 		return false;
@@ -45,8 +45,7 @@ static bool file_supports(int fd, uint64_t size, int mode)
 	return true;
 }
 
-int blk_image_open(const char *path, bool readonly, struct blk_image *img, char *err,
-		   size_t errlen)
+int blk_image_open(const char *path, bool readonly, struct blk_image *img, char *err, size_t errlen)
 {
 	struct stat st;
 	int fd;

@@ -94,14 +94,15 @@ int hv_blk_options_parse(struct hv_blk_options *o, const char *spec, char *err, 
 				r = fail(err, errlen, "readonly must be on or off, not '%s'", v);
 		} else if (!strcmp(tok, "queues")) {
 			if (parse_uint(v, 1, MAX_QUEUES, &x))
-				r = fail(err, errlen, "queues must be 1 to %d, not '%s'", MAX_QUEUES,
-					 v);
+				r = fail(err, errlen, "queues must be 1 to %d, not '%s'",
+					 MAX_QUEUES, v);
 			else
 				o->num_queues = (uint16_t)x;
 		} else if (!strcmp(tok, "queue-size")) {
 			if (parse_uint(v, 2, 32768, &x) || (x & (x - 1)))
 				r = fail(err, errlen,
-					 "queue-size must be a power of two from 2 to 32768, not '%s'",
+					 "queue-size must be a power of two from 2 to 32768, not "
+					 "'%s'",
 					 v);
 			else
 				o->queue_size = (uint16_t)x;

@@ -164,8 +164,8 @@ int main(int argc, char **argv)
 		die_usage("%s%s", err, "");
 	for (unsigned int i = 0; i < nserved; i++)
 		if (hv_vduse_name_taken(served[i].opt.name))
-			die_usage("/dev/vduse/%s exists: the name '%s' is taken", served[i].opt.name,
-				  served[i].opt.name);
+			die_usage("/dev/vduse/%s exists: the name '%s' is taken",
+				  served[i].opt.name, served[i].opt.name);
 	for (unsigned int i = 0; i < nserved; i++) {
 		r = hv_blk_create(&served[i].opt, &served[i].dev, err, sizeof(err));
 		if (r < 0) {

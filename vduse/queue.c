@@ -140,8 +140,7 @@ int vduse_queue_start(struct hv_vduse *v, struct vduse_queue *vq, unsigned int i
 		v->dev->ops->queue_stop(&vq->q);
 		goto fail;
 	}
-	hv_debug("%s: started, size %u, last avail %u", vq->name, info.num,
-		 info.split.avail_index);
+	hv_debug("%s: started, size %u, last avail %u", vq->name, info.num, info.split.avail_index);
 	return 0;
 
 fail:

@@ -24,8 +24,7 @@ static inline void store16(void *p, uint16_t v)
 	__atomic_store_n((uint16_t *)p, htole16(v), __ATOMIC_RELAXED);
 }
 
-int hv_vq_init(struct hv_vq *vq, struct hv_mem *mem, const struct hv_vq_layout *l,
-	       const char *name)
+int hv_vq_init(struct hv_vq *vq, struct hv_mem *mem, const struct hv_vq_layout *l, const char *name)
 {
 	uint64_t n = l->size;
 
@@ -255,7 +254,7 @@ bool hv_vq_flush(struct hv_vq *vq)
 	valid = vq->signalled_used_valid;
 	vq->signalled_used = new;
 	vq->signalled_used_valid = true;
-	if (old == new && valid)
+	if (old == new &&valid)
 		return false;
 
 	if (vq->event_idx) {
@@ -321,8 +320,7 @@ static size_t iov_copy(const struct iovec *iov, unsigned int n, size_t offset, v
 	return done;
 }
 
-size_t hv_iov_to_buf(const struct iovec *iov, unsigned int n, size_t offset, void *buf,
-		     size_t len)
+size_t hv_iov_to_buf(const struct iovec *iov, unsigned int n, size_t offset, void *buf, size_t len)
 {
 	return iov_copy(iov, n, offset, buf, len, false);
 }

@@ -32,8 +32,7 @@ int hv_blk_options_parse(struct hv_blk_options *o, const char *spec, char *err, 
  * Opens the image and builds the device. Returns 0, or a negative errno
  * with a one-line reason in err; nothing is left open on failure.
  */
-int hv_blk_create(const struct hv_blk_options *o, struct hv_device **out, char *err,
-		  size_t errlen);
+int hv_blk_create(const struct hv_blk_options *o, struct hv_device **out, char *err, size_t errlen);
 
 /* Bytes the image exposes (capacity * 512). */
 uint64_t hv_blk_size(const struct hv_device *dev);

@@ -28,7 +28,7 @@ struct hv_queue {
 	/* Raises the used-buffer interrupt. */
 	void (*notify)(struct hv_queue *q);
 	void *transport; /* the transport's per-queue state */
-	void *backend;   /* the backend's per-queue state */
+	void *backend;	 /* the backend's per-queue state */
 };
 
 struct hv_device_ops {

@@ -96,8 +96,7 @@ uint16_t hv_vq_avail_count(struct hv_vq *vq);
 
 /* iovec helpers, bounded by the iovec's own lengths. */
 size_t hv_iov_size(const struct iovec *iov, unsigned int n);
-size_t hv_iov_to_buf(const struct iovec *iov, unsigned int n, size_t offset, void *buf,
-		     size_t len);
+size_t hv_iov_to_buf(const struct iovec *iov, unsigned int n, size_t offset, void *buf, size_t len);
 size_t hv_iov_from_buf(const struct iovec *iov, unsigned int n, size_t offset, const void *buf,
 		       size_t len);
 /* Drops the first `bytes` bytes of an iovec array in place; returns the

@@ -140,8 +140,7 @@ static void test_get_id_and_flush(void)
 	bf_teardown(&f);
 }
 
-static struct blk_result discard_like(uint32_t type, uint64_t sector, uint32_t nsec,
-				      uint32_t flags)
+static struct blk_result discard_like(uint32_t type, uint64_t sector, uint32_t nsec, uint32_t flags)
 {
 	uint64_t s = fd_alloc(&f.d, sizeof(struct virtio_blk_discard_write_zeroes));
 	struct virtio_blk_discard_write_zeroes *seg = fd_ptr(&f.d, s);

@@ -1,0 +1,57 @@
+#!/bin/sh
+# Every test: unit tests built with ASan+UBSan, a clang-format check, and
+# the VDUSE integration tests in the test VM (with the same sanitized
+# daemon). Installs what it needs. Ends with "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+top=$(pwd)
+
+sh tests/vm/host-deps.sh || exit 1
+
+passed=0
+failed=0
+stage() {
+	if [ "$2" -eq 0 ]; then
+		passed=$((passed + $3))
+		echo "== $1: passed"
+	else
+		failed=$((failed + ${4:-1}))
+		echo "== $1: FAILED"
+	fi
+}
+
+build=$top/build-asan
+if [ ! -f "$build/build.ninja" ]; then
+	meson setup "$build" -Db_sanitize=address,undefined >/dev/null || exit 1
+fi
+if ! ninja -C "$build"; then
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+echo "== unit tests (ASan + UBSan)"
+meson test -C "$build" --print-errorlogs >"$build/unit.log" 2>&1
+st=$?
+cat "$build/unit.log"
+ok=$(awk '/^Ok:/ {print $2}' "$build/unit.log")
+bad=$(awk '/^Fail:/ {print $2}' "$build/unit.log")
+stage "unit tests" $st "${ok:-0}" "${bad:-1}"
+
+echo "== clang-format"
+clang-format --dry-run --Werror $(git ls-files '*.c' '*.h')
+stage "clang-format" $? 1
+
+echo "== VM integration tests (hvdpad under ASan, Debian 6.12 kernel, TCG)"
+sh tests/vm/run.sh "sh tests/vm/blk-tests.sh '$build'" | tee "$build/vm.log"
+st=$?
+# The VM script counts its own checks.
+vm_ok=$(awk '/^[0-9]+ passed, [0-9]+ failed$/ {print $1}' "$build/vm.log" | tail -n 1)
+vm_bad=$(awk '/^[0-9]+ passed, [0-9]+ failed$/ {print $3}' "$build/vm.log" | tail -n 1)
+if [ $st -eq 0 ] && [ "${vm_bad:-1}" -eq 0 ]; then
+	stage "VM tests" 0 "${vm_ok:-0}"
+else
+	stage "VM tests" 1 0 "$(( ${vm_bad:-0} > 0 ? ${vm_bad:-0} : 1 ))"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
