@@ -241,26 +241,29 @@ void hv_vq_push(struct hv_vq *vq, uint16_t head, uint32_t len)
 
 bool hv_vq_flush(struct hv_vq *vq)
 {
-	uint16_t old, new = vq->used_idx;
+	uint16_t prev, cur = vq->used_idx;
 	bool valid;
 
 	/* Entries before index: the driver reads them after seeing it. */
-	__atomic_store_n(&vq->used->idx, htole16(new), __ATOMIC_RELEASE);
+	__atomic_store_n(&vq->used->idx, htole16(cur), __ATOMIC_RELEASE);
 	/* The index store must be visible before we read the driver's event
 	 * or flags, or both sides may decide the other will act. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 
-	old = vq->signalled_used;
+	prev = vq->signalled_used;
 	valid = vq->signalled_used_valid;
-	vq->signalled_used = new;
+	vq->signalled_used = cur;
 	vq->signalled_used_valid = true;
-	if (old == new &&valid)
+	/* Nothing published since the last look: nothing to tell. (VDUSE
+	 * refuses interrupts until it has our answer to DRIVER_OK, and a
+	 * queue thread's first pass comes before that.) */
+	if (prev == cur)
 		return false;
 
 	if (vq->event_idx) {
 		uint16_t event = load16(&vq->avail->ring[vq->size]);
 
-		if (valid && !vring_need_event(event, new, old))
+		if (valid && !vring_need_event(event, cur, prev))
 			return false;
 	} else if (load16(&vq->avail->flags) & VRING_AVAIL_F_NO_INTERRUPT) {
 		return false;
