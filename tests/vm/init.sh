@@ -28,9 +28,14 @@ mount --bind /dev $r/dev
 mount -t devpts devpts $r/dev/pts 2>/dev/null
 mount -t tmpfs tmpfs $r/dev/shm 2>/dev/null
 # Scratch space in RAM: 9p is slow and tools that create-and-unlink temp
-# files misbehave on it.
-mount -t tmpfs -o size=75% tmpfs $r/run
-mount -t tmpfs tmpfs $r/tmp
+# files misbehave on it. Not over a directory that holds the command's
+# working directory or the job itself (a CI clone may live in /tmp).
+cwd=$(cat "$r$job/cwd")
+for d in /run /tmp; do
+	case "$cwd/" in "$d"/*) echo "init: $d holds $cwd: not mounting tmpfs there"; continue ;; esac
+	case "$job/" in "$d"/*) echo "init: $d holds $job: not mounting tmpfs there"; continue ;; esac
+	mount -t tmpfs -o size=75% tmpfs "$r$d"
+done
 mount --bind "$r$moddir" $r/lib/modules
 ip link set lo up 2>/dev/null
 

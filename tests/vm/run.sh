@@ -67,6 +67,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+pwd >"$job/cwd"
 {
 	echo "cd '$(pwd)' || exit 125"
 	printf '%s\n' "$1"
