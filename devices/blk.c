@@ -251,7 +251,9 @@ static void blk_handle(struct blk_queue *bq, struct blk_req *r)
 			blk_finish(r, VIRTIO_BLK_S_IOERR);
 			return;
 		}
-		if (len == 0) {
+		if (len == 0 || blk->opt.null) {
+			if (in_req)
+				r->used_len = (uint32_t)len;
 			blk_finish(r, VIRTIO_BLK_S_OK);
 			return;
 		}
@@ -266,7 +268,10 @@ static void blk_handle(struct blk_queue *bq, struct blk_req *r)
 		return;
 	}
 	case VIRTIO_BLK_T_FLUSH:
-		blk_submit_fsync(r);
+		if (blk->opt.null)
+			blk_finish(r, VIRTIO_BLK_S_OK);
+		else
+			blk_submit_fsync(r);
 		return;
 	case VIRTIO_BLK_T_GET_ID: {
 		char id[VIRTIO_BLK_ID_BYTES] = {0};
@@ -544,10 +549,15 @@ int hv_blk_create(const struct hv_blk_options *o, struct hv_device **out, char *
 		return -ENOMEM;
 	_Static_assert(sizeof(struct virtio_blk_config) <= HV_CONFIG_MAX, "config space");
 	blk->opt = *o;
-	r = blk_image_open(o->path, o->readonly, &blk->img, err, errlen);
-	if (r < 0) {
-		free(blk);
-		return r;
+	if (o->null) {
+		blk->img.fd = -1;
+		blk->img.size = o->size;
+	} else {
+		r = blk_image_open(o->path, o->readonly, &blk->img, err, errlen);
+		if (r < 0) {
+			free(blk);
+			return r;
+		}
 	}
 	if (blk->img.size % SECTOR_SIZE)
 		hv_warn("%s: %s is not a whole number of sectors: the last %llu bytes are not "

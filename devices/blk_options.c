@@ -43,6 +43,36 @@ static int parse_uint(const char *v, unsigned long min, unsigned long max, unsig
 	return 0;
 }
 
+/* Bytes, with an optional binary suffix; a whole number of sectors. */
+static int parse_size(const char *v, uint64_t *out)
+{
+	static const char suffixes[] = "KMGT";
+	char *end;
+	unsigned long long x;
+	const char *p;
+
+	if (!*v || *v == '-' || *v == '+')
+		return -EINVAL;
+	errno = 0;
+	x = strtoull(v, &end, 10);
+	if (errno || end == v)
+		return -EINVAL;
+	if (*end) {
+		p = strchr(suffixes, *end);
+		if (!p || end[1])
+			return -EINVAL;
+		for (long i = 0; i <= p - suffixes; i++) {
+			if (x > (~0ull >> 10))
+				return -EINVAL;
+			x <<= 10;
+		}
+	}
+	if (x == 0 || x % 512)
+		return -EINVAL;
+	*out = x;
+	return 0;
+}
+
 /* A name becomes /dev/vduse/NAME and a vdpa device name. */
 static bool valid_name(const char *s)
 {
@@ -106,6 +136,20 @@ int hv_blk_options_parse(struct hv_blk_options *o, const char *spec, char *err, 
 					 v);
 			else
 				o->queue_size = (uint16_t)x;
+		} else if (!strcmp(tok, "null")) {
+			if (!strcmp(v, "on"))
+				o->null = true;
+			else if (!strcmp(v, "off"))
+				o->null = false;
+			else
+				r = fail(err, errlen, "null must be on or off, not '%s'", v);
+		} else if (!strcmp(tok, "size")) {
+			if (parse_size(v, &o->size))
+				r = fail(
+					err, errlen,
+					"size must be a non-zero multiple of 512 bytes, optionally "
+					"with K, M, G or T, not '%s'",
+					v);
 		} else if (!strcmp(tok, "serial")) {
 			if (strlen(v) > HV_BLK_SERIAL_MAX)
 				r = fail(err, errlen, "serial is at most %d bytes",
@@ -115,13 +159,19 @@ int hv_blk_options_parse(struct hv_blk_options *o, const char *spec, char *err, 
 		} else {
 			r = fail(err, errlen,
 				 "unknown key '%s' (keys: name, path, readonly, queues, "
-				 "queue-size, serial)",
+				 "queue-size, serial, null, size)",
 				 tok);
 		}
 	}
 	if (!r && !o->name[0])
 		r = fail(err, errlen, "name= is required");
-	if (!r && !o->path[0])
+	if (!r && o->null && o->path[0])
+		r = fail(err, errlen, "null=on serves no file: drop path=");
+	else if (!r && o->null && !o->size)
+		r = fail(err, errlen, "null=on needs size=");
+	else if (!r && !o->null && o->size)
+		r = fail(err, errlen, "size= is only for null=on (a file's size is its own)");
+	else if (!r && !o->null && !o->path[0])
 		r = fail(err, errlen, "path= is required");
 	free(copy);
 	return r;

@@ -39,6 +39,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: hvdpad [-v] --blk name=NAME,path=PATH[,readonly=on][,queues=N]"
 		   "[,queue-size=N][,serial=STR] [--blk ...]\n"
+		   "       (or --blk name=NAME,null=on,size=SIZE[,...]: no storage, for "
+		   "benchmarks)\n"
 		   "Serves virtio-blk devices through VDUSE until SIGINT or SIGTERM.\n"
 		   "Then: vdpa dev add name NAME mgmtdev vduse\n");
 }
@@ -83,10 +85,10 @@ static void print_ready(const struct served *s)
 
 	printf("%s: ready: virtio-blk %s%s, %llu MiB (%llu sectors), %u queue%s of %u, "
 	       "/dev/vduse/%s\n",
-	       s->dev->name, s->opt.path, s->opt.readonly ? " (read-only)" : "",
-	       (unsigned long long)(bytes >> 20), (unsigned long long)(bytes >> 9),
-	       s->opt.num_queues, s->opt.num_queues > 1 ? "s" : "", s->opt.queue_size,
-	       s->dev->name);
+	       s->dev->name, s->opt.null ? "null" : s->opt.path,
+	       s->opt.readonly ? " (read-only)" : "", (unsigned long long)(bytes >> 20),
+	       (unsigned long long)(bytes >> 9), s->opt.num_queues,
+	       s->opt.num_queues > 1 ? "s" : "", s->opt.queue_size, s->dev->name);
 	fflush(stdout);
 }
 

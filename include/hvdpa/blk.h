@@ -17,6 +17,10 @@ struct hv_blk_options {
 	uint16_t num_queues;
 	uint16_t queue_size;
 	char serial[HV_BLK_SERIAL_MAX + 1];
+	/* No storage: I/O completes at once, reads leave buffers as they are.
+	 * Measures the transport alone. */
+	bool null;
+	uint64_t size; /* bytes, for null */
 };
 
 /* Defaults for every key not given. */
@@ -24,7 +28,8 @@ void hv_blk_options_init(struct hv_blk_options *o);
 
 /*
  * Parses "name=NAME,path=PATH[,readonly=on|off][,queues=N][,queue-size=N]
- * [,serial=STR]". On error returns -EINVAL with a one-line reason in err.
+ * [,serial=STR]" or "name=NAME,null=on,size=SIZE[,...]" (SIZE in bytes or
+ * with K, M, G, T). On error returns -EINVAL with a one-line reason in err.
  */
 int hv_blk_options_parse(struct hv_blk_options *o, const char *spec, char *err, size_t errlen);
 

@@ -39,8 +39,11 @@ int bf_setup(struct blk_fixture *f, uint64_t size, uint16_t qsize, const char *e
 	if (fd < 0 || ftruncate(fd, (off_t)size) < 0)
 		abort();
 	f->fd = fd;
-	snprintf(spec, sizeof(spec), "name=tblk,path=%s,serial=test-serial-0123%s%s", f->path,
-		 extra_opts ? "," : "", extra_opts ? extra_opts : "");
+	if (extra_opts && strstr(extra_opts, "null=on"))
+		snprintf(spec, sizeof(spec), "name=tblk,serial=test-serial-0123,%s", extra_opts);
+	else
+		snprintf(spec, sizeof(spec), "name=tblk,path=%s,serial=test-serial-0123%s%s",
+			 f->path, extra_opts ? "," : "", extra_opts ? extra_opts : "");
 	if (hv_blk_options_parse(&o, spec, err, sizeof(err)) < 0) {
 		fprintf(stderr, "bf_setup: %s\n", err);
 		abort();

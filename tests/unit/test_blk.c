@@ -267,6 +267,31 @@ static void test_image_locked(void)
 	bf_teardown(&f);
 }
 
+static void test_null_backend(void)
+{
+	CHECK_EQ(bf_setup(&f, 1 * MiB, 64, "null=on,size=1G"), 0);
+	uint64_t b = fd_alloc(&f.d, 8192);
+	struct blk_result r;
+	uint8_t zero[8192] = {0};
+
+	CHECK_EQ(hv_blk_size(f.dev), 1ull << 30);
+	CHECK(!(f.dev->features & (1ull << VIRTIO_BLK_F_DISCARD)));
+	memset(fd_ptr(&f.d, b), 0x77, 8192);
+	r = bf_do(&f, VIRTIO_BLK_T_OUT, (1ull << 30) / 512 - 16, b, 8192, false);
+	CHECK_EQ(r.status, VIRTIO_BLK_S_OK);
+	r = bf_do(&f, VIRTIO_BLK_T_IN, 0, b, 8192, true);
+	CHECK_EQ(r.status, VIRTIO_BLK_S_OK);
+	CHECK_EQ(r.used_len, 8193);
+	CHECK_EQ(bf_do(&f, VIRTIO_BLK_T_IN, (1ull << 30) / 512, b, 512, true).status,
+		 VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(bf_do(&f, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false).status, VIRTIO_BLK_S_OK);
+	/* Nothing reached the (unused) file. */
+	uint8_t got[8192];
+	CHECK_EQ(pread(f.fd, got, sizeof(got), 0), (ssize_t)sizeof(got));
+	CHECK(memcmp(got, zero, sizeof(got)) == 0);
+	bf_teardown(&f);
+}
+
 int main(void)
 {
 	hv_log_level = HV_LOG_ERR;
@@ -282,5 +307,6 @@ int main(void)
 	RUN(test_truncated_image_is_reported);
 	RUN(test_missing_image);
 	RUN(test_image_locked);
+	RUN(test_null_backend);
 	return check_done();
 }

@@ -62,6 +62,26 @@ static void test_errors(void)
 	expect_error("name=a,path=/x,serial=123456789012345678901", "serial is at most 20");
 	expect_error("name=a,path=/x,bogus", "not key=value");
 	expect_error("name=a,path=", "path must not be empty");
+	expect_error("name=a,null=on", "null=on needs size=");
+	expect_error("name=a,null=on,size=1G,path=/x", "drop path=");
+	expect_error("name=a,path=/x,size=1G", "size= is only for null=on");
+	expect_error("name=a,null=on,size=1000", "multiple of 512");
+	expect_error("name=a,null=on,size=1X", "multiple of 512");
+	expect_error("name=a,null=on,size=99999999999T", "multiple of 512");
+	expect_error("name=a,null=maybe,size=1G", "null must be on or off");
+}
+
+static void test_null_sizes(void)
+{
+	CHECK_EQ(parse("name=a,null=on,size=1G"), 0);
+	CHECK(o.null);
+	CHECK_EQ(o.size, 1ull << 30);
+	CHECK_EQ(parse("name=a,null=on,size=512"), 0);
+	CHECK_EQ(o.size, 512);
+	CHECK_EQ(parse("name=a,null=on,size=4K"), 0);
+	CHECK_EQ(o.size, 4096);
+	CHECK_EQ(parse("name=a,null=on,size=2T"), 0);
+	CHECK_EQ(o.size, 2ull << 40);
 }
 
 int main(void)
@@ -69,5 +89,6 @@ int main(void)
 	RUN(test_full_spec);
 	RUN(test_defaults);
 	RUN(test_errors);
+	RUN(test_null_sizes);
 	return check_done();
 }
