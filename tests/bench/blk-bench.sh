@@ -1,0 +1,112 @@
+#!/bin/sh
+# Inside the test VM (see tests/bench/run.sh): in ONE boot, on the same
+# image in tmpfs, fio against
+#   hvdpad       hvdpad serving the image (queues=2)
+#   qsd          qemu-storage-daemon --export vduse-blk, aio=io_uring (num-queues=2)
+#   hvdpad-null  hvdpad's null backend: the transport alone
+#   null_blk     the kernel's null_blk: the ceiling for the null backend
+#   loop         a loop device on the image: the ceiling for hvdpad
+# Each workload runs RUNS times; medians go to OUT/blk-bench.{csv,md}.
+#   sh tests/bench/blk-bench.sh BUILD_DIR OUT_DIR [SECONDS] [RUNS] [IMAGE_MiB]
+set -u
+B=$(cd "${1:-build}" && pwd)
+OUT=$(cd "${2:-docs/perf}" && pwd)
+SECS=${3:-5}
+RUNS=${4:-3}
+MIB=${5:-1024}
+HVDPAD=$B/hvdpad
+W=/run/hvdpa-bench
+mkdir -p "$W"
+export TMPDIR=/run
+. "$(dirname "$0")/../vm/lib.sh"
+load_modules
+modprobe loop
+
+IMG=$W/bench.img
+QUEUES=2
+QSIZE=256
+RAW=$W/raw.csv
+echo "target,workload,run,iops,p50_us,p99_us" >"$RAW"
+echo "# filling a ${MIB} MiB image"
+dd if=/dev/urandom of="$IMG" bs=1M count="$MIB" status=none
+
+# name: rw bs iodepth numjobs
+WORKLOADS="randread-4k-qd1:randread:4k:1:1
+randread-4k-qd32:randread:4k:32:1
+randwrite-4k-qd32:randwrite:4k:32:1
+seqread-128k-qd8:read:128k:8:1
+randread-4k-qd32-2jobs:randread:4k:32:2"
+
+# One fio run; appends a CSV row. Percentiles come from the read section
+# (first occurrence) or the write section (second) of the terse output.
+fio_one() {
+	target=$1 dev=$2 name=$3 rw=$4 bs=$5 qd=$6 jobs=$7 run=$8
+	fio --eta=never --name="$name" --filename="$dev" --ioengine=io_uring --direct=1 \
+		--rw="$rw" --bs="$bs" --iodepth="$qd" --numjobs="$jobs" --group_reporting \
+		--offset_increment=$((MIB / jobs))M --size=$((MIB / jobs))M \
+		--runtime="$SECS" --time_based --minimal >"$W/fio.out" 2>"$W/fio.err" || {
+		echo "fio failed on $target $name:"
+		cat "$W/fio.err"
+		return 1
+	}
+	case $rw in *write) sec=2 ;; *) sec=1 ;; esac
+	awk -F';' -v sec="$sec" -v t="$target" -v n="$name" -v r="$run" '
+		{
+			iops = (sec == 1) ? $8 : $49
+			k = 0
+			for (i = 1; i <= NF; i++) {
+				if ($i ~ /^50\.000000%=/) { k++; if (k == sec) { split($i, a, "="); p50 = a[2] } }
+				if ($i ~ /^99\.000000%=/ && k == sec) { split($i, b, "="); p99 = b[2] }
+			}
+			printf "%s,%s,%s,%d,%d,%d\n", t, n, r, iops, p50, p99
+		}' "$W/fio.out" | tee -a "$RAW"
+}
+
+run_target() {
+	target=$1 dev=$2
+	echo "# $target on $dev"
+	echo "$WORKLOADS" | while IFS=: read -r name rw bs qd jobs; do
+		run=1
+		while [ $run -le "$RUNS" ]; do
+			fio_one "$target" "$dev" "$name" "$rw" "$bs" "$qd" "$jobs" "$run"
+			run=$((run + 1))
+		done
+	done
+}
+
+# Writes go to the image in every case but null; reads are of real data.
+start_daemon hv --blk name=hbench,path="$IMG",queues=$QUEUES,queue-size=$QSIZE || exit 1
+dev=$(attach hbench) || exit 1
+run_target hvdpad "$dev"
+vdpa dev del hbench
+stop_daemon 10
+
+qemu-storage-daemon \
+	--blockdev driver=file,node-name=file0,filename="$IMG",aio=io_uring,cache.direct=off \
+	--export type=vduse-blk,id=exp0,node-name=file0,name=qbench,writable=on,num-queues=$QUEUES,queue-size=$QSIZE \
+	>"$W/qsd.log" 2>&1 &
+QPID=$!
+i=0
+while [ ! -e /dev/vduse/qbench ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+dev=$(attach qbench) || { cat "$W/qsd.log"; exit 1; }
+run_target qsd "$dev"
+vdpa dev del qbench
+kill $QPID
+wait $QPID
+
+start_daemon hvn --blk name=hnull,null=on,size=${MIB}M,queues=$QUEUES,queue-size=$QSIZE || exit 1
+dev=$(attach hnull) || exit 1
+run_target hvdpad-null "$dev"
+vdpa dev del hnull
+stop_daemon 10
+
+modprobe null_blk nr_devices=1 gb=$((MIB / 1024 > 0 ? MIB / 1024 : 1)) queue_mode=2 submit_queues=$QUEUES
+run_target null_blk /dev/nullb0
+rmmod null_blk
+
+loopdev=$(losetup --show -f "$IMG")
+run_target loop "$loopdev"
+losetup -d "$loopdev"
+
+cp "$RAW" "$OUT/blk-bench-raw.csv"
+sh "$(dirname "$0")/blk-bench-report.sh" "$RAW" "$OUT" "$SECS" "$RUNS" "$MIB"
