@@ -30,10 +30,12 @@ echo "# argument errors, before and after the module is loaded"
 truncate -s 256M "$W/img"
 expect_usage_error "no /dev/vduse/control" "modprobe vduse" --blk name=bad0,path="$W/img"
 load_modules
-expect_usage_error "unknown key" "unknown key 'size'" --blk name=bad0,path="$W/img",size=1G
+expect_usage_error "unknown key" "unknown key 'colour'" --blk name=bad0,path="$W/img",colour=red
 expect_usage_error "missing image" "No such file" --blk name=bad0,path="$W/missing.img"
 expect_usage_error "queue size not a power of two" "power of two" \
 	--blk name=bad0,path="$W/img",queue-size=100
+expect_usage_error "size= with a file" "size= is only for null=on" \
+	--blk name=bad0,path="$W/img",size=1G
 expect_usage_error "no device given" "nothing to serve"
 truncate -s 16M "$W/other.img"
 expect_usage_error "the same name twice" "given twice" \
