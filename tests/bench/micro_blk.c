@@ -54,8 +54,8 @@ int main(int argc, char **argv)
 		f.dev->ops->queue_kick(&f.q);
 		while (fd_used(&f.d, &id, &len)) {
 			if (len != 4097) {
-				fprintf(stderr, "micro-blk: request %u answered with %u bytes\n", id,
-					len);
+				fprintf(stderr, "micro-blk: request %u answered with %u bytes\n",
+					id, len);
 				return 1;
 			}
 			done++;
