@@ -43,6 +43,17 @@ static int parse_uint(const char *v, unsigned long min, unsigned long max, unsig
 	return 0;
 }
 
+static int parse_switch(const char *key, const char *v, bool *out, char *err, size_t errlen)
+{
+	if (!strcmp(v, "on"))
+		*out = true;
+	else if (!strcmp(v, "off"))
+		*out = false;
+	else
+		return fail(err, errlen, "%s must be on or off, not '%s'", key, v);
+	return 0;
+}
+
 /* Bytes, with an optional binary suffix; a whole number of sectors. */
 static int parse_size(const char *v, uint64_t *out)
 {
@@ -116,12 +127,7 @@ int hv_blk_options_parse(struct hv_blk_options *o, const char *spec, char *err, 
 			else
 				snprintf(o->path, sizeof(o->path), "%s", v);
 		} else if (!strcmp(tok, "readonly")) {
-			if (!strcmp(v, "on"))
-				o->readonly = true;
-			else if (!strcmp(v, "off"))
-				o->readonly = false;
-			else
-				r = fail(err, errlen, "readonly must be on or off, not '%s'", v);
+			r = parse_switch(tok, v, &o->readonly, err, errlen);
 		} else if (!strcmp(tok, "queues")) {
 			if (parse_uint(v, 1, MAX_QUEUES, &x))
 				r = fail(err, errlen, "queues must be 1 to %d, not '%s'",
@@ -137,12 +143,7 @@ int hv_blk_options_parse(struct hv_blk_options *o, const char *spec, char *err, 
 			else
 				o->queue_size = (uint16_t)x;
 		} else if (!strcmp(tok, "null")) {
-			if (!strcmp(v, "on"))
-				o->null = true;
-			else if (!strcmp(v, "off"))
-				o->null = false;
-			else
-				r = fail(err, errlen, "null must be on or off, not '%s'", v);
+			r = parse_switch(tok, v, &o->null, err, errlen);
 		} else if (!strcmp(tok, "size")) {
 			if (parse_size(v, &o->size))
 				r = fail(

@@ -6,7 +6,10 @@
 #   hvdpad-null  hvdpad's null backend: the transport alone
 #   null_blk     the kernel's null_blk: the ceiling for the null backend
 #   loop         a loop device on the image: the ceiling for hvdpad
+#   hvdpad-b     optional: another build of hvdpad (HVDPAD_B=path), for A/B
 # Each workload runs RUNS times; medians go to OUT/blk-bench.{csv,md}.
+# HVDPA_BENCH_TARGETS and HVDPA_BENCH_WORKLOADS (a regex of names) pick
+# subsets.
 #   sh tests/bench/blk-bench.sh BUILD_DIR OUT_DIR [SECONDS] [RUNS] [IMAGE_MiB]
 set -u
 B=$(cd "${1:-build}" && pwd)
@@ -36,6 +39,11 @@ randread-4k-qd32:randread:4k:32:1
 randwrite-4k-qd32:randwrite:4k:32:1
 seqread-128k-qd8:read:128k:8:1
 randread-4k-qd32-2jobs:randread:4k:32:2"
+# Subsets, e.g. for an A/B of two builds of hvdpad (HVDPAD_B) in one boot.
+TARGETS=${HVDPA_BENCH_TARGETS:-hvdpad qsd hvdpad-null null_blk loop}
+[ -n "${HVDPA_BENCH_WORKLOADS:-}" ] &&
+	WORKLOADS=$(echo "$WORKLOADS" | grep -E "^(${HVDPA_BENCH_WORKLOADS}):")
+HVDPAD_B=${HVDPAD_B:-}
 
 # One fio run; appends a CSV row. Percentiles come from the read section
 # (first occurrence) or the write section (second) of the terse output.
@@ -74,39 +82,60 @@ run_target() {
 	done
 }
 
-# Writes go to the image in every case but null; reads are of real data.
-start_daemon hv --blk name=hbench,path="$IMG",queues=$QUEUES,queue-size=$QSIZE || exit 1
-dev=$(attach hbench) || exit 1
-run_target hvdpad "$dev"
-vdpa dev del hbench
-stop_daemon 10
+serve() { # NAME BINARY ARGS...: hvdpad (or another build of it) on the bus
+	name=$1
+	bin=$2
+	shift 2
+	main_bin=$HVDPAD
+	HVDPAD=$bin
+	start_daemon "$name" --blk name="$name",queues=$QUEUES,queue-size=$QSIZE,"$1" || exit 1
+	HVDPAD=$main_bin
+	dev=$(attach "$name") || exit 1
+}
+unserve() {
+	vdpa dev del "$1"
+	stop_daemon 10
+}
 
-qemu-storage-daemon \
-	--blockdev driver=file,node-name=file0,filename="$IMG",aio=io_uring,cache.direct=off \
-	--export type=vduse-blk,id=exp0,node-name=file0,name=qbench,writable=on,num-queues=$QUEUES,queue-size=$QSIZE \
-	>"$W/qsd.log" 2>&1 &
-QPID=$!
-i=0
-while [ ! -e /dev/vduse/qbench ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-dev=$(attach qbench) || { cat "$W/qsd.log"; exit 1; }
-run_target qsd "$dev"
-vdpa dev del qbench
-kill $QPID
-wait $QPID
-
-start_daemon hvn --blk name=hnull,null=on,size=${MIB}M,queues=$QUEUES,queue-size=$QSIZE || exit 1
-dev=$(attach hnull) || exit 1
-run_target hvdpad-null "$dev"
-vdpa dev del hnull
-stop_daemon 10
-
-modprobe null_blk nr_devices=1 gb=$((MIB / 1024 > 0 ? MIB / 1024 : 1)) queue_mode=2 submit_queues=$QUEUES
-run_target null_blk /dev/nullb0
-rmmod null_blk
-
-loopdev=$(losetup --show -f "$IMG")
-run_target loop "$loopdev"
-losetup -d "$loopdev"
+for target in $TARGETS; do
+	case $target in
+	hvdpad | hvdpad-b)
+		bin=$HVDPAD
+		[ "$target" = hvdpad-b ] && bin=$HVDPAD_B
+		serve hbench "$bin" path="$IMG"
+		run_target "$target" "$dev"
+		unserve hbench
+		;;
+	qsd)
+		start_qsd qbench "$IMG" $QUEUES $QSIZE || exit 1
+		dev=$(attach qbench) || exit 1
+		run_target qsd "$dev"
+		vdpa dev del qbench
+		kill $QPID
+		wait $QPID
+		;;
+	hvdpad-null)
+		serve hnull "$HVDPAD" null=on,size=${MIB}M
+		run_target hvdpad-null "$dev"
+		unserve hnull
+		;;
+	null_blk)
+		modprobe null_blk nr_devices=1 gb=$((MIB / 1024 > 0 ? MIB / 1024 : 1)) \
+			queue_mode=2 submit_queues=$QUEUES
+		run_target null_blk /dev/nullb0
+		rmmod null_blk
+		;;
+	loop)
+		loopdev=$(losetup --show -f "$IMG")
+		run_target loop "$loopdev"
+		losetup -d "$loopdev"
+		;;
+	*)
+		echo "unknown target $target"
+		exit 2
+		;;
+	esac
+done
 
 cp "$RAW" "$OUT/blk-bench-raw.csv"
 sh "$(dirname "$0")/blk-bench-report.sh" "$RAW" "$OUT" "$SECS" "$RUNS" "$MIB"

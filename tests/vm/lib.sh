@@ -28,6 +28,21 @@ load_modules() {
 	done
 }
 
+# await_up PID LOG WHAT CONDITION: waits up to 10 s for the shell condition
+# while PID lives; on failure shows LOG.
+await_up() {
+	i=0
+	until eval "$4"; do
+		i=$((i + 1))
+		if [ $i -gt 100 ] || ! kill -0 "$1" 2>/dev/null; then
+			echo "$3 did not come up:"
+			cat "$2"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
 # start_daemon LOGNAME ARGS...: starts hvdpad and waits for one ready line
 # per device. Sets DPID.
 start_daemon() {
@@ -36,16 +51,7 @@ start_daemon() {
 	want=$(printf '%s\n' "$@" | grep -c '^--blk$')
 	"$HVDPAD" "$@" >"$log" 2>&1 &
 	DPID=$!
-	i=0
-	while [ "$(grep -c ': ready:' "$log")" -lt "$want" ]; do
-		i=$((i + 1))
-		if [ $i -gt 100 ] || ! kill -0 "$DPID" 2>/dev/null; then
-			echo "hvdpad did not come up:"
-			cat "$log"
-			return 1
-		fi
-		sleep 0.1
-	done
+	await_up "$DPID" "$log" hvdpad "[ \$(grep -c ': ready:' '$log') -ge $want ]"
 }
 
 # stop_daemon [SECONDS]: SIGTERM, then wait; fails if it takes longer or
@@ -85,4 +91,15 @@ attach() {
 
 bound_driver() {
 	basename "$(readlink "/sys/bus/vdpa/devices/$1/driver")"
+}
+
+# start_qsd NAME IMAGE QUEUES QUEUE_SIZE: the reference, qemu-storage-daemon's
+# vduse-blk export with io_uring. Sets QPID once /dev/vduse/NAME exists.
+start_qsd() {
+	qemu-storage-daemon \
+		--blockdev driver=file,node-name=file0,filename="$2",aio=io_uring,cache.direct=off \
+		--export type=vduse-blk,id=exp0,node-name=file0,name="$1",writable=on,num-queues="$3",queue-size="$4" \
+		>"$W/qsd-$1.log" 2>&1 &
+	QPID=$!
+	await_up "$QPID" "$W/qsd-$1.log" qemu-storage-daemon "[ -e '/dev/vduse/$1' ]"
 }

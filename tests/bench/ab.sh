@@ -1,0 +1,27 @@
+#!/bin/sh
+# A/B of two builds of hvdpad in ONE VM boot: A is BASE_REV (a git
+# revision, built in a scratch worktree), B is the working tree. This is
+# how a data-path change earns its place: B/A > 1 over several runs.
+#   sh tests/bench/ab.sh BASE_REV [SECONDS] [RUNS] [WORKLOADS_REGEX]
+set -eu
+cd "$(dirname "$0")/../.."
+top=$(pwd)
+base=${1:?usage: ab.sh BASE_REV [SECONDS] [RUNS] [WORKLOADS_REGEX]}
+secs=${2:-5}
+runs=${3:-5}
+wl=${4:-randread-4k-qd1|randread-4k-qd32|randwrite-4k-qd32}
+sh tests/vm/host-deps.sh
+
+out=$top/build-ab
+wt=$out/base-src
+mkdir -p "$out"
+rm -rf "$wt"
+git worktree prune
+git worktree add -f --detach "$wt" "$base" >/dev/null
+(cd "$wt" && meson setup build --buildtype=release >/dev/null && ninja -C build >/dev/null)
+[ -f build-release/build.ninja ] || meson setup build-release --buildtype=release >/dev/null
+ninja -C build-release >/dev/null
+
+sh tests/vm/run.sh "HVDPA_BENCH_TARGETS='hvdpad hvdpad-b' HVDPA_BENCH_WORKLOADS='$wl' \
+HVDPAD_B='$top/build-release/hvdpad' sh tests/bench/blk-bench.sh '$wt/build' '$out' $secs $runs 256"
+git worktree remove --force "$wt"
