@@ -382,6 +382,20 @@ static void blk_queue_kick(struct hv_queue *q)
 	blk_process(q->backend);
 }
 
+static bool blk_queue_poll(struct hv_queue *q)
+{
+	struct blk_queue *bq = q->backend;
+
+	if (!io_uring_cq_ready(&bq->ring))
+		return false;
+	blk_reap(bq);
+	blk_flush_sq(bq);
+	blk_publish(bq);
+	if (bq->starved)
+		blk_process(bq);
+	return true;
+}
+
 static void blk_completion_cb(void *opaque, uint32_t events)
 {
 	struct blk_queue *bq = opaque;
@@ -504,6 +518,7 @@ static const struct hv_device_ops blk_ops = {
 	.start = blk_start,
 	.queue_start = blk_queue_start,
 	.queue_kick = blk_queue_kick,
+	.queue_poll = blk_queue_poll,
 	.queue_stop = blk_queue_stop,
 	.reset = blk_reset,
 	.destroy = blk_destroy,
@@ -585,6 +600,7 @@ int hv_blk_create(const struct hv_blk_options *o, struct hv_device **out, char *
 	blk->dev.features = f;
 	blk->dev.num_queues = o->num_queues;
 	blk->dev.queue_size = o->queue_size;
+	blk->dev.poll_ns = o->poll_us * 1000u;
 	blk_fill_config(blk);
 	*out = &blk->dev;
 	return 0;

@@ -13,8 +13,10 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "hvdpa/cpu.h"
 #include "hvdpa/log.h"
 #include "vduse_int.h"
 
@@ -47,16 +49,46 @@ static void on_stop(void *opaque, uint32_t events)
 	vq->running = false;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Looks for work without a syscall for up to poll_ns: a request that comes
+ * meanwhile skips the eventfd wake-up and the scheduler. */
+static bool busy_poll(struct vduse_queue *vq)
+{
+	const struct hv_device_ops *ops = vq->q.dev->ops;
+	uint64_t deadline = now_ns() + vq->q.dev->poll_ns;
+
+	do {
+		if (hv_vq_avail_count(&vq->q.vq)) {
+			ops->queue_kick(&vq->q);
+			return true;
+		}
+		if (ops->queue_poll && ops->queue_poll(&vq->q))
+			return true;
+		hv_cpu_relax();
+	} while (now_ns() < deadline && __atomic_load_n(&vq->running, __ATOMIC_ACQUIRE));
+	return false;
+}
+
 static void *queue_thread(void *opaque)
 {
 	struct vduse_queue *vq = opaque;
+	bool poll = vq->q.dev->poll_ns > 0;
 
 	/* A kick that came before the eventfd was wired is replayed by the
 	 * kernel, but look once anyway: it costs nothing. */
 	vq->q.dev->ops->queue_kick(&vq->q);
 	while (__atomic_load_n(&vq->running, __ATOMIC_ACQUIRE)) {
-		int r = hv_loop_run_once(&vq->loop, -1);
+		int r = hv_loop_run_once(&vq->loop, poll ? 0 : -1);
 
+		if (r == 0 && poll && !busy_poll(vq))
+			r = hv_loop_run_once(&vq->loop, -1);
 		if (r < 0 && r != -EINTR) {
 			hv_err("%s: epoll: %s", vq->name, strerror(-r));
 			break;

@@ -20,7 +20,8 @@ struct hv_blk_options {
 	/* No storage: I/O completes at once, reads leave buffers as they are.
 	 * Measures the transport alone. */
 	bool null;
-	uint64_t size; /* bytes, for null */
+	uint64_t size;	  /* bytes, for null */
+	uint32_t poll_us; /* busy-poll window of the queue threads */
 };
 
 /* Defaults for every key not given. */

@@ -38,6 +38,9 @@ struct hv_device_ops {
 	int (*queue_start)(struct hv_device *dev, struct hv_queue *q);
 	/* The driver kicked q (called on q's thread). */
 	void (*queue_kick)(struct hv_queue *q);
+	/* Optional: finish what has completed, without blocking; true if it
+	 * did anything. Lets the transport poll for a while before sleeping. */
+	bool (*queue_poll)(struct hv_queue *q);
 	/* Stop q: finish every request in flight (their used entries may still
 	 * be written) and release the queue. Nothing may touch guest memory
 	 * for q after this returns. Called on q's thread. */
@@ -56,6 +59,9 @@ struct hv_device {
 	uint16_t queue_size; /* the maximum the device takes */
 	uint32_t config_size;
 	uint8_t config[HV_CONFIG_MAX];
+	/* How long a queue thread busy-polls for work before it sleeps; 0
+	 * sleeps at once. Trades a CPU for wake-up latency. */
+	uint32_t poll_ns;
 };
 
 /* Feature bits every transport here offers alongside the device's own. */

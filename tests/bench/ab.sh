@@ -22,6 +22,5 @@ git worktree add -f --detach "$wt" "$base" >/dev/null
 [ -f build-release/build.ninja ] || meson setup build-release --buildtype=release >/dev/null
 ninja -C build-release >/dev/null
 
-sh tests/vm/run.sh "HVDPA_BENCH_TARGETS='hvdpad hvdpad-b' HVDPA_BENCH_WORKLOADS='$wl' \
-HVDPAD_B='$top/build-release/hvdpad' sh tests/bench/blk-bench.sh '$wt/build' '$out' $secs $runs 256"
+sh tests/vm/run.sh "HVDPA_BENCH_WORKLOADS='$wl' HVDPAD_B='$top/build-release/hvdpad' sh tests/bench/blk-bench.sh '$wt/build' '$out' $secs $runs 256"
 git worktree remove --force "$wt"

@@ -48,7 +48,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 } >"$OUT/blk-bench.md"
 cat "$OUT/blk-bench.md"
 
-if command -v gnuplot >/dev/null 2>&1; then
+# The chart needs every target; an A/B run has only two.
+if command -v gnuplot >/dev/null 2>&1 && grep -q '^null_blk,' "$OUT/blk-bench.csv"; then
 	for w in randread-4k-qd1 randread-4k-qd32 randwrite-4k-qd32 seqread-128k-qd8 randread-4k-qd32-2jobs; do
 		printf '%s' "$w"
 		for t in hvdpad qsd hvdpad-null null_blk loop; do printf ' %s' "$(get "$t" "$w" 3)"; done

@@ -6,7 +6,8 @@
 #   hvdpad-null  hvdpad's null backend: the transport alone
 #   null_blk     the kernel's null_blk: the ceiling for the null backend
 #   loop         a loop device on the image: the ceiling for hvdpad
-#   hvdpad-b     optional: another build of hvdpad (HVDPAD_B=path), for A/B
+#   hvdpad-b     with HVDPAD_B=path: another build of hvdpad, measured
+#                against hvdpad run by run (then only those two)
 # Each workload runs RUNS times; medians go to OUT/blk-bench.{csv,md}.
 # HVDPA_BENCH_TARGETS and HVDPA_BENCH_WORKLOADS (a regex of names) pick
 # subsets.
@@ -39,7 +40,7 @@ randread-4k-qd32:randread:4k:32:1
 randwrite-4k-qd32:randwrite:4k:32:1
 seqread-128k-qd8:read:128k:8:1
 randread-4k-qd32-2jobs:randread:4k:32:2"
-# Subsets, e.g. for an A/B of two builds of hvdpad (HVDPAD_B) in one boot.
+# Subsets of targets and workloads (a regex of names).
 TARGETS=${HVDPA_BENCH_TARGETS:-hvdpad qsd hvdpad-null null_blk loop}
 [ -n "${HVDPA_BENCH_WORKLOADS:-}" ] &&
 	WORKLOADS=$(echo "$WORKLOADS" | grep -E "^(${HVDPA_BENCH_WORKLOADS}):")
@@ -97,12 +98,35 @@ unserve() {
 	stop_daemon 10
 }
 
+# A/B: both builds serve at once (each its own copy of the image) and the
+# runs alternate A, B, A, B, so a change in the host's speed during the
+# session hits both alike.
+if [ -n "$HVDPAD_B" ]; then
+	cp "$IMG" "$IMG.b"
+	serve hbench "$HVDPAD" path="$IMG"
+	dev_a=$dev pid_a=$DPID
+	serve hbenchb "$HVDPAD_B" path="$IMG.b"
+	dev_b=$dev pid_b=$DPID
+	echo "# A/B: hvdpad on $dev_a, hvdpad-b on $dev_b"
+	echo "$WORKLOADS" | while IFS=: read -r name rw bs qd jobs; do
+		run=1
+		while [ $run -le "$RUNS" ]; do
+			fio_one hvdpad "$dev_a" "$name" "$rw" "$bs" "$qd" "$jobs" "$run"
+			fio_one hvdpad-b "$dev_b" "$name" "$rw" "$bs" "$qd" "$jobs" "$run"
+			run=$((run + 1))
+		done
+	done
+	vdpa dev del hbench
+	vdpa dev del hbenchb
+	DPID=$pid_a stop_daemon 10
+	DPID=$pid_b stop_daemon 10
+	TARGETS=""
+fi
+
 for target in $TARGETS; do
 	case $target in
-	hvdpad | hvdpad-b)
-		bin=$HVDPAD
-		[ "$target" = hvdpad-b ] && bin=$HVDPAD_B
-		serve hbench "$bin" path="$IMG"
+	hvdpad)
+		serve hbench "$HVDPAD" path="$IMG"
 		run_target "$target" "$dev"
 		unserve hbench
 		;;

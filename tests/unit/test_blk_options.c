@@ -34,6 +34,9 @@ static void test_defaults(void)
 	CHECK_EQ(o.num_queues, 1);
 	CHECK_EQ(o.queue_size, 256);
 	CHECK_EQ(o.serial[0], 0);
+	CHECK_EQ(o.poll_us, 50);
+	CHECK_EQ(parse("path=/x,name=n,poll-us=0"), 0);
+	CHECK_EQ(o.poll_us, 0);
 }
 
 static void expect_error(const char *spec, const char *words)
@@ -69,6 +72,7 @@ static void test_errors(void)
 	expect_error("name=a,null=on,size=1X", "multiple of 512");
 	expect_error("name=a,null=on,size=99999999999T", "multiple of 512");
 	expect_error("name=a,null=maybe,size=1G", "null must be on or off");
+	expect_error("name=a,path=/x,poll-us=1001", "poll-us must be 0 to 1000");
 }
 
 static void test_null_sizes(void)
