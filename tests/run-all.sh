@@ -1,7 +1,7 @@
 #!/bin/sh
-# Every test: unit tests built with ASan+UBSan, a clang-format check, and
-# the VDUSE integration tests in the test VM (with the same sanitized
-# daemon). Installs what it needs. Ends with "N passed, N failed".
+# Every test: unit tests built with ASan+UBSan, a short libFuzzer run of
+# the virtqueue parser and the blk decoder, a clang-format check, and the
+# VDUSE integration tests in the test VM (with the same sanitized daemon). Installs what it needs. Ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -36,6 +36,10 @@ cat "$build/unit.log"
 ok=$(awk '/^Ok:/ {print $2}' "$build/unit.log")
 bad=$(awk '/^Fail:/ {print $2}' "$build/unit.log")
 stage "unit tests" $st "${ok:-0}" "${bad:-1}"
+
+echo "== fuzzing: libFuzzer, ${HVDPA_FUZZ_SECONDS:-60}s per target (ASan + UBSan)"
+sh tests/fuzz/run.sh "${HVDPA_FUZZ_SECONDS:-60}"
+stage "fuzzing" $? 2
 
 echo "== clang-format"
 clang-format --dry-run --Werror $(git ls-files '*.c' '*.h')
