@@ -48,6 +48,14 @@ static int parse_uint(const char *v, unsigned long min, unsigned long max, unsig
 	return 0;
 }
 
+static int parse_ranged(const char *key, const char *v, unsigned long min, unsigned long max,
+			unsigned long *out, char *err, size_t errlen)
+{
+	if (parse_uint(v, min, max, out))
+		return fail(err, errlen, "%s must be %lu to %lu, not '%s'", key, min, max, v);
+	return 0;
+}
+
 static int parse_switch(const char *key, const char *v, bool *out, char *err, size_t errlen)
 {
 	if (!strcmp(v, "on"))
@@ -134,11 +142,8 @@ int hv_blk_options_parse(struct hv_blk_options *o, const char *spec, char *err, 
 		} else if (!strcmp(tok, "readonly")) {
 			r = parse_switch(tok, v, &o->readonly, err, errlen);
 		} else if (!strcmp(tok, "queues")) {
-			if (parse_uint(v, 1, MAX_QUEUES, &x))
-				r = fail(err, errlen, "queues must be 1 to %d, not '%s'",
-					 MAX_QUEUES, v);
-			else
-				o->num_queues = (uint16_t)x;
+			r = parse_ranged(tok, v, 1, MAX_QUEUES, &x, err, errlen);
+			o->num_queues = r ? o->num_queues : (uint16_t)x;
 		} else if (!strcmp(tok, "queue-size")) {
 			if (parse_uint(v, 2, 32768, &x) || (x & (x - 1)))
 				r = fail(err, errlen,
@@ -157,11 +162,8 @@ int hv_blk_options_parse(struct hv_blk_options *o, const char *spec, char *err, 
 					"with K, M, G or T, not '%s'",
 					v);
 		} else if (!strcmp(tok, "poll-us")) {
-			if (parse_uint(v, 0, MAX_POLL_US, &x))
-				r = fail(err, errlen, "poll-us must be 0 to %d, not '%s'",
-					 MAX_POLL_US, v);
-			else
-				o->poll_us = (uint32_t)x;
+			r = parse_ranged(tok, v, 0, MAX_POLL_US, &x, err, errlen);
+			o->poll_us = r ? o->poll_us : (uint32_t)x;
 		} else if (!strcmp(tok, "serial")) {
 			if (strlen(v) > HV_BLK_SERIAL_MAX)
 				r = fail(err, errlen, "serial is at most %d bytes",

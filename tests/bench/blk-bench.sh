@@ -20,8 +20,6 @@ RUNS=${4:-3}
 MIB=${5:-1024}
 HVDPAD=$B/hvdpad
 W=/run/hvdpa-bench
-mkdir -p "$W"
-export TMPDIR=/run
 . "$(dirname "$0")/../vm/lib.sh"
 load_modules
 modprobe loop

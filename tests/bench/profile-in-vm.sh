@@ -8,8 +8,6 @@ OUT=$2
 SECS=${3:-10}
 HVDPAD=$B/hvdpad
 W=/run/hvdpa-prof
-mkdir -p "$W"
-export TMPDIR=/run
 . "$(dirname "$0")/../vm/lib.sh"
 load_modules
 dd if=/dev/urandom of="$W/img" bs=1M count=256 status=none

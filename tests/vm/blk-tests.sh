@@ -5,8 +5,6 @@ set -u
 B=$(cd "${1:-build}" && pwd)
 HVDPAD=$B/hvdpad
 W=/run/hvdpa-test
-mkdir -p "$W"
-export TMPDIR=/run
 . "$(dirname "$0")/lib.sh"
 
 # expect_usage_error DESCRIPTION WORDS ARGS...: exit status 2, one line

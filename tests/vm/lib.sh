@@ -1,5 +1,8 @@
 # Shared by the scripts that run inside the test VM: device set-up and
-# checks. Sourced; expects $HVDPAD (the daemon) and $W (scratch dir).
+# checks. Sourced; expects $HVDPAD (the daemon) and $W (scratch dir), which
+# it creates. Scratch lives in /run: tmpfs in the VM.
+mkdir -p "$W"
+export TMPDIR=/run
 
 pass=0
 fail=0
