@@ -120,7 +120,7 @@ int hv_blk_options_parse(struct hv_blk_options *o, const char *spec, char *err, 
 	hv_blk_options_init(o);
 	for (tok = strtok_r(copy, ",", &save); tok && !r; tok = strtok_r(NULL, ",", &save)) {
 		char *v = strchr(tok, '=');
-		unsigned long x;
+		unsigned long x = 0;
 
 		if (!v) {
 			r = fail(err, errlen, "'%s' is not key=value", tok);

@@ -41,6 +41,13 @@ echo "== fuzzing: libFuzzer, ${HVDPA_FUZZ_SECONDS:-60}s per target (ASan + UBSan
 sh tests/fuzz/run.sh "${HVDPA_FUZZ_SECONDS:-60}"
 stage "fuzzing" $? 2
 
+# -O3 warns about things -O2 does not, and -Werror makes them errors.
+echo "== release build (-O3)"
+rel=$top/build-release
+[ -f "$rel/build.ninja" ] || meson setup "$rel" --buildtype=release >/dev/null
+ninja -C "$rel" >/dev/null
+stage "release build" $? 1
+
 echo "== clang-format"
 clang-format --dry-run --Werror $(git ls-files '*.c' '*.h')
 stage "clang-format" $? 1
