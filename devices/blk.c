@@ -36,7 +36,6 @@ struct blk_dev {
 	struct hv_blk_options opt;
 	struct blk_image img;
 	uint64_t capacity; /* sectors */
-	uint64_t features; /* negotiated */
 };
 
 struct blk_queue;
@@ -78,14 +77,17 @@ uint64_t hv_blk_size(const struct hv_device *dev)
 	return ((const struct blk_dev *)dev)->capacity << SECTOR_SHIFT;
 }
 
+static void blk_req_free(struct blk_req *r)
+{
+	r->next_free = r->bq->free;
+	r->bq->free = r;
+}
+
 static void blk_finish(struct blk_req *r, uint8_t status)
 {
-	struct blk_queue *bq = r->bq;
-
 	*r->status = status;
-	hv_vq_push(&bq->q->vq, r->elem.head, r->used_len + 1);
-	r->next_free = bq->free;
-	bq->free = r;
+	hv_vq_push(&r->bq->q->vq, r->elem.head, r->used_len + 1);
+	blk_req_free(r);
 }
 
 static void blk_publish(struct blk_queue *bq)
@@ -94,8 +96,11 @@ static void blk_publish(struct blk_queue *bq)
 		bq->q->notify(bq->q);
 }
 
-static struct io_uring_sqe *blk_sqe(struct blk_queue *bq)
+/* An SQE for r, counted as in flight; on failure r is answered with IOERR
+ * and NULL returned. */
+static struct io_uring_sqe *blk_sqe(struct blk_req *r)
 {
+	struct blk_queue *bq = r->bq;
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&bq->ring);
 
 	if (!sqe) {
@@ -104,53 +109,47 @@ static struct io_uring_sqe *blk_sqe(struct blk_queue *bq)
 		bq->unsubmitted = 0;
 		sqe = io_uring_get_sqe(&bq->ring);
 	}
+	if (!sqe) {
+		blk_finish(r, VIRTIO_BLK_S_IOERR);
+		return NULL;
+	}
+	bq->inflight++;
+	bq->unsubmitted++;
 	return sqe;
 }
 
 static void blk_submit_rw(struct blk_req *r)
 {
-	struct blk_queue *bq = r->bq;
-	struct io_uring_sqe *sqe = blk_sqe(bq);
+	struct io_uring_sqe *sqe = blk_sqe(r);
+	int fd = r->bq->blk->img.fd;
 
-	if (!sqe) {
-		blk_finish(r, VIRTIO_BLK_S_IOERR);
+	if (!sqe)
 		return;
-	}
 	if (r->type == VIRTIO_BLK_T_IN)
-		io_uring_prep_readv(sqe, bq->blk->img.fd, r->data, r->ndata, r->offset);
+		io_uring_prep_readv(sqe, fd, r->data, r->ndata, r->offset);
 	else
-		io_uring_prep_writev(sqe, bq->blk->img.fd, r->data, r->ndata, r->offset);
+		io_uring_prep_writev(sqe, fd, r->data, r->ndata, r->offset);
 	io_uring_sqe_set_data(sqe, r);
-	bq->inflight++;
-	bq->unsubmitted++;
 }
 
 static void blk_submit_fsync(struct blk_req *r)
 {
-	struct io_uring_sqe *sqe = blk_sqe(r->bq);
+	struct io_uring_sqe *sqe = blk_sqe(r);
 
-	if (!sqe) {
-		blk_finish(r, VIRTIO_BLK_S_IOERR);
+	if (!sqe)
 		return;
-	}
 	io_uring_prep_fsync(sqe, r->bq->blk->img.fd, IORING_FSYNC_DATASYNC);
 	io_uring_sqe_set_data(sqe, r);
-	r->bq->inflight++;
-	r->bq->unsubmitted++;
 }
 
 static void blk_submit_fallocate(struct blk_req *r, int mode, uint64_t off, uint64_t len)
 {
-	struct io_uring_sqe *sqe = blk_sqe(r->bq);
+	struct io_uring_sqe *sqe = blk_sqe(r);
 
-	if (!sqe) {
-		blk_finish(r, VIRTIO_BLK_S_IOERR);
+	if (!sqe)
 		return;
-	}
 	io_uring_prep_fallocate(sqe, r->bq->blk->img.fd, mode | FALLOC_FL_KEEP_SIZE, off, len);
 	io_uring_sqe_set_data(sqe, r);
-	r->bq->inflight++;
-	r->bq->unsubmitted++;
 }
 
 static bool blk_in_range(struct blk_dev *blk, uint64_t sector, uint64_t nsectors)
@@ -213,8 +212,7 @@ static void blk_handle(struct blk_queue *bq, struct blk_req *r)
 		/* No byte to put a status in: all we can do is give it back. */
 		hv_warn_ratelimited(&bq->rl, "%s: request without a status byte", blk->dev.name);
 		hv_vq_push(&bq->q->vq, e->head, 0);
-		r->next_free = bq->free;
-		bq->free = r;
+		blk_req_free(r);
 		return;
 	}
 	r->status = (uint8_t *)in[nin - 1].iov_base + in[nin - 1].iov_len - 1;
@@ -382,27 +380,9 @@ static void blk_queue_kick(struct hv_queue *q)
 	blk_process(q->backend);
 }
 
-static bool blk_queue_poll(struct hv_queue *q)
+/* Publishes what has completed; restarts popping if the pool ran dry. */
+static void blk_complete_pending(struct blk_queue *bq)
 {
-	struct blk_queue *bq = q->backend;
-
-	if (!io_uring_cq_ready(&bq->ring))
-		return false;
-	blk_reap(bq);
-	blk_flush_sq(bq);
-	blk_publish(bq);
-	if (bq->starved)
-		blk_process(bq);
-	return true;
-}
-
-static void blk_completion_cb(void *opaque, uint32_t events)
-{
-	struct blk_queue *bq = opaque;
-
-	/* Edge-triggered: each signal wakes us once; the counter is never
-	 * read, which saves a read() per wake-up. */
-	(void)events;
 	blk_reap(bq);
 	blk_flush_sq(bq); /* resubmitted short transfers */
 	blk_publish(bq);
@@ -410,10 +390,22 @@ static void blk_completion_cb(void *opaque, uint32_t events)
 		blk_process(bq);
 }
 
-static int blk_start(struct hv_device *dev, uint64_t features)
+static bool blk_queue_poll(struct hv_queue *q)
 {
-	to_blk(dev)->features = features;
-	return 0;
+	struct blk_queue *bq = q->backend;
+
+	if (!io_uring_cq_ready(&bq->ring))
+		return false;
+	blk_complete_pending(bq);
+	return true;
+}
+
+static void blk_completion_cb(void *opaque, uint32_t events)
+{
+	/* Edge-triggered: each signal wakes us once; the counter is never
+	 * read, which saves a read() per wake-up. */
+	(void)events;
+	blk_complete_pending(opaque);
 }
 
 static int blk_queue_start(struct hv_device *dev, struct hv_queue *q)
@@ -499,11 +491,6 @@ static void blk_queue_stop(struct hv_queue *q)
 	q->backend = NULL;
 }
 
-static void blk_reset(struct hv_device *dev)
-{
-	to_blk(dev)->features = 0;
-}
-
 static void blk_destroy(struct hv_device *dev)
 {
 	struct blk_dev *blk = to_blk(dev);
@@ -513,12 +500,10 @@ static void blk_destroy(struct hv_device *dev)
 }
 
 static const struct hv_device_ops blk_ops = {
-	.start = blk_start,
 	.queue_start = blk_queue_start,
 	.queue_kick = blk_queue_kick,
 	.queue_poll = blk_queue_poll,
 	.queue_stop = blk_queue_stop,
-	.reset = blk_reset,
 	.destroy = blk_destroy,
 };
 

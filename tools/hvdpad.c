@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,10 +46,14 @@ static void usage(FILE *f)
 		   "Then: vdpa dev add name NAME mgmtdev vduse\n");
 }
 
-static void die_usage(const char *fmt, const char *a, const char *b)
+static void __attribute__((noreturn, format(printf, 1, 2))) die_usage(const char *fmt, ...)
 {
+	va_list ap;
+
 	fprintf(stderr, "hvdpad: ");
-	fprintf(stderr, fmt, a, b);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fputc('\n', stderr);
 	exit(EXIT_USAGE);
 }
@@ -151,19 +156,18 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		die_usage("unexpected argument '%s'%s", argv[optind],
-			  " (devices are given with --blk)");
+		die_usage("unexpected argument '%s' (devices are given with --blk)", argv[optind]);
 	if (nserved == 0)
-		die_usage("nothing to serve: give at least one --blk%s%s", "", "");
+		die_usage("nothing to serve: give at least one --blk");
 
 	/* Everything that can be checked is checked before anything is
 	 * created, so a typo never leaves half the devices behind. */
 	for (unsigned int i = 0; i < nserved; i++)
 		for (unsigned int j = 0; j < i; j++)
 			if (!strcmp(served[i].opt.name, served[j].opt.name))
-				die_usage("device name '%s' given twice%s", served[i].opt.name, "");
+				die_usage("device name '%s' given twice", served[i].opt.name);
 	if (hv_vduse_check(err, sizeof(err)) < 0)
-		die_usage("%s%s", err, "");
+		die_usage("%s", err);
 	for (unsigned int i = 0; i < nserved; i++)
 		if (hv_vduse_name_taken(served[i].opt.name))
 			die_usage("/dev/vduse/%s exists: the name '%s' is taken",

@@ -34,7 +34,8 @@ static void stop_queues(struct hv_vduse *v)
 static void reset_device(struct hv_vduse *v)
 {
 	stop_queues(v);
-	v->dev->ops->reset(v->dev);
+	if (v->dev->ops->reset)
+		v->dev->ops->reset(v->dev);
 	vduse_iotlb_reset(&v->iotlb);
 	v->features = 0;
 }
@@ -47,7 +48,7 @@ static void start_device(struct hv_vduse *v)
 		hv_err("%s: VDUSE_DEV_GET_FEATURES: %s", v->dev->name, strerror(errno));
 		return;
 	}
-	if (v->dev->ops->start(v->dev, v->features) < 0) {
+	if (v->dev->ops->start && v->dev->ops->start(v->dev, v->features) < 0) {
 		hv_err("%s: backend refused features 0x%llx", v->dev->name,
 		       (unsigned long long)v->features);
 		return;

@@ -32,7 +32,7 @@ struct hv_queue {
 };
 
 struct hv_device_ops {
-	/* Features known: the backend may size itself for them. */
+	/* Optional. Features known: the backend may size itself for them. */
 	int (*start)(struct hv_device *dev, uint64_t features);
 	/* A queue begins: q->vq is mapped, q->loop is its thread's loop. */
 	int (*queue_start)(struct hv_device *dev, struct hv_queue *q);
@@ -45,7 +45,7 @@ struct hv_device_ops {
 	 * be written) and release the queue. Nothing may touch guest memory
 	 * for q after this returns. Called on q's thread. */
 	void (*queue_stop)(struct hv_queue *q);
-	/* Device reset, after every queue stopped. */
+	/* Optional. Device reset, after every queue stopped. */
 	void (*reset)(struct hv_device *dev);
 	void (*destroy)(struct hv_device *dev);
 };

@@ -61,7 +61,7 @@ int bf_setup(struct blk_fixture *f, uint64_t size, uint16_t qsize, const char *e
 	f->q.loop = &f->loop;
 	f->q.notify = count_notify;
 	f->q.transport = f;
-	if (f->dev->ops->start(f->dev, f->dev->features) < 0 ||
+	if ((f->dev->ops->start && f->dev->ops->start(f->dev, f->dev->features) < 0) ||
 	    f->dev->ops->queue_start(f->dev, &f->q) < 0)
 		abort();
 	return 0;
@@ -71,7 +71,8 @@ void bf_teardown(struct blk_fixture *f)
 {
 	if (f->dev) {
 		f->dev->ops->queue_stop(&f->q);
-		f->dev->ops->reset(f->dev);
+		if (f->dev->ops->reset)
+			f->dev->ops->reset(f->dev);
 		f->dev->ops->destroy(f->dev);
 		hv_loop_fini(&f->loop);
 		fd_free(&f->d);
