@@ -2,7 +2,8 @@
 /*
  * hvdpad: serves virtio devices over VDUSE.
  *
- *   hvdpad --blk name=NAME,path=PATH[,readonly=on][,queues=N][,queue-size=N][,serial=STR] ...
+ *   hvdpad [--state-dir DIR] --blk name=NAME,path=PATH[,readonly=on][,queues=N]
+ *          [,queue-size=N][,serial=STR] ...
  *
  * Everything the command line asks for is checked before any device is
  * created; a bad argument is one line on stderr and exit status 2.
@@ -28,6 +29,8 @@
 struct served {
 	struct hv_device *dev;
 	struct hv_vduse *vduse;
+	struct hv_vduse_state *claim; /* until hv_vduse_create takes it */
+	bool takeover;
 	struct hv_blk_options opt;
 };
 
@@ -38,18 +41,30 @@ static int exit_status;
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: hvdpad [-v] --blk name=NAME,path=PATH[,readonly=on][,queues=N]"
-		   "[,queue-size=N][,serial=STR] [--blk ...]\n"
+	fprintf(f, "usage: hvdpad [-v] [--state-dir DIR] --blk name=NAME,path=PATH[,readonly=on]"
+		   "[,queues=N][,queue-size=N][,serial=STR] [--blk ...]\n"
 		   "       (or --blk name=NAME,null=on,size=SIZE[,...]: no storage, for "
 		   "benchmarks)\n"
 		   "Serves virtio-blk devices through VDUSE until SIGINT or SIGTERM.\n"
-		   "Then: vdpa dev add name NAME mgmtdev vduse\n");
+		   "Then: vdpa dev add name NAME mgmtdev vduse\n"
+		   "Started again with the same arguments after it died, it takes its devices\n"
+		   "over and runs again what was in flight (state in DIR, default %s).\n",
+		HV_VDUSE_STATE_DIR);
+}
+
+static void release_claims(void)
+{
+	for (unsigned int i = 0; i < nserved; i++) {
+		hv_vduse_release(served[i].claim);
+		served[i].claim = NULL;
+	}
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2))) die_usage(const char *fmt, ...)
 {
 	va_list ap;
 
+	release_claims();
 	fprintf(stderr, "hvdpad: ");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -89,11 +104,12 @@ static void print_ready(const struct served *s)
 	uint64_t bytes = hv_blk_size(s->dev);
 
 	printf("%s: ready: virtio-blk %s%s, %llu MiB (%llu sectors), %u queue%s of %u, "
-	       "/dev/vduse/%s\n",
+	       "/dev/vduse/%s%s\n",
 	       s->dev->name, s->opt.null ? "null" : s->opt.path,
 	       s->opt.readonly ? " (read-only)" : "", (unsigned long long)(bytes >> 20),
 	       (unsigned long long)(bytes >> 9), s->opt.num_queues,
-	       s->opt.num_queues > 1 ? "s" : "", s->opt.queue_size, s->dev->name);
+	       s->opt.num_queues > 1 ? "s" : "", s->opt.queue_size, s->dev->name,
+	       s->takeover ? " (taken over)" : "");
 	fflush(stdout);
 }
 
@@ -115,6 +131,7 @@ static void shutdown_all(void)
 		if (s->dev)
 			s->dev->ops->destroy(s->dev);
 	}
+	release_claims();
 	free(served);
 	served = NULL;
 	nserved = 0;
@@ -124,10 +141,12 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"blk", required_argument, NULL, 'b'},
+		{"state-dir", required_argument, NULL, 's'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	const char *state_dir = HV_VDUSE_STATE_DIR;
 	char err[512];
 	struct hv_loop loop;
 	sigset_t mask;
@@ -143,6 +162,9 @@ int main(int argc, char **argv)
 			    0)
 				die_usage("--blk %s: %s", optarg, err);
 			nserved++;
+			break;
+		case 's':
+			state_dir = optarg;
 			break;
 		case 'v':
 			hv_log_level = HV_LOG_DEBUG;
@@ -169,11 +191,17 @@ int main(int argc, char **argv)
 	if (hv_vduse_check(err, sizeof(err)) < 0)
 		die_usage("%s", err);
 	for (unsigned int i = 0; i < nserved; i++)
-		if (hv_vduse_name_taken(served[i].opt.name))
-			die_usage("/dev/vduse/%s exists: the name '%s' is taken",
-				  served[i].opt.name, served[i].opt.name);
+		if (hv_vduse_claim(state_dir, served[i].opt.name, &served[i].claim, err,
+				   sizeof(err)) < 0)
+			die_usage("%s", err);
 	for (unsigned int i = 0; i < nserved; i++) {
 		r = hv_blk_create(&served[i].opt, &served[i].dev, err, sizeof(err));
+		if (r >= 0) {
+			r = hv_vduse_claim_check(served[i].claim, served[i].dev, err, sizeof(err));
+			served[i].takeover = r == 1;
+			if (r < 0)
+				served[i].dev->ops->destroy(served[i].dev);
+		}
 		if (r < 0) {
 			for (unsigned int j = 0; j < i; j++)
 				served[j].dev->ops->destroy(served[j].dev);
@@ -193,7 +221,8 @@ int main(int argc, char **argv)
 	for (unsigned int i = 0; i < nserved; i++) {
 		struct served *s = &served[i];
 
-		r = hv_vduse_create(s->dev, &s->vduse, err, sizeof(err));
+		r = hv_vduse_create(s->dev, s->claim, &s->vduse, err, sizeof(err));
+		s->claim = NULL;
 		if (r < 0) {
 			fprintf(stderr, "hvdpad: %s\n", err);
 			shutdown_all();

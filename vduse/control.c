@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vduse_int.h"
@@ -45,15 +44,6 @@ int hv_vduse_check(char *err, size_t errlen)
 		return fd;
 	close(fd);
 	return 0;
-}
-
-bool hv_vduse_name_taken(const char *name)
-{
-	char path[320];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "/dev/vduse/%s", name);
-	return stat(path, &st) == 0;
 }
 
 int vduse_control_create(int ctrl, const struct hv_device *dev, char *err, size_t errlen)

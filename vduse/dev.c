@@ -34,6 +34,10 @@ static void stop_queues(struct hv_vduse *v)
 static void reset_device(struct hv_vduse *v)
 {
 	stop_queues(v);
+	/* Nothing is in flight after a reset: the logs start over at the
+	 * next DRIVER_OK. */
+	for (unsigned int i = 0; i < v->dev->num_queues; i++)
+		__atomic_store_n(&vduse_state_log(v->state, i)->active, 0, __ATOMIC_RELEASE);
 	if (v->dev->ops->reset)
 		v->dev->ops->reset(v->dev);
 	vduse_iotlb_reset(&v->iotlb);
@@ -83,6 +87,9 @@ static void set_status(struct hv_vduse *v, uint8_t status)
 		start_device(v);
 	}
 	v->status = status;
+	/* Recorded before we answer: a successor replays an unanswered
+	 * message, and must not act twice on an answered one. */
+	vduse_state_set_status(v->state, status);
 }
 
 static void handle(struct hv_vduse *v, const struct vduse_dev_request *req,
@@ -138,54 +145,37 @@ int hv_vduse_handle_messages(struct hv_vduse *v)
 	}
 }
 
-/* devtmpfs creates the node a moment after the ioctl returns. */
+/* devtmpfs creates the node a moment after the ioctl returns; a process
+ * that served the device before us may still be closing it (EBUSY). */
 static int open_device(const char *name)
 {
 	char path[320];
 	int fd = -1;
 
 	snprintf(path, sizeof(path), "/dev/vduse/%s", name);
-	for (int tries = 0; tries < 500; tries++) {
+	for (int tries = 0; tries < 1500; tries++) {
 		fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-		if (fd >= 0 || errno != ENOENT)
+		if (fd >= 0 || (errno != ENOENT && errno != EBUSY))
 			break;
 		nanosleep(&(struct timespec){0, 2000000}, NULL);
 	}
 	return fd < 0 ? -errno : fd;
 }
 
-int hv_vduse_create(struct hv_device *dev, struct hv_vduse **out, char *err, size_t errlen)
+/* A fresh device: create it in the kernel and set up its queues. */
+static int create_device(struct hv_vduse *v, char *err, size_t errlen)
 {
-	struct hv_vduse *v = calloc(1, sizeof(*v));
-	int r;
+	struct hv_device *dev = v->dev;
+	int r = vduse_control_create(v->ctrl_fd, dev, err, errlen);
 
-	if (!v)
-		return -ENOMEM;
-	v->dev = dev;
-	v->dev_fd = -1;
-	v->queues = calloc(dev->num_queues, sizeof(*v->queues));
-	if (!v->queues) {
-		free(v);
-		return -ENOMEM;
-	}
-	for (unsigned int i = 0; i < dev->num_queues; i++)
-		v->queues[i].kick_fd = v->queues[i].stop_fd = -1;
-
-	v->ctrl_fd = vduse_control_open(err, errlen);
-	if (v->ctrl_fd < 0) {
-		r = v->ctrl_fd;
-		goto fail;
-	}
-	r = vduse_control_create(v->ctrl_fd, dev, err, errlen);
 	if (r < 0)
-		goto fail_ctrl;
+		return r;
 	r = open_device(dev->name);
 	if (r < 0) {
 		snprintf(err, errlen, "/dev/vduse/%s: %s", dev->name, strerror(-r));
-		goto fail_destroy;
+		goto fail;
 	}
 	v->dev_fd = r;
-	vduse_iotlb_init(&v->iotlb, v->dev_fd);
 	for (unsigned int i = 0; i < dev->num_queues; i++) {
 		struct vduse_vq_config c = {.index = i, .max_size = dev->queue_size};
 
@@ -193,20 +183,80 @@ int hv_vduse_create(struct hv_device *dev, struct hv_vduse **out, char *err, siz
 			r = -errno;
 			snprintf(err, errlen, "%s: VDUSE_VQ_SETUP %u: %s", dev->name, i,
 				 strerror(-r));
-			goto fail_close;
+			close(v->dev_fd);
+			v->dev_fd = -1;
+			goto fail;
 		}
 	}
+	vduse_state_created(v->state);
+	return 0;
+fail:
+	vduse_control_destroy(v->ctrl_fd, dev->name);
+	return r;
+}
+
+/* A device a dead process served: the kernel kept it, queues and all. */
+static int reattach_device(struct hv_vduse *v, char *err, size_t errlen)
+{
+	int r = open_device(v->dev->name);
+
+	if (r < 0) {
+		snprintf(err, errlen, "/dev/vduse/%s: %s%s", v->dev->name, strerror(-r),
+			 r == -EBUSY ? " (another program has it open)" : "");
+		return r;
+	}
+	v->dev_fd = r;
+	hv_info("%s: taking over /dev/vduse/%s (status 0x%x)", v->dev->name, v->dev->name,
+		vduse_state_status(v->state));
+	return 0;
+}
+
+int hv_vduse_create(struct hv_device *dev, struct hv_vduse_state *s, struct hv_vduse **out,
+		    char *err, size_t errlen)
+{
+	struct hv_vduse *v = calloc(1, sizeof(*v));
+	int r;
+
+	if (!v) {
+		hv_vduse_release(s);
+		return -ENOMEM;
+	}
+	v->dev = dev;
+	v->dev_fd = -1;
+	v->state = s;
+	v->queues = calloc(dev->num_queues, sizeof(*v->queues));
+	if (!v->queues) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	for (unsigned int i = 0; i < dev->num_queues; i++)
+		v->queues[i].kick_fd = v->queues[i].stop_fd = -1;
+
+	r = vduse_state_map(s, dev);
+	if (r < 0) {
+		snprintf(err, errlen, "%s: state file: %s", dev->name, strerror(-r));
+		goto fail;
+	}
+	v->ctrl_fd = vduse_control_open(err, errlen);
+	if (v->ctrl_fd < 0) {
+		r = v->ctrl_fd;
+		goto fail;
+	}
+	r = vduse_state_reattach(s) ? reattach_device(v, err, errlen)
+				    : create_device(v, err, errlen);
+	if (r < 0) {
+		close(v->ctrl_fd);
+		goto fail;
+	}
+	vduse_iotlb_init(&v->iotlb, v->dev_fd);
+	/* The kernel sends no DRIVER_OK again: the driver may be mid-I/O. */
+	if (vduse_state_reattach(s))
+		set_status(v, vduse_state_status(s));
 	*out = v;
 	return 0;
 
-fail_close:
-	vduse_iotlb_fini(&v->iotlb);
-	close(v->dev_fd);
-fail_destroy:
-	vduse_control_destroy(v->ctrl_fd, dev->name);
-fail_ctrl:
-	close(v->ctrl_fd);
 fail:
+	hv_vduse_release(s);
 	free(v->queues);
 	free(v);
 	return r;
@@ -221,6 +271,9 @@ int hv_vduse_destroy(struct hv_vduse *v)
 	close(v->dev_fd);
 	r = vduse_control_destroy(v->ctrl_fd, v->dev->name);
 	close(v->ctrl_fd);
+	if (r == 0)
+		vduse_state_remove(v->state);
+	hv_vduse_release(v->state);
 	free(v->queues);
 	free(v);
 	return r;

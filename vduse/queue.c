@@ -81,7 +81,11 @@ static void *queue_thread(void *opaque)
 	bool poll = vq->q.dev->poll_ns > 0;
 
 	/* A kick that came before the eventfd was wired is replayed by the
-	 * kernel, but look once anyway: it costs nothing. */
+	 * kernel, but look once anyway: it costs nothing. After a takeover it
+	 * matters: kicks sent while nobody served the queue are gone, and the
+	 * dead process may have published completions without an interrupt. */
+	if (vq->recovered)
+		vq->q.notify(&vq->q);
 	vq->q.dev->ops->queue_kick(&vq->q);
 	while (__atomic_load_n(&vq->running, __ATOMIC_ACQUIRE)) {
 		int r = hv_loop_run_once(&vq->loop, poll ? 0 : -1);
@@ -100,6 +104,30 @@ static void *queue_thread(void *opaque)
 uint16_t vduse_queue_last_avail(struct vduse_queue *vq)
 {
 	return __atomic_load_n(&vq->q.vq.last_avail, __ATOMIC_RELAXED);
+}
+
+/* A log still active means a process died with this queue running: what it
+ * had in flight is run again before anything new. */
+static int attach_log(struct vduse_queue *vq, struct hv_inflight *log)
+{
+	int n;
+
+	if (!__atomic_load_n(&log->active, __ATOMIC_ACQUIRE)) {
+		hv_vq_log_begin(&vq->q.vq, log);
+		return 0;
+	}
+	n = hv_vq_log_recover(&vq->q.vq, log);
+	if (n < 0) {
+		hv_err("%s: the in-flight log does not match the ring; requests in flight "
+		       "before the restart will not complete",
+		       vq->name);
+		hv_vq_log_begin(&vq->q.vq, log);
+		return 0;
+	}
+	vq->recovered = true;
+	hv_info("%s: resumed at avail %u, used %u: %d request%s to run again", vq->name,
+		vq->q.vq.last_avail, vq->q.vq.used_idx, n, n == 1 ? "" : "s");
+	return 0;
 }
 
 int vduse_queue_start(struct hv_vduse *v, struct vduse_queue *vq, unsigned int index)
@@ -136,6 +164,9 @@ int vduse_queue_start(struct hv_vduse *v, struct vduse_queue *vq, unsigned int i
 	/* Resume after what the driver already got back. */
 	vq->q.vq.used_idx = le16toh(__atomic_load_n(&vq->q.vq.used->idx, __ATOMIC_ACQUIRE));
 	vq->q.vq.signalled_used = vq->q.vq.used_idx;
+	r = attach_log(vq, vduse_state_log(v->state, index));
+	if (r < 0)
+		return r;
 
 	vq->q.dev = v->dev;
 	vq->q.index = index;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "hvdpa/device.h"
+#include "hvdpa/inflight.h"
 #include "hvdpa/vduse.h"
 
 /* control.c */
@@ -41,6 +42,15 @@ void vduse_iotlb_invalidate(struct vduse_iotlb *t, uint64_t start, uint64_t last
 void vduse_iotlb_reset(struct vduse_iotlb *t);
 void vduse_iotlb_fini(struct vduse_iotlb *t);
 
+/* state.c: the lock and the record that outlive a crash. */
+bool vduse_state_reattach(const struct hv_vduse_state *s);
+int vduse_state_map(struct hv_vduse_state *s, const struct hv_device *dev);
+void vduse_state_created(struct hv_vduse_state *s);
+uint8_t vduse_state_status(const struct hv_vduse_state *s);
+void vduse_state_set_status(struct hv_vduse_state *s, uint8_t status);
+struct hv_inflight *vduse_state_log(struct hv_vduse_state *s, unsigned int queue);
+void vduse_state_remove(struct hv_vduse_state *s);
+
 /* queue.c */
 struct vduse_queue {
 	struct hv_queue q;
@@ -50,6 +60,7 @@ struct vduse_queue {
 	int kick_fd;
 	int stop_fd;
 	bool running;
+	bool recovered; /* resumed from a dead process's log */
 	char name[80];
 };
 
@@ -66,6 +77,7 @@ struct hv_vduse {
 	uint64_t features;
 	struct vduse_iotlb iotlb;
 	struct vduse_queue *queues;
+	struct hv_vduse_state *state;
 };
 
 #endif

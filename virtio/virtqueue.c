@@ -11,6 +11,7 @@
 #include <linux/virtio_ring.h>
 
 #include "hvdpa/virtqueue.h"
+#include "inflight_int.h"
 
 #define DESC_SIZE sizeof(struct vring_desc)
 
@@ -58,7 +59,7 @@ uint16_t hv_vq_avail_count(struct hv_vq *vq)
 {
 	uint16_t idx = le16toh(__atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE));
 
-	return (uint16_t)(idx - vq->last_avail);
+	return (uint16_t)(idx - vq->last_avail + vq->resubmit_n - vq->resubmit_pos);
 }
 
 static void vq_mark_broken(struct hv_vq *vq, const char *why, unsigned int v)
@@ -191,8 +192,31 @@ static int vq_walk(struct hv_vq *vq, uint16_t head, struct hv_vq_elem *elem, con
 	}
 }
 
+/* The next chain a dead process left in flight, if any. */
+static int vq_pop_recovered(struct hv_vq *vq, struct hv_vq_elem *elem)
+{
+	while (vq->resubmit_pos < vq->resubmit_n) {
+		uint16_t head = log_resubmit(vq->log)[vq->resubmit_pos++];
+		const char *why = "";
+
+		if (vq_walk(vq, head, elem, &why) == 0) {
+			vq->stats.popped++;
+			return 1;
+		}
+		vq->stats.malformed++;
+		hv_warn_ratelimited(&vq->rl, "%s: recovered chain at head %u dropped: %s",
+				    vq->name, head, why);
+		hv_vq_push(vq, head, 0);
+	}
+	return 0;
+}
+
 int hv_vq_pop(struct hv_vq *vq, struct hv_vq_elem *elem)
 {
+	if (vq->broken)
+		return -EIO;
+	if (vq->resubmit_pos < vq->resubmit_n && vq_pop_recovered(vq, elem))
+		return 1;
 	for (;;) {
 		uint16_t pending, head;
 		const char *why = "";
@@ -200,7 +224,8 @@ int hv_vq_pop(struct hv_vq *vq, struct hv_vq_elem *elem)
 
 		if (vq->broken)
 			return -EIO;
-		pending = hv_vq_avail_count(vq);
+		pending = (uint16_t)(le16toh(__atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE)) -
+				     vq->last_avail);
 		if (pending == 0)
 			return 0;
 		if (pending > vq->size) {
@@ -217,6 +242,11 @@ int hv_vq_pop(struct hv_vq *vq, struct hv_vq_elem *elem)
 		/* avail_event is left alone: it moves only in
 		 * hv_vq_enable_notify(), so kicks stay quiet while we poll. */
 		vq->last_avail++;
+
+		/* Logged even if malformed: every chain taken is either in
+		 * flight or published, which is what recovery counts on. */
+		if (vq->log)
+			log_mark(vq->log, head);
 
 		r = vq_walk(vq, head, elem, &why);
 		if (r == 0) {
@@ -236,6 +266,8 @@ void hv_vq_push(struct hv_vq *vq, uint16_t head, uint32_t len)
 
 	__atomic_store_n(&e->id, htole32(head), __ATOMIC_RELAXED);
 	__atomic_store_n(&e->len, htole32(len), __ATOMIC_RELAXED);
+	if (vq->log)
+		log_pushed(vq->log, vq->used_idx, head);
 	vq->used_idx++;
 }
 
@@ -246,6 +278,8 @@ bool hv_vq_flush(struct hv_vq *vq)
 
 	/* Entries before index: the driver reads them after seeing it. */
 	__atomic_store_n(&vq->used->idx, htole16(cur), __ATOMIC_RELEASE);
+	if (vq->log)
+		log_published(vq->log, cur);
 	/* The index store must be visible before we read the driver's event
 	 * or flags, or both sides may decide the other will act. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);

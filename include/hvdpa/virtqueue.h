@@ -21,6 +21,8 @@
 
 #define HV_VQ_MAX_SIZE 32768u
 
+struct hv_inflight;
+
 struct hv_vq_elem {
 	uint16_t head;
 	uint16_t out_num; /* device-readable iovecs, first */
@@ -53,6 +55,11 @@ struct hv_vq {
 	struct vring_desc *desc;
 	struct vring_avail *avail;
 	struct vring_used *used;
+
+	/* Optional crash log (include/hvdpa/inflight.h), and the chains it
+	 * says are to be run again before any new one. */
+	struct hv_inflight *log;
+	uint16_t resubmit_pos, resubmit_n;
 
 	struct hv_vq_stats stats;
 	struct hv_ratelimit rl;
@@ -91,7 +98,7 @@ bool hv_vq_flush(struct hv_vq *vq);
 bool hv_vq_enable_notify(struct hv_vq *vq);
 void hv_vq_disable_notify(struct hv_vq *vq);
 
-/* Pending chains, as far as the ring tells. */
+/* Pending chains: those the ring holds, plus any recovered ones. */
 uint16_t hv_vq_avail_count(struct hv_vq *vq);
 
 /* iovec helpers, bounded by the iovec's own lengths. */

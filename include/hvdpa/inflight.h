@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef HVDPA_INFLIGHT_H
+#define HVDPA_INFLIGHT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hvdpa/virtqueue.h"
+
+/*
+ * The in-flight log of one split virtqueue: what the device has taken from
+ * the driver and not yet given back. It lives in memory that outlives the
+ * process (a MAP_SHARED file under /run), so a daemon that is killed can be
+ * restarted, find out which requests were lost with it and run them again.
+ *
+ * The virtqueue keeps it up to date as it goes (see hv_vq_pop, hv_vq_push,
+ * hv_vq_flush); nothing here needs the backend's help.
+ *
+ * Why it is enough: every chain the device has popped is either in flight
+ * (flag set here) or counted in the used index, so after a crash the next
+ * avail slot to read is used_idx + in-flight count. A completion published
+ * to the driver (used->idx moved) but not yet cleared here is found again
+ * through used_ring[], the log's copy of the heads the device pushed.
+ */
+
+struct hv_inflight {
+	uint16_t size;	   /* the queue size this log was laid out for */
+	uint16_t used_idx; /* used index whose entries are cleared below */
+	uint32_t active;   /* 1 between queue start and device reset */
+	uint64_t counter;  /* submission order of the last popped chain */
+	/* uint64_t desc[size]:       0, or the order the head was popped in
+	 * uint16_t used_ring[size]: heads as pushed, by used index
+	 * uint16_t resubmit[size]:  scratch for recovery */
+	uint64_t data[];
+};
+
+/* Bytes of a log for a queue of `size` entries; a multiple of 8. */
+size_t hv_inflight_bytes(uint16_t size);
+
+/* Starts logging a queue from scratch (a fresh DRIVER_OK). */
+void hv_vq_log_begin(struct hv_vq *vq, struct hv_inflight *log);
+
+/*
+ * Resumes a queue from the log left by a process that died: clears what the
+ * driver already got back, sets last_avail and used_idx, and queues every
+ * chain still in flight to come out of hv_vq_pop() again, oldest first.
+ * Returns how many, or -EINVAL when the log does not belong to this ring.
+ */
+int hv_vq_log_recover(struct hv_vq *vq, struct hv_inflight *log);
+
+#endif

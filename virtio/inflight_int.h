@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* The in-flight log's arrays, shared by virtqueue.c and inflight.c. */
+#ifndef HVDPA_INFLIGHT_INT_H
+#define HVDPA_INFLIGHT_INT_H
+
+#include "hvdpa/inflight.h"
+
+static inline uint64_t *log_desc(struct hv_inflight *log)
+{
+	return log->data;
+}
+
+static inline uint16_t *log_used_ring(struct hv_inflight *log)
+{
+	return (uint16_t *)(log->data + log->size);
+}
+
+static inline uint16_t *log_resubmit(struct hv_inflight *log)
+{
+	return log_used_ring(log) + log->size;
+}
+
+/* The stores below are what a successor reads after we die: the process can
+ * stop between any two, so each is a single aligned atomic store, made in
+ * the order recovery relies on. */
+static inline void log_mark(struct hv_inflight *log, uint16_t head)
+{
+	uint64_t order = log->counter + 1;
+
+	__atomic_store_n(&log->counter, order, __ATOMIC_RELAXED);
+	__atomic_store_n(&log_desc(log)[head], order, __ATOMIC_RELEASE);
+}
+
+static inline void log_pushed(struct hv_inflight *log, uint16_t used_idx, uint16_t head)
+{
+	__atomic_store_n(&log_used_ring(log)[used_idx & (log->size - 1)], head, __ATOMIC_RELAXED);
+}
+
+/* After used->idx reached `published`: the heads pushed since are no longer
+ * the device's. */
+static inline void log_published(struct hv_inflight *log, uint16_t published)
+{
+	uint16_t *ring = log_used_ring(log);
+
+	for (uint16_t i = log->used_idx; i != published; i++) {
+		uint16_t head = ring[i & (log->size - 1)];
+
+		if (head < log->size)
+			__atomic_store_n(&log_desc(log)[head], 0, __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&log->used_idx, published, __ATOMIC_RELEASE);
+}
+
+#endif
