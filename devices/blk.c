@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "blk_image.h"
@@ -36,6 +37,7 @@ struct blk_dev {
 	struct hv_blk_options opt;
 	struct blk_image img;
 	uint64_t capacity; /* sectors */
+	bool warned_unlinked;
 };
 
 struct blk_queue;
@@ -198,6 +200,22 @@ static void blk_discard_or_zero(struct blk_req *r, const struct iovec *out, unsi
 }
 
 /* Decodes one chain and either queues its I/O or answers it at once. */
+/* A deleted image keeps working through our fd, and everything written to
+ * it is lost at exit: say so while the admin can still copy it out
+ * (/proc/PID/fd). Checked at flush time, when the driver wants durability. */
+static void blk_check_unlinked(struct blk_dev *blk)
+{
+	struct stat st;
+
+	if (__atomic_load_n(&blk->warned_unlinked, __ATOMIC_RELAXED) ||
+	    fstat(blk->img.fd, &st) < 0 || st.st_nlink > 0)
+		return;
+	__atomic_store_n(&blk->warned_unlinked, true, __ATOMIC_RELAXED);
+	hv_err("%s: the image %s was deleted; writes go to a file that is gone when hvdpad "
+	       "exits (copy it out from /proc/%d/fd/%d)",
+	       blk->dev.name, blk->opt.path, (int)getpid(), blk->img.fd);
+}
+
 static void blk_handle(struct blk_queue *bq, struct blk_req *r)
 {
 	struct blk_dev *blk = bq->blk;
@@ -266,10 +284,12 @@ static void blk_handle(struct blk_queue *bq, struct blk_req *r)
 		return;
 	}
 	case VIRTIO_BLK_T_FLUSH:
-		if (blk->opt.null)
+		if (blk->opt.null) {
 			blk_finish(r, VIRTIO_BLK_S_OK);
-		else
-			blk_submit_fsync(r);
+			return;
+		}
+		blk_check_unlinked(blk);
+		blk_submit_fsync(r);
 		return;
 	case VIRTIO_BLK_T_GET_ID: {
 		char id[VIRTIO_BLK_ID_BYTES] = {0};

@@ -41,14 +41,15 @@ static int exit_status;
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: hvdpad [-v] [--state-dir DIR] --blk name=NAME,path=PATH[,readonly=on]"
-		   "[,queues=N][,queue-size=N][,serial=STR] [--blk ...]\n"
-		   "       (or --blk name=NAME,null=on,size=SIZE[,...]: no storage, for "
-		   "benchmarks)\n"
-		   "Serves virtio-blk devices through VDUSE until SIGINT or SIGTERM.\n"
-		   "Then: vdpa dev add name NAME mgmtdev vduse\n"
-		   "Started again with the same arguments after it died, it takes its devices\n"
-		   "over and runs again what was in flight (state in DIR, default %s).\n",
+	fprintf(f,
+		"usage: hvdpad [-v] [--state-dir DIR] --blk name=NAME,path=PATH[,readonly=on]"
+		"[,queues=N][,queue-size=N][,serial=STR] [--blk ...]\n"
+		"       (or --blk name=NAME,null=on,size=SIZE[,...]: no storage, for "
+		"benchmarks)\n"
+		"Serves virtio-blk devices through VDUSE until SIGINT or SIGTERM.\n"
+		"Then: vdpa dev add name NAME mgmtdev vduse\n"
+		"Started again with the same arguments after it died, it takes its devices\n"
+		"over and runs again what was in flight (state in DIR, default %s).\n",
 		HV_VDUSE_STATE_DIR);
 }
 

@@ -22,7 +22,7 @@
 #include "hvdpa/log.h"
 #include "vduse_int.h"
 
-#define STATE_MAGIC "HVDPAST"
+#define STATE_MAGIC   "HVDPAST"
 #define STATE_VERSION 1
 
 struct state_hdr {
@@ -255,8 +255,7 @@ void vduse_state_set_status(struct hv_vduse_state *s, uint8_t status)
 
 struct hv_inflight *vduse_state_log(struct hv_vduse_state *s, unsigned int queue)
 {
-	return (struct hv_inflight *)((uint8_t *)s->hdr + HDR_BYTES +
-				      s->hdr->queue_stride * queue);
+	return (struct hv_inflight *)((uint8_t *)s->hdr + HDR_BYTES + s->hdr->queue_stride * queue);
 }
 
 void vduse_state_remove(struct hv_vduse_state *s)

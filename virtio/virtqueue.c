@@ -204,8 +204,8 @@ static int vq_pop_recovered(struct hv_vq *vq, struct hv_vq_elem *elem)
 			return 1;
 		}
 		vq->stats.malformed++;
-		hv_warn_ratelimited(&vq->rl, "%s: recovered chain at head %u dropped: %s",
-				    vq->name, head, why);
+		hv_warn_ratelimited(&vq->rl, "%s: recovered chain at head %u dropped: %s", vq->name,
+				    head, why);
 		hv_vq_push(vq, head, 0);
 	}
 	return 0;

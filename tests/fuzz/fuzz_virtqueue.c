@@ -5,8 +5,9 @@
  * guest's, and every iovec it hands out must lie inside it.
  *
  * Input: [0] log2 queue size, [1] features (bit 0 EVENT_IDX, bit 1
- * INDIRECT), [2] where translations split (0: nowhere), [3] unused, then
- * the guest memory image.
+ * INDIRECT), [2] where translations split (0: nowhere), [3] bit 0: keep an
+ * in-flight log, leave every third chain unanswered, then "crash" and
+ * recover from the log; then the guest memory image.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <linux/virtio_ring.h>
 
 #include "../unit/fake_driver.h"
+#include "hvdpa/inflight.h"
 #include "hvdpa/virtqueue.h"
 
 #define MEM (64 * 1024)
@@ -51,19 +53,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		d.fm.split_at = FD_BASE + (uint64_t)data[2] * 256;
 	memcpy(d.fm.buf, data + 4, size - 4 < MEM ? size - 4 : MEM);
 	fd_layout(&d, &l, features);
+	struct hv_inflight *log = data[3] & 1 ? calloc(1, hv_inflight_bytes(d.size)) : NULL;
 	if (hv_vq_init(&vq, &d.fm.mem, &l, "fuzz") == 0) {
+		if (log)
+			hv_vq_log_begin(&vq, log);
 		for (unsigned int n = 0; n < 4u * d.size; n++) {
 			int r = hv_vq_pop(&vq, &e);
 
 			if (r <= 0)
 				break;
 			check_inside(&d, &e);
+			if (log && n % 3 == 0)
+				continue;
 			hv_vq_push(&vq, e.head, (uint32_t)e.in_len);
 			hv_vq_flush(&vq);
 		}
 		hv_vq_enable_notify(&vq);
 		hv_vq_flush(&vq);
 	}
+	if (log && hv_vq_init(&vq, &d.fm.mem, &l, "fuzz") == 0 &&
+	    hv_vq_log_recover(&vq, log) >= 0) {
+		if (vq.resubmit_n > d.size)
+			abort();
+		for (unsigned int n = 0; n < 4u * d.size; n++) {
+			if (hv_vq_pop(&vq, &e) <= 0)
+				break;
+			check_inside(&d, &e);
+			hv_vq_push(&vq, e.head, (uint32_t)e.in_len);
+			hv_vq_flush(&vq);
+		}
+	}
+	free(log);
 	fd_free(&d);
 	return 0;
 }

@@ -7,6 +7,8 @@
 #include <linux/virtio_config.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -237,6 +239,34 @@ static void test_truncated_image_is_reported(void)
 	bf_teardown(&f);
 }
 
+static void test_write_failure_mid_stream(void)
+{
+	CHECK_EQ(bf_setup(&f, 4 * MiB, 64, NULL), 0);
+	uint64_t b = fd_alloc(&f.d, 4096);
+	struct rlimit old, lim = {.rlim_cur = 1 * MiB};
+	uint8_t got[4096];
+
+	/* A file size limit makes writes past 1 MiB fail (EFBIG), the way a
+	 * full filesystem makes them fail (ENOSPC): the driver gets IOERR and
+	 * the requests around it still work. */
+	CHECK_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim.rlim_max = old.rlim_max;
+	signal(SIGXFSZ, SIG_IGN);
+	CHECK_EQ(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	memset(fd_ptr(&f.d, b), 0x77, 4096);
+	CHECK_EQ(bf_do(&f, VIRTIO_BLK_T_OUT, 0, b, 4096, false).status, VIRTIO_BLK_S_OK);
+	CHECK_EQ(bf_do(&f, VIRTIO_BLK_T_OUT, 3 * MiB / 512, b, 4096, false).status,
+		 VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(bf_do(&f, VIRTIO_BLK_T_OUT, 8, b, 4096, false).status, VIRTIO_BLK_S_OK);
+	CHECK_EQ(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	CHECK_EQ(pread(f.fd, got, 4096, 4096), 4096);
+	CHECK(memcmp(got, fd_ptr(&f.d, b), 4096) == 0);
+	CHECK_EQ(pread(f.fd, got, 4096, 3 * MiB), 4096);
+	CHECK(got[0] == 0 && got[4095] == 0);
+	bf_teardown(&f);
+}
+
 static void test_missing_image(void)
 {
 	struct hv_blk_options o;
@@ -305,6 +335,7 @@ int main(void)
 	RUN(test_write_zeroes);
 	RUN(test_short_header_and_no_status);
 	RUN(test_truncated_image_is_reported);
+	RUN(test_write_failure_mid_stream);
 	RUN(test_missing_image);
 	RUN(test_image_locked);
 	RUN(test_null_backend);
