@@ -42,7 +42,7 @@ expect_usage_error "the same name twice" "given twice" \
 echo "# hblk0 from a 256 MiB image"
 start_daemon d1 --blk name=hblk0,path="$W/img",serial=HVDPA-SERIAL-1 || exit 1
 check "ready line names the device" grep -q '^hblk0: ready: virtio-blk' "$W/d1.log"
-expect_usage_error "name already taken" "name 'hblk0' is taken" \
+expect_usage_error "name already served" "device 'hblk0' is served by a running hvdpad" \
 	--blk name=hblk0,path="$W/other.img"
 dev=$(attach hblk0)
 check "vdpa dev add gives a disk ($dev)" test -b "$dev"
@@ -163,6 +163,7 @@ start_daemon d4 --blk name=hblk0,path="$W/img" || exit 1
 dev=$(attach hblk0)
 fio --eta=never --name=load --filename="$dev" --ioengine=io_uring --direct=1 --rw=randrw --bs=4k \
 	--iodepth=32 --runtime=60 --time_based --output="$W/load.txt" >/dev/null 2>&1 &
+FIO=$!
 sleep 3
 t0=$(date +%s)
 stop_daemon 5
@@ -170,5 +171,13 @@ st=$?
 t1=$(date +%s)
 check "hvdpad exited ($st) $((t1 - t0))s after SIGTERM under load" test $st -eq 0 -a $((t1 - t0)) -le 5
 check "it says the device stays on the bus" grep -q "vdpa dev del hblk0" "$W/d4.log"
+start_daemon d5 --blk name=hblk0,path="$W/img" || exit 1
+check "a new hvdpad takes it over" grep -q "(taken over)" "$W/d5.log"
+sleep 2
+check "fio is still running on it" kill -0 "$FIO"
+kill "$FIO"
+wait "$FIO"
+vdpa dev del hblk0
+check "removed, clean exit" stop_daemon 5
 
 summary

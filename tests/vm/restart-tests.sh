@@ -51,30 +51,30 @@ truncate -s 640M "$W/fs.img"
 mkfs.ext4 -q -F "$W/fs.img"
 mkdir -p "$W/fs"
 mount -o loop "$W/fs.img" "$W/fs" || { not_ok "loop mount of an ext4 image"; summary; exit 1; }
-ARGS="--blk name=hblk0,path=$W/fs/img"
+ARGS="--blk name=hrs0,path=$W/fs/img"
 truncate -s 512M "$W/fs/img"
 head -c 1M /dev/urandom >"$W/pat"
 
 echo "# one daemon per name"
 # shellcheck disable=SC2086
 start_daemon r0 $ARGS || exit 1
-dev=$(attach hblk0)
+dev=$(attach hrs0)
 check "attached ($dev)" test -b "$dev"
 dd if="$W/pat" of="$dev" bs=1M seek=7 oflag=direct status=none
 expect_refusal "a second hvdpad on the same name" "served by a running hvdpad (pid $DPID" \
-	--blk name=hblk0,path="$W/other.img"
+	--blk name=hrs0,path="$W/other.img"
 check "the first one still serves" kill -0 "$DPID"
 
 echo "# killed, then restarted with other arguments, then with the same ones"
 kill -9 "$DPID"
 wait "$DPID" 2>/dev/null
-check "/dev/vduse/hblk0 outlives the daemon" test -e /dev/vduse/hblk0
-check "its state file too" test -s /run/hvdpa/hblk0.state
+check "/dev/vduse/hrs0 outlives the daemon" test -e /dev/vduse/hrs0
+check "its state file too" test -s /run/hvdpa/hrs0.state
 expect_refusal "a restart with another queue count" "different number of queues" \
-	--blk name=hblk0,path="$W/fs/img",queues=2
+	--blk name=hrs0,path="$W/fs/img",queues=2
 truncate -s 128M "$W/small.img"
 expect_refusal "a restart on a smaller image" "different configuration space" \
-	--blk name=hblk0,path="$W/small.img"
+	--blk name=hrs0,path="$W/small.img"
 # shellcheck disable=SC2086
 start_daemon r1 $ARGS || exit 1
 check "the same arguments take it over" grep -q '(taken over)' "$W/r1.log"
@@ -146,16 +146,16 @@ fio --eta=never --name=term --filename="$dev" --ioengine=io_uring --direct=1 \
 FIO=$!
 sleep 2
 check "SIGTERM: clean exit" stop_daemon 5
-check "the device stays, waiting" test -e /dev/vduse/hblk0
+check "the device stays, waiting" test -e /dev/vduse/hrs0
 # shellcheck disable=SC2086
 start_daemon t1 $ARGS || exit 1
 check "taken over after a clean exit" grep -q '(taken over)' "$W/t1.log"
 wait "$FIO"
 check "fio finished with no error" test $? -eq 0
 
-vdpa dev del hblk0
+vdpa dev del hrs0
 check "removed from the bus, clean exit" stop_daemon 5
-check "state file removed with the device" test ! -e /run/hvdpa/hblk0.state
+check "state file removed with the device" test ! -e /run/hvdpa/hrs0.state
 # shellcheck disable=SC2086
 start_daemon n1 $ARGS || exit 1
 check "next start creates it afresh" sh -c "! grep -q '(taken over)' '$W/n1.log'"
@@ -165,8 +165,8 @@ echo "# the image's filesystem fills up"
 mkdir -p "$W/small"
 mount -t tmpfs -o size=16M tmpfs "$W/small"
 truncate -s 64M "$W/small/img"
-start_daemon e0 --blk name=hblk1,path="$W/small/img" || exit 1
-dev=$(attach hblk1)
+start_daemon e0 --blk name=hrs1,path="$W/small/img" || exit 1
+dev=$(attach hrs1)
 head -c 8M /dev/urandom >"$W/chunk"
 check "8 MiB fit" dd if="$W/chunk" of="$dev" bs=1M oflag=direct status=none
 if dd if=/dev/zero of="$dev" bs=1M seek=16 count=32 oflag=direct status=none 2>"$W/enospc.err"; then
@@ -194,7 +194,7 @@ rm "$W/small/img"
 check "a write and flush after deletion succeed" \
 	dd if="$W/chunk" of="$dev" bs=1M count=1 oflag=direct conv=fsync status=none
 check "hvdpad reports the deletion" grep -q "was deleted" "$W/e0.log"
-vdpa dev del hblk1
+vdpa dev del hrs1
 check "clean exit" stop_daemon 5
 umount "$W/small"
 umount "$W/fs"
