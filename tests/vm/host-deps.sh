@@ -5,7 +5,7 @@ set -eu
 
 pkgs="meson ninja-build pkg-config gcc liburing-dev qemu-system-x86 \
 qemu-system-common qemu-utils busybox-static fio e2fsprogs iproute2 kmod \
-cpio gzip util-linux clang-format valgrind"
+cpio gzip util-linux clang-format valgrind libjson-c-dev"
 
 missing=""
 for p in $pkgs; do

@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The bridge's one thread: takes trapped accesses from every source,
+ * decodes them on the register file of the device whose window they hit,
+ * answers the vCPU, and turns device completions (call eventfds) into zone
+ * interrupts. A vCPU spins in the hypervisor until its access is answered,
+ * so the loop polls its sources for a while before it sleeps.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bridge.h"
+#include "control.h"
+#include "hvdpa/log.h"
+#include "trap_hvisor.h"
+#include "trap_sim.h"
+
+static struct hv_ratelimit stray_rl;
+
+struct hvb_zone *hvb_bridge_zone(struct hvb_bridge *b, uint32_t id)
+{
+	for (unsigned int i = 0; i < b->n_zones; i++)
+		if (b->zones[i]->id == id)
+			return b->zones[i];
+	return NULL;
+}
+
+void hvb_bridge_access(struct hvb_bridge *b, struct hvb_trap *t,
+		       const struct hvisor_device_req *req)
+{
+	struct hvb_zone *z = hvb_bridge_zone(b, req->src_zone);
+	struct hvb_device *d = z ? hvb_zone_find(z, req->address) : NULL;
+	unsigned int width = (unsigned int)req->size;
+	uint64_t val = 0;
+
+	if (!d) {
+		hv_warn_ratelimited(&stray_rl, "zone %u: %s of 0x%llx hits no device",
+				    req->src_zone, req->is_write ? "write" : "read",
+				    (unsigned long long)req->address);
+	} else if (req->size > 8) {
+		d->mmio.ignored++;
+		hv_warn_ratelimited(&d->mmio.rl, "%s: access of %llu bytes ignored", d->cfg.name,
+				    (unsigned long long)req->size);
+	} else if (req->is_write) {
+		hv_mmio_write(&d->mmio, req->address - d->cfg.base, width, req->value);
+	} else {
+		val = hv_mmio_read(&d->mmio, req->address - d->cfg.base, width);
+	}
+	/* A notify does not hold the vCPU; everything else does. */
+	if (!req->need_interrupt)
+		t->ops->answer(t, req, val);
+}
+
+static int zone_event(void *arg, uint32_t zone, int fd, uint64_t base, uint64_t size)
+{
+	struct hvb_zone *z = hvb_bridge_zone(arg, zone);
+
+	if (!z)
+		return -ENOENT;
+	if (fd < 0) {
+		hvb_zone_drop_ram(z);
+		return 0;
+	}
+	return hvb_zone_set_ram(z, fd, base, size);
+}
+
+static int map_fixed_ram(struct hvb_bridge *b, struct hvb_zone *z, char *err, size_t errlen)
+{
+	int fd, r;
+
+	if (z->backing == HVB_RAM_SIM)
+		return 0;
+	if (z->backing == HVB_RAM_HVISOR)
+		return hvb_zone_set_ram(z, b->hvisor_fd, z->ram_base, z->ram_size);
+	fd = open(z->ram_path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "zone %u: %s: %s", z->id, z->ram_path, strerror(-r));
+		return r;
+	}
+	r = hvb_zone_set_ram(z, fd, z->ram_base, z->ram_size);
+	close(fd);
+	if (r < 0)
+		snprintf(err, errlen, "zone %u: RAM from %s: %s", z->id, z->ram_path, strerror(-r));
+	return r;
+}
+
+int hvb_bridge_start(struct hvb_bridge *b, char *err, size_t errlen)
+{
+	bool sim = strcmp(b->trap_kind, "sim") == 0;
+	int r;
+
+	b->hvisor_fd = -1;
+	b->control_fd = -1;
+	if (!sim) {
+		r = hvb_trap_hvisor_open(b->hvisor_dev, &b->hvisor, &b->hvisor_fd, err, errlen);
+		if (r < 0)
+			return r;
+		b->hvisor->zone_event = zone_event;
+		b->hvisor->arg = b;
+	}
+	for (unsigned int i = 0; i < b->n_zones; i++) {
+		struct hvb_zone *z = b->zones[i];
+
+		if (sim) {
+			r = hvb_trap_sim_listen(z->sim_socket, z->id, &z->trap, err, errlen);
+			if (r < 0)
+				return r;
+			z->trap->zone_event = zone_event;
+			z->trap->arg = b;
+		} else {
+			z->trap = b->hvisor;
+		}
+		if ((r = hvb_zone_open_devices(z, err, errlen)) < 0 ||
+		    (r = map_fixed_ram(b, z, err, errlen)) < 0)
+			return r;
+	}
+	if (b->hvisor) {
+		uint64_t addrs[HVISOR_MAX_DEVS];
+		unsigned int n = 0;
+
+		for (unsigned int i = 0; i < b->n_zones; i++)
+			for (unsigned int j = 0; j < b->zones[i]->n_devs && n < HVISOR_MAX_DEVS;
+			     j++)
+				addrs[n++] = b->zones[i]->devs[j]->cfg.base;
+		hvb_trap_hvisor_publish(b->hvisor, addrs, n);
+	}
+	if (b->control_path) {
+		r = hvb_control_listen(b->control_path, &b->control_fd, err, errlen);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static struct hvb_trap *trap_of(struct hvb_bridge *b, unsigned int i)
+{
+	return b->hvisor ? (i == 0 ? b->hvisor : NULL) : b->zones[i]->trap;
+}
+
+static unsigned int n_traps(struct hvb_bridge *b)
+{
+	return b->hvisor ? 1 : b->n_zones;
+}
+
+static bool drain_traps(struct hvb_bridge *b)
+{
+	bool any = false;
+
+	for (unsigned int i = 0; i < n_traps(b); i++) {
+		struct hvb_trap *t = trap_of(b, i);
+		struct hvisor_device_req req;
+
+		while (t->ops->next(t, &req)) {
+			hvb_bridge_access(b, t, &req);
+			any = true;
+		}
+	}
+	return any;
+}
+
+static void completion(struct hvb_device *d, int fd)
+{
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) == sizeof(n) && d->zone->ram)
+		hv_mmio_raise(&d->mmio, 1);
+}
+
+/* Rebuilt every round: the set changes as simulators come and go and as
+ * devices are added and removed, and it is a handful of entries. */
+struct poll_set {
+	struct pollfd *fds;
+	struct hvb_device **dev; /* NULL for traps and the control socket */
+	unsigned int n, cap;
+};
+
+static int poll_add(struct poll_set *ps, int fd, struct hvb_device *d)
+{
+	if (ps->n == ps->cap) {
+		unsigned int cap = ps->cap ? ps->cap * 2 : 16;
+		struct pollfd *fds = realloc(ps->fds, cap * sizeof(*fds));
+		struct hvb_device **dev;
+
+		if (!fds)
+			return -ENOMEM;
+		ps->fds = fds;
+		dev = realloc(ps->dev, cap * sizeof(*dev));
+		if (!dev)
+			return -ENOMEM;
+		ps->dev = dev;
+		ps->cap = cap;
+	}
+	ps->fds[ps->n] = (struct pollfd){.fd = fd, .events = POLLIN};
+	ps->dev[ps->n++] = d;
+	return 0;
+}
+
+static int build(struct hvb_bridge *b, struct poll_set *ps)
+{
+	int r = 0;
+
+	ps->n = 0;
+	for (unsigned int i = 0; i < n_traps(b) && r == 0; i++)
+		r = poll_add(ps, trap_of(b, i)->fd, NULL);
+	if (b->control_fd >= 0 && r == 0)
+		r = poll_add(ps, b->control_fd, NULL);
+	for (unsigned int i = 0; i < b->n_zones; i++) {
+		struct hvb_zone *z = b->zones[i];
+
+		for (unsigned int j = 0; j < z->n_devs && r == 0; j++) {
+			struct hvb_device *d = z->devs[j];
+
+			for (unsigned int q = 0; d->vh && q < hvb_vhost_num_queues(d->vh) && r == 0;
+			     q++)
+				r = poll_add(ps, hvb_vhost_call_fd(d->vh, q), d);
+		}
+	}
+	return r;
+}
+
+int hvb_bridge_run(struct hvb_bridge *b)
+{
+	struct poll_set ps = {0};
+	uint64_t busy_until = 0;
+	uint32_t spin_us = 0;
+	int r = 0;
+
+	for (unsigned int i = 0; i < n_traps(b); i++)
+		if (trap_of(b, i)->poll_us > spin_us)
+			spin_us = trap_of(b, i)->poll_us;
+	while (!*b->stop) {
+		unsigned int ntr = n_traps(b);
+		int timeout = 0;
+
+		if (drain_traps(b))
+			busy_until = now_us() + spin_us;
+		if (now_us() >= busy_until) {
+			bool armed = true;
+
+			for (unsigned int i = 0; i < ntr; i++)
+				armed &= trap_of(b, i)->ops->arm(trap_of(b, i));
+			timeout = armed ? -1 : 0;
+		}
+		if ((r = build(b, &ps)) < 0)
+			break;
+		if (poll(ps.fds, ps.n, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		for (unsigned int i = 0; i < ps.n; i++) {
+			if (!ps.fds[i].revents)
+				continue;
+			if (ps.dev[i]) {
+				completion(ps.dev[i], ps.fds[i].fd);
+			} else if (i < ntr) {
+				r = trap_of(b, i)->ops->wake(trap_of(b, i));
+				if (r < 0) {
+					hv_err("trap source: %s", strerror(-r));
+					goto out;
+				}
+			} else {
+				/* Devices may be gone: the rest of this set is stale. */
+				hvb_control_serve(b);
+				break;
+			}
+		}
+	}
+out:
+	free(ps.fds);
+	free(ps.dev);
+	return r;
+}
+
+void hvb_bridge_free(struct hvb_bridge *b)
+{
+	for (unsigned int i = 0; b->zones && i < b->n_zones; i++) {
+		struct hvb_zone *z = b->zones[i];
+
+		if (z && z->trap && z->trap != b->hvisor)
+			z->trap->ops->destroy(z->trap);
+		if (z)
+			z->trap = NULL;
+		hvb_zone_free(z);
+	}
+	if (b->hvisor)
+		b->hvisor->ops->destroy(b->hvisor); /* closes hvisor_fd too */
+	if (b->control_fd >= 0) {
+		close(b->control_fd);
+		unlink(b->control_path);
+	}
+	free(b->zones);
+	free(b->trap_kind);
+	free(b->hvisor_dev);
+	free(b->control_path);
+}

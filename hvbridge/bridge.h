@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hvbridge's model: zones, each with RAM and virtio-mmio devices, and the
+ * trap sources their accesses arrive on. One thread serves them all.
+ */
+#ifndef HVBRIDGE_BRIDGE_H
+#define HVBRIDGE_BRIDGE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hvdpa/virtio_mmio.h"
+#include "trap.h"
+#include "vhost_vdpa.h"
+
+enum hvb_backing { HVB_RAM_FILE, HVB_RAM_SIM, HVB_RAM_HVISOR };
+
+struct hvb_device_cfg {
+	char *name;
+	uint64_t base, size;
+	uint32_t irq;
+	char *vhost;
+};
+
+struct hvb_device {
+	struct hvb_device_cfg cfg;
+	struct hvb_zone *zone;
+	struct hv_mmio_dev mmio;
+	struct hvb_vhost *vh;
+};
+
+struct hvb_zone {
+	uint32_t id;
+	uint64_t ram_base, ram_size;
+	enum hvb_backing backing;
+	char *ram_path;	     /* HVB_RAM_FILE */
+	uint64_t ram_offset; /* in the file, or hvisor's zone0_ipa */
+	char *sim_socket;    /* HVB_RAM_SIM */
+
+	void *ram; /* host mapping of zone RAM, NULL while there is none */
+	struct hvb_device **devs;
+	unsigned int n_devs;
+	struct hvb_trap *trap; /* where its accesses come from */
+};
+
+struct hvb_bridge {
+	struct hvb_zone **zones;
+	unsigned int n_zones;
+	char *trap_kind; /* "hvisor" or "sim" */
+	char *hvisor_dev;
+	char *control_path;
+
+	struct hvb_trap *hvisor; /* shared by all zones under hvisor */
+	int hvisor_fd;
+	int control_fd;
+	volatile sig_atomic_t *stop;
+};
+
+/* config.c: reads the JSON config. Errors name the field. */
+int hvb_config_load(const char *path, struct hvb_bridge *b, char *err, size_t errlen);
+int hvb_device_cfg_parse(const char *json, struct hvb_device_cfg *cfg, uint32_t *zone, char *err,
+			 size_t errlen);
+void hvb_device_cfg_free(struct hvb_device_cfg *cfg);
+void hvb_bridge_free(struct hvb_bridge *b);
+
+/* zone.c: zone RAM and the devices on it. */
+int hvb_zone_set_ram(struct hvb_zone *z, int fd, uint64_t base, uint64_t size);
+void hvb_zone_drop_ram(struct hvb_zone *z);
+int hvb_zone_open_devices(struct hvb_zone *z, char *err, size_t errlen);
+void hvb_zone_free(struct hvb_zone *z);
+int hvb_zone_add_device(struct hvb_zone *z, const struct hvb_device_cfg *cfg, char *err,
+			size_t errlen);
+int hvb_zone_remove_device(struct hvb_zone *z, const char *name);
+struct hvb_device *hvb_zone_find(struct hvb_zone *z, uint64_t addr);
+
+/* bridge.c */
+int hvb_bridge_start(struct hvb_bridge *b, char *err, size_t errlen);
+int hvb_bridge_run(struct hvb_bridge *b);
+void hvb_bridge_access(struct hvb_bridge *b, struct hvb_trap *t,
+		       const struct hvisor_device_req *req);
+struct hvb_zone *hvb_bridge_zone(struct hvb_bridge *b, uint32_t id);
+
+#endif

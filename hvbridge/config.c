@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: MIT
+/*
+ * hvbridge's JSON config. Addresses and sizes may be JSON numbers or
+ * strings ("0x80000000", as hvisor-tool writes them). Every error names the
+ * field it is about, as zones[1].devices[0].base, so that an integrator can
+ * find it in a file of twenty zones.
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bridge.h"
+
+struct ctx {
+	char *err;
+	size_t errlen;
+	char where[96];
+};
+
+#define FAIL(c, ...)                                                                               \
+	do {                                                                                       \
+		snprintf((c)->err, (c)->errlen, __VA_ARGS__);                                      \
+		return -EINVAL;                                                                    \
+	} while (0)
+
+static int get_u64(struct ctx *c, json_object *obj, const char *key, bool required, uint64_t *out)
+{
+	json_object *v;
+	const char *s;
+	char *end;
+
+	if (!json_object_object_get_ex(obj, key, &v)) {
+		if (required)
+			FAIL(c, "%s.%s: missing", c->where, key);
+		return 0;
+	}
+	if (json_object_is_type(v, json_type_int)) {
+		if (json_object_get_int64(v) < 0)
+			FAIL(c, "%s.%s: must not be negative", c->where, key);
+		*out = json_object_get_uint64(v);
+		return 1;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		FAIL(c, "%s.%s: expected a number or a \"0x...\" string", c->where, key);
+	s = json_object_get_string(v);
+	errno = 0;
+	if (*s == '-' || *s == '\0')
+		FAIL(c, "%s.%s: '%s' is not a number", c->where, key, s);
+	*out = strtoull(s, &end, 0);
+	if (errno || *end)
+		FAIL(c, "%s.%s: '%s' is not a number", c->where, key, s);
+	return 1;
+}
+
+static int get_str(struct ctx *c, json_object *obj, const char *key, bool required, char **out)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(obj, key, &v)) {
+		if (required)
+			FAIL(c, "%s.%s: missing", c->where, key);
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_string) || !*json_object_get_string(v))
+		FAIL(c, "%s.%s: expected a non-empty string", c->where, key);
+	*out = strdup(json_object_get_string(v));
+	return *out ? 1 : -ENOMEM;
+}
+
+static int check_keys(struct ctx *c, json_object *obj, const char *const *keys)
+{
+	json_object_object_foreach(obj, key, val)
+	{
+		bool known = false;
+
+		(void)val;
+		for (const char *const *k = keys; *k; k++)
+			known |= strcmp(*k, key) == 0;
+		if (!known)
+			FAIL(c, "%s: unknown key '%s'", c->where, key);
+	}
+	return 0;
+}
+
+static int parse_device(struct ctx *c, json_object *o, struct hvb_device_cfg *d)
+{
+	static const char *const keys[] = {"name", "base", "size", "irq", "vhost", "zone", NULL};
+	uint64_t irq = 0;
+	int r;
+
+	if (!json_object_is_type(o, json_type_object))
+		FAIL(c, "%s: expected an object", c->where);
+	d->size = HV_MMIO_WIN_SIZE;
+	if ((r = check_keys(c, o, keys)) < 0 || (r = get_str(c, o, "name", true, &d->name)) < 0 ||
+	    (r = get_u64(c, o, "base", true, &d->base)) < 0 ||
+	    (r = get_u64(c, o, "size", false, &d->size)) < 0 ||
+	    (r = get_u64(c, o, "irq", true, &irq)) < 0 ||
+	    (r = get_str(c, o, "vhost", true, &d->vhost)) < 0)
+		return r;
+	if (irq > UINT32_MAX)
+		FAIL(c, "%s.irq: %llu is out of range", c->where, (unsigned long long)irq);
+	d->irq = (uint32_t)irq;
+	if (d->base % 4 || d->size < HV_MMIO_CONFIG || d->size % 4 || d->base + d->size < d->base)
+		FAIL(c, "%s: window 0x%llx+0x%llx must be 4-byte aligned and at least 0x%x bytes",
+		     c->where, (unsigned long long)d->base, (unsigned long long)d->size,
+		     HV_MMIO_CONFIG);
+	return 0;
+}
+
+static bool overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+static int parse_ram(struct ctx *c, json_object *o, struct hvb_zone *z)
+{
+	static const char *const keys[] = {"base", "size", "backing", "offset", NULL};
+	char *backing = NULL;
+	int r;
+
+	if (!json_object_is_type(o, json_type_object))
+		FAIL(c, "%s: expected an object", c->where);
+	if ((r = check_keys(c, o, keys)) < 0 ||
+	    (r = get_u64(c, o, "base", true, &z->ram_base)) < 0 ||
+	    (r = get_u64(c, o, "size", true, &z->ram_size)) < 0 ||
+	    (r = get_u64(c, o, "offset", false, &z->ram_offset)) < 0 ||
+	    (r = get_str(c, o, "backing", true, &backing)) < 0)
+		return r;
+	if (z->ram_size == 0 || z->ram_base + z->ram_size < z->ram_base || z->ram_size % 4096 ||
+	    z->ram_base % 4096) {
+		free(backing);
+		FAIL(c, "%s: RAM 0x%llx+0x%llx must be non-empty, page-aligned and not wrap",
+		     c->where, (unsigned long long)z->ram_base, (unsigned long long)z->ram_size);
+	}
+	if (strcmp(backing, "sim") == 0) {
+		z->backing = HVB_RAM_SIM;
+		free(backing);
+	} else if (strcmp(backing, "hvisor") == 0) {
+		z->backing = HVB_RAM_HVISOR;
+		free(backing);
+	} else {
+		z->backing = HVB_RAM_FILE;
+		z->ram_path = backing;
+	}
+	return 0;
+}
+
+static int parse_zone(struct ctx *c, json_object *o, struct hvb_zone *z)
+{
+	static const char *const keys[] = {"id", "ram", "devices", "sim_socket", NULL};
+	json_object *ram, *devs;
+	char zone_where[64];
+	uint64_t id;
+	int r;
+
+	if (!json_object_is_type(o, json_type_object))
+		FAIL(c, "%s: expected an object", c->where);
+	if ((r = check_keys(c, o, keys)) < 0 || (r = get_u64(c, o, "id", true, &id)) < 0)
+		return r;
+	if (id > UINT32_MAX)
+		FAIL(c, "%s.id: %llu is out of range", c->where, (unsigned long long)id);
+	z->id = (uint32_t)id;
+	snprintf(zone_where, sizeof(zone_where), "%s", c->where);
+	if (!json_object_object_get_ex(o, "ram", &ram))
+		FAIL(c, "%s.ram: missing", c->where);
+	snprintf(c->where, sizeof(c->where), "%s.ram", zone_where);
+	if ((r = parse_ram(c, ram, z)) < 0)
+		return r;
+	snprintf(c->where, sizeof(c->where), "%s", zone_where);
+	if ((r = get_str(c, o, "sim_socket", z->backing == HVB_RAM_SIM, &z->sim_socket)) < 0)
+		return r;
+	if (!json_object_object_get_ex(o, "devices", &devs) ||
+	    !json_object_is_type(devs, json_type_array))
+		FAIL(c, "%s.devices: missing or not an array", c->where);
+	z->n_devs = (unsigned int)json_object_array_length(devs);
+	z->devs = calloc(z->n_devs ? z->n_devs : 1, sizeof(*z->devs));
+	if (!z->devs)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < z->n_devs; i++) {
+		struct hvb_device *d = calloc(1, sizeof(*d));
+
+		if (!d)
+			return -ENOMEM;
+		z->devs[i] = d;
+		d->zone = z;
+		snprintf(c->where, sizeof(c->where), "%s.devices[%u]", zone_where, i);
+		if ((r = parse_device(c, json_object_array_get_idx(devs, i), &d->cfg)) < 0)
+			return r;
+		for (unsigned int j = 0; j < i; j++) {
+			const struct hvb_device_cfg *e = &z->devs[j]->cfg;
+
+			if (strcmp(e->name, d->cfg.name) == 0)
+				FAIL(c, "%s.name: '%s' is used twice", c->where, e->name);
+			if (overlap(e->base, e->size, d->cfg.base, d->cfg.size))
+				FAIL(c, "%s.base: window overlaps devices[%u] ('%s')", c->where, j,
+				     e->name);
+		}
+		if (overlap(z->ram_base, z->ram_size, d->cfg.base, d->cfg.size))
+			FAIL(c, "%s.base: window overlaps the zone's RAM", c->where);
+	}
+	return 0;
+}
+
+static int parse_root(struct ctx *c, json_object *root, struct hvb_bridge *b)
+{
+	static const char *const keys[] = {"trap", "hvisor_dev", "control", "zones", NULL};
+	json_object *zones;
+	int r;
+
+	snprintf(c->where, sizeof(c->where), "config");
+	if (!json_object_is_type(root, json_type_object))
+		FAIL(c, "config: expected an object");
+	if ((r = check_keys(c, root, keys)) < 0 ||
+	    (r = get_str(c, root, "trap", false, &b->trap_kind)) < 0 ||
+	    (r = get_str(c, root, "hvisor_dev", false, &b->hvisor_dev)) < 0 ||
+	    (r = get_str(c, root, "control", false, &b->control_path)) < 0)
+		return r;
+	if (!b->trap_kind && !(b->trap_kind = strdup("hvisor")))
+		return -ENOMEM;
+	if (strcmp(b->trap_kind, "hvisor") && strcmp(b->trap_kind, "sim"))
+		FAIL(c, "config.trap: '%s' is neither \"hvisor\" nor \"sim\"", b->trap_kind);
+	if (!b->hvisor_dev && !(b->hvisor_dev = strdup("/dev/hvisor")))
+		return -ENOMEM;
+	if (!json_object_object_get_ex(root, "zones", &zones) ||
+	    !json_object_is_type(zones, json_type_array) || json_object_array_length(zones) == 0)
+		FAIL(c, "config.zones: missing, empty or not an array");
+	b->n_zones = (unsigned int)json_object_array_length(zones);
+	b->zones = calloc(b->n_zones, sizeof(*b->zones));
+	if (!b->zones)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < b->n_zones; i++) {
+		struct hvb_zone *z = calloc(1, sizeof(*z));
+
+		if (!z)
+			return -ENOMEM;
+		b->zones[i] = z;
+		snprintf(c->where, sizeof(c->where), "zones[%u]", i);
+		if ((r = parse_zone(c, json_object_array_get_idx(zones, i), z)) < 0)
+			return r;
+		if ((z->backing == HVB_RAM_SIM) != (strcmp(b->trap_kind, "sim") == 0))
+			FAIL(c,
+			     "zones[%u].ram.backing: \"sim\" RAM goes with trap \"sim\", and only "
+			     "it",
+			     i);
+		for (unsigned int j = 0; j < i; j++)
+			if (b->zones[j]->id == z->id)
+				FAIL(c, "zones[%u].id: zone %u is listed twice", i, z->id);
+	}
+	return 0;
+}
+
+int hvb_config_load(const char *path, struct hvb_bridge *b, char *err, size_t errlen)
+{
+	struct ctx c = {.err = err, .errlen = errlen};
+	json_object *root = json_object_from_file(path);
+	int r;
+
+	if (!root) {
+		snprintf(err, errlen, "%s: %s", path, json_util_get_last_err());
+		return -EINVAL;
+	}
+	r = parse_root(&c, root, b);
+	json_object_put(root);
+	if (r == -ENOMEM)
+		snprintf(err, errlen, "%s: out of memory", path);
+	return r;
+}
+
+int hvb_device_cfg_parse(const char *json, struct hvb_device_cfg *cfg, uint32_t *zone, char *err,
+			 size_t errlen)
+{
+	struct ctx c = {.err = err, .errlen = errlen};
+	enum json_tokener_error jerr;
+	json_object *o = json_tokener_parse_verbose(json, &jerr);
+	uint64_t id = 0;
+	int r;
+
+	if (!o) {
+		snprintf(err, errlen, "device: %s", json_tokener_error_desc(jerr));
+		return -EINVAL;
+	}
+	snprintf(c.where, sizeof(c.where), "device");
+	r = parse_device(&c, o, cfg);
+	if (r == 0 && (r = get_u64(&c, o, "zone", true, &id)) > 0)
+		r = 0;
+	if (r == 0 && id > UINT32_MAX) {
+		snprintf(err, errlen, "device.zone: %llu is out of range", (unsigned long long)id);
+		r = -EINVAL;
+	}
+	*zone = (uint32_t)id;
+	json_object_put(o);
+	return r;
+}
+
+void hvb_device_cfg_free(struct hvb_device_cfg *cfg)
+{
+	free(cfg->name);
+	free(cfg->vhost);
+	cfg->name = cfg->vhost = NULL;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Where trapped MMIO accesses come from and interrupts go to: hvisor's
+ * kernel module on a real system, or the zone simulator's socket in tests.
+ * Both speak hvisor's request format.
+ */
+#ifndef HVBRIDGE_TRAP_H
+#define HVBRIDGE_TRAP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hvisor_abi.h"
+
+struct hvb_trap;
+
+struct hvb_trap_ops {
+	/* Takes the next access, if one is waiting. */
+	bool (*next)(struct hvb_trap *t, struct hvisor_device_req *req);
+	/* Completes an access the vCPU waits for (need_interrupt == 0). */
+	void (*answer)(struct hvb_trap *t, const struct hvisor_device_req *req, uint64_t value);
+	/* Raises a zone's interrupt line. */
+	void (*irq)(struct hvb_trap *t, uint32_t zone, uint32_t irq);
+	/* About to sleep on fd: false if an access came meanwhile. */
+	bool (*arm)(struct hvb_trap *t);
+	/* Called when fd is readable (drain an eventfd, read a socket). Returns
+	 * negative if the source is gone. */
+	int (*wake)(struct hvb_trap *t);
+	void (*destroy)(struct hvb_trap *t);
+};
+
+struct hvb_trap {
+	const struct hvb_trap_ops *ops;
+	int fd;		  /* pollable: readable when accesses may be waiting */
+	uint32_t poll_us; /* spin this long for accesses before sleeping */
+	/* Zone RAM handed over by the source (the simulator does): fd >= 0 on
+	 * arrival, -1 when the zone went away. Returns negative to refuse. */
+	int (*zone_event)(void *arg, uint32_t zone, int fd, uint64_t base, uint64_t size);
+	void *arg;
+};
+
+#endif

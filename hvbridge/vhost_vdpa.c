@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The zone's driver talks to the register file; this turns what it
+ * negotiated into vhost-vdpa ioctls. Status is mirrored to the device at
+ * the points the device must see it (FEATURES_OK, DRIVER_OK, reset), queue
+ * addresses are checked against zone RAM before the device gets them, and
+ * the data path never comes back through here: the device reads and writes
+ * zone RAM through the IOTLB mapping, is kicked through an eventfd and
+ * signals completions on another.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/vhost.h>
+#include <linux/virtio_config.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "hvdpa/log.h"
+#include "vhost_vdpa.h"
+
+struct hvb_vhost {
+	int fd;
+	char *path;
+	uint64_t backend_features;
+	uint64_t device_features;
+	struct vhost_vdpa_iova_range iova_range;
+	unsigned int nvqs;
+	int *kick, *call;
+	uint8_t status; /* what the device was last told */
+	struct hvb_ram ram;
+	struct hv_ratelimit rl;
+};
+
+static struct hvb_vhost *to_vh(struct hv_mmio_dev *m)
+{
+	return m->backend;
+}
+
+static int vh_ioctl(struct hvb_vhost *vh, unsigned long req, void *arg, const char *what)
+{
+	if (ioctl(vh->fd, req, arg) < 0) {
+		int r = -errno;
+
+		hv_warn_ratelimited(&vh->rl, "%s: %s: %s", vh->path, what, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+static int iotlb_send(struct hvb_vhost *vh, uint8_t type, uint64_t iova, uint64_t size, void *host)
+{
+	struct vhost_msg_v2 msg = {
+		.type = VHOST_IOTLB_MSG_V2,
+		.iotlb =
+			{
+				.iova = iova,
+				.size = size,
+				.uaddr = (uint64_t)(uintptr_t)host,
+				.perm = VHOST_ACCESS_RW,
+				.type = type,
+			},
+	};
+
+	if (write(vh->fd, &msg, sizeof(msg)) != sizeof(msg)) {
+		int r = errno ? -errno : -EIO;
+
+		hv_warn("%s: IOTLB message %u for 0x%llx+0x%llx: %s", vh->path, type,
+			(unsigned long long)iova, (unsigned long long)size, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+/* One batch when the device takes batches: the mapping changes at once. */
+static int iotlb_update(struct hvb_vhost *vh, uint8_t type, const struct hvb_ram *ram)
+{
+	bool batch = vh->backend_features & (1ull << VHOST_BACKEND_F_IOTLB_BATCH);
+	int r;
+
+	if (batch && (r = iotlb_send(vh, VHOST_IOTLB_BATCH_BEGIN, 0, 0, NULL)) < 0)
+		return r;
+	r = iotlb_send(vh, type, ram->base, ram->size,
+		       type == VHOST_IOTLB_UPDATE ? ram->host : NULL);
+	if (batch) {
+		int r2 = iotlb_send(vh, VHOST_IOTLB_BATCH_END, 0, 0, NULL);
+
+		if (r == 0)
+			r = r2;
+	}
+	return r;
+}
+
+int hvb_vhost_set_ram(struct hvb_vhost *vh, const struct hvb_ram *ram)
+{
+	int r;
+
+	if (vh->ram.host) {
+		r = iotlb_update(vh, VHOST_IOTLB_INVALIDATE, &vh->ram);
+		vh->ram = (struct hvb_ram){0};
+		if (r < 0)
+			return r;
+	}
+	if (!ram || !ram->host)
+		return 0;
+	if (ram->base < vh->iova_range.first || ram->base + ram->size - 1 > vh->iova_range.last) {
+		hv_err("%s: zone RAM 0x%llx+0x%llx is outside the device's IOVA range "
+		       "0x%llx-0x%llx",
+		       vh->path, (unsigned long long)ram->base, (unsigned long long)ram->size,
+		       (unsigned long long)vh->iova_range.first,
+		       (unsigned long long)vh->iova_range.last);
+		return -ERANGE;
+	}
+	r = iotlb_update(vh, VHOST_IOTLB_UPDATE, ram);
+	if (r == 0)
+		vh->ram = *ram;
+	return r;
+}
+
+static void set_status(struct hvb_vhost *vh, uint8_t status)
+{
+	if (vh_ioctl(vh, VHOST_VDPA_SET_STATUS, &status, "VHOST_VDPA_SET_STATUS") == 0)
+		vh->status = status;
+}
+
+/* The device may refuse silently: the status it reports is what counts. */
+static int status_has(struct hvb_vhost *vh, uint8_t bits)
+{
+	uint8_t now = 0;
+	int r = vh_ioctl(vh, VHOST_VDPA_GET_STATUS, &now, "VHOST_VDPA_GET_STATUS");
+
+	if (r < 0)
+		return r;
+	if ((now & bits) != bits || (now & VIRTIO_CONFIG_S_NEEDS_RESET)) {
+		hv_warn("%s: the device did not accept status 0x%x (it reports 0x%x)", vh->path,
+			bits, now);
+		return -EIO;
+	}
+	return 0;
+}
+
+static void vh_config_read(struct hv_mmio_dev *m, uint32_t off, void *buf, uint32_t len)
+{
+	struct hvb_vhost *vh = to_vh(m);
+	struct {
+		struct vhost_vdpa_config hdr;
+		uint8_t data[8];
+	} c = {.hdr = {.off = off, .len = len}};
+
+	if (vh_ioctl(vh, VHOST_VDPA_GET_CONFIG, &c, "VHOST_VDPA_GET_CONFIG") == 0)
+		memcpy(buf, c.hdr.buf, len);
+}
+
+static void vh_config_write(struct hv_mmio_dev *m, uint32_t off, const void *buf, uint32_t len)
+{
+	struct hvb_vhost *vh = to_vh(m);
+	struct {
+		struct vhost_vdpa_config hdr;
+		uint8_t data[8];
+	} c = {.hdr = {.off = off, .len = len}};
+
+	memcpy(c.hdr.buf, buf, len);
+	vh_ioctl(vh, VHOST_VDPA_SET_CONFIG, &c, "VHOST_VDPA_SET_CONFIG");
+}
+
+static int vh_features_ok(struct hv_mmio_dev *m, uint64_t features)
+{
+	struct hvb_vhost *vh = to_vh(m);
+	uint8_t s = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
+	int r;
+
+	/* Zone-physical addresses are IOVAs translated by the IOTLB: that is
+	 * what ACCESS_PLATFORM means to the device, whatever the zone thinks. */
+	features |= vh->device_features & (1ull << VIRTIO_F_ACCESS_PLATFORM);
+	set_status(vh, s);
+	r = vh_ioctl(vh, VHOST_SET_FEATURES, &features, "VHOST_SET_FEATURES");
+	if (r < 0)
+		return r;
+	s |= VIRTIO_CONFIG_S_FEATURES_OK;
+	set_status(vh, s);
+	return status_has(vh, s);
+}
+
+static bool in_ram(const struct hvb_ram *ram, uint64_t addr, uint64_t len)
+{
+	return addr >= ram->base && len <= ram->size && addr - ram->base <= ram->size - len;
+}
+
+static int vh_queue_ready(struct hv_mmio_dev *m, unsigned int index, const struct hv_mmio_queue *q)
+{
+	struct hvb_vhost *vh = to_vh(m);
+	struct vhost_vring_state num = {.index = index, .num = q->num};
+	struct vhost_vring_state base = {.index = index, .num = 0};
+	struct vhost_vring_state enable = {.index = index, .num = 1};
+	struct vhost_vring_file kick = {.index = index, .fd = vh->kick[index]};
+	struct vhost_vring_file call = {.index = index, .fd = vh->call[index]};
+	struct vhost_vring_addr addr = {
+		.index = index,
+		.desc_user_addr = q->desc,
+		.avail_user_addr = q->driver,
+		.used_user_addr = q->device,
+	};
+
+	/* The device would fail on its first access to a ring outside the
+	 * mapping; the zone learns now, with NEEDS_RESET. */
+	if (!in_ram(&vh->ram, q->desc, 16ull * q->num) ||
+	    !in_ram(&vh->ram, q->driver, 6 + 2ull * q->num) ||
+	    !in_ram(&vh->ram, q->device, 6 + 8ull * q->num)) {
+		hv_warn_ratelimited(&vh->rl,
+				    "%s: queue %u rings (desc 0x%llx, avail 0x%llx, used 0x%llx) "
+				    "are not in zone RAM",
+				    vh->path, index, (unsigned long long)q->desc,
+				    (unsigned long long)q->driver, (unsigned long long)q->device);
+		return -EFAULT;
+	}
+	if (vh_ioctl(vh, VHOST_SET_VRING_NUM, &num, "VHOST_SET_VRING_NUM") < 0 ||
+	    vh_ioctl(vh, VHOST_SET_VRING_ADDR, &addr, "VHOST_SET_VRING_ADDR") < 0 ||
+	    vh_ioctl(vh, VHOST_SET_VRING_BASE, &base, "VHOST_SET_VRING_BASE") < 0 ||
+	    vh_ioctl(vh, VHOST_SET_VRING_KICK, &kick, "VHOST_SET_VRING_KICK") < 0 ||
+	    vh_ioctl(vh, VHOST_SET_VRING_CALL, &call, "VHOST_SET_VRING_CALL") < 0 ||
+	    vh_ioctl(vh, VHOST_VDPA_SET_VRING_ENABLE, &enable, "VHOST_VDPA_SET_VRING_ENABLE") < 0)
+		return -EIO;
+	return 0;
+}
+
+static int vh_driver_ok(struct hv_mmio_dev *m)
+{
+	struct hvb_vhost *vh = to_vh(m);
+	uint8_t s = vh->status | VIRTIO_CONFIG_S_DRIVER_OK;
+
+	set_status(vh, s);
+	return status_has(vh, s);
+}
+
+static void vh_notify(struct hv_mmio_dev *m, unsigned int index)
+{
+	struct hvb_vhost *vh = to_vh(m);
+	uint64_t one = 1;
+
+	if (write(vh->kick[index], &one, sizeof(one)) != sizeof(one))
+		hv_warn_ratelimited(&vh->rl, "%s: kick of queue %u: %s", vh->path, index,
+				    strerror(errno));
+}
+
+static void vh_reset(struct hv_mmio_dev *m)
+{
+	struct hvb_vhost *vh = to_vh(m);
+	uint64_t n;
+
+	if (vh->status)
+		set_status(vh, 0);
+	vh->status = 0;
+	/* A completion signalled before the reset is stale now. */
+	for (unsigned int i = 0; i < vh->nvqs; i++)
+		while (read(vh->call[i], &n, sizeof(n)) > 0)
+			;
+}
+
+const struct hv_mmio_ops hvb_vhost_mmio_ops = {
+	.config_read = vh_config_read,
+	.config_write = vh_config_write,
+	.features_ok = vh_features_ok,
+	.queue_ready = vh_queue_ready,
+	.driver_ok = vh_driver_ok,
+	.notify = vh_notify,
+	.reset = vh_reset,
+};
+
+static int probe(struct hvb_vhost *vh, struct hv_mmio_dev *m, char *err, size_t errlen)
+{
+	uint64_t want =
+		(1ull << VHOST_BACKEND_F_IOTLB_MSG_V2) | (1ull << VHOST_BACKEND_F_IOTLB_BATCH);
+	uint32_t device_id = 0, config_size = 0, nvqs = 0;
+	uint16_t vring_num = 0;
+	const char *what;
+
+	what = "VHOST_SET_OWNER";
+	if (ioctl(vh->fd, VHOST_SET_OWNER) < 0)
+		goto fail;
+	what = "VHOST_GET_BACKEND_FEATURES";
+	if (ioctl(vh->fd, VHOST_GET_BACKEND_FEATURES, &vh->backend_features) < 0)
+		goto fail;
+	if (!(vh->backend_features & (1ull << VHOST_BACKEND_F_IOTLB_MSG_V2))) {
+		snprintf(err, errlen, "%s: the kernel's vhost-vdpa lacks IOTLB_MSG_V2", vh->path);
+		return -EOPNOTSUPP;
+	}
+	vh->backend_features &= want;
+	what = "VHOST_SET_BACKEND_FEATURES";
+	if (ioctl(vh->fd, VHOST_SET_BACKEND_FEATURES, &vh->backend_features) < 0)
+		goto fail;
+	what = "VHOST_VDPA_GET_DEVICE_ID";
+	if (ioctl(vh->fd, VHOST_VDPA_GET_DEVICE_ID, &device_id) < 0)
+		goto fail;
+	what = "VHOST_GET_FEATURES";
+	if (ioctl(vh->fd, VHOST_GET_FEATURES, &vh->device_features) < 0)
+		goto fail;
+	what = "VHOST_VDPA_GET_VRING_NUM";
+	if (ioctl(vh->fd, VHOST_VDPA_GET_VRING_NUM, &vring_num) < 0)
+		goto fail;
+	what = "VHOST_VDPA_GET_CONFIG_SIZE";
+	if (ioctl(vh->fd, VHOST_VDPA_GET_CONFIG_SIZE, &config_size) < 0)
+		goto fail;
+	what = "VHOST_VDPA_GET_VQS_COUNT";
+	if (ioctl(vh->fd, VHOST_VDPA_GET_VQS_COUNT, &nvqs) < 0)
+		goto fail;
+	what = "VHOST_VDPA_GET_IOVA_RANGE";
+	if (ioctl(vh->fd, VHOST_VDPA_GET_IOVA_RANGE, &vh->iova_range) < 0)
+		goto fail;
+	if (device_id == 0 || nvqs == 0 || nvqs > 1024 || vring_num == 0 ||
+	    config_size > HV_MMIO_WIN_SIZE - HV_MMIO_CONFIG) {
+		snprintf(err, errlen,
+			 "%s: a device this bridge cannot present (id %u, %u queues of %u, "
+			 "%u config bytes)",
+			 vh->path, device_id, nvqs, vring_num, config_size);
+		return -EOPNOTSUPP;
+	}
+	m->device_id = device_id;
+	/* The zone may take ACCESS_PLATFORM or leave it: addresses are the
+	 * same to it either way, and the device gets it regardless. */
+	m->device_features = vh->device_features;
+	m->num_queues = (uint16_t)nvqs;
+	/* Ring sizes are powers of two in the register file. */
+	m->queue_num_max = (uint16_t)(1u << (31 - __builtin_clz(vring_num)));
+	m->config_size = config_size;
+	vh->nvqs = nvqs;
+	return 0;
+fail:
+	snprintf(err, errlen, "%s: %s: %s", vh->path, what, strerror(errno));
+	return -errno;
+}
+
+int hvb_vhost_open(const char *path, struct hv_mmio_dev *m, struct hvb_vhost **out, char *err,
+		   size_t errlen)
+{
+	struct hvb_vhost *vh = calloc(1, sizeof(*vh));
+	int r;
+
+	if (!vh || !(vh->path = strdup(path))) {
+		free(vh);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	vh->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (vh->fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s%s", path, strerror(-r),
+			 r == -ENOENT ? " (is the vDPA device bound to vhost_vdpa?)" : "");
+		goto fail;
+	}
+	r = probe(vh, m, err, errlen);
+	if (r < 0)
+		goto fail;
+	vh->kick = calloc(vh->nvqs, sizeof(int));
+	vh->call = calloc(vh->nvqs, sizeof(int));
+	if (!vh->kick || !vh->call) {
+		r = -ENOMEM;
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto fail;
+	}
+	for (unsigned int i = 0; i < vh->nvqs; i++)
+		vh->kick[i] = vh->call[i] = -1;
+	for (unsigned int i = 0; i < vh->nvqs; i++) {
+		vh->kick[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		vh->call[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (vh->kick[i] < 0 || vh->call[i] < 0) {
+			r = -errno;
+			snprintf(err, errlen, "%s: eventfd: %s", path, strerror(-r));
+			goto fail;
+		}
+	}
+	*out = vh;
+	return 0;
+fail:
+	hvb_vhost_close(vh);
+	return r;
+}
+
+void hvb_vhost_close(struct hvb_vhost *vh)
+{
+	if (!vh)
+		return;
+	if (vh->fd >= 0) {
+		/* Closing resets the device and drops its mappings. */
+		close(vh->fd);
+	}
+	for (unsigned int i = 0; vh->kick && vh->call && i < vh->nvqs; i++) {
+		if (vh->kick[i] >= 0)
+			close(vh->kick[i]);
+		if (vh->call[i] >= 0)
+			close(vh->call[i]);
+	}
+	free(vh->kick);
+	free(vh->call);
+	free(vh->path);
+	free(vh);
+}
+
+int hvb_vhost_call_fd(const struct hvb_vhost *vh, unsigned int q)
+{
+	return q < vh->nvqs ? vh->call[q] : -1;
+}
+
+unsigned int hvb_vhost_num_queues(const struct hvb_vhost *vh)
+{
+	return vh->nvqs;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A vDPA device driven through /dev/vhost-vdpa-N, below a zone's
+ * virtio-mmio register file: the zone's driver negotiates, the device
+ * (hvdpad over VDUSE, or any vDPA parent) serves its rings directly in
+ * zone RAM, which is mapped into the device's IOTLB at zone-physical
+ * addresses.
+ */
+#ifndef HVBRIDGE_VHOST_VDPA_H
+#define HVBRIDGE_VHOST_VDPA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hvdpa/virtio_mmio.h"
+
+struct hvb_vhost;
+
+/* The zone RAM a device may reach: [base, base+size) of the zone's
+ * physical space at host address host. */
+struct hvb_ram {
+	uint64_t base, size;
+	void *host;
+};
+
+/* Opens the node, takes ownership and reads what the device is into m
+ * (device_id, features, queues, config size). */
+int hvb_vhost_open(const char *path, struct hv_mmio_dev *m, struct hvb_vhost **out, char *err,
+		   size_t errlen);
+void hvb_vhost_close(struct hvb_vhost *vh);
+
+/* The register file's backend: pass these with the handle from open. */
+extern const struct hv_mmio_ops hvb_vhost_mmio_ops;
+
+/* Maps (host != NULL) or unmaps zone RAM in the device's IOTLB. While it is
+ * unmapped, the zone's queues cannot be made ready. */
+int hvb_vhost_set_ram(struct hvb_vhost *vh, const struct hvb_ram *ram);
+
+/* The eventfd the device signals when queue q has used buffers. */
+int hvb_vhost_call_fd(const struct hvb_vhost *vh, unsigned int q);
+unsigned int hvb_vhost_num_queues(const struct hvb_vhost *vh);
+
+#endif

@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A zone's RAM and the devices in its MMIO space. RAM comes and goes (a
+ * simulator connects and leaves; a real zone is mapped once) and devices
+ * can be added to and removed from a running bridge, so both are kept
+ * apart from the config that first described them.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bridge.h"
+#include "hvdpa/log.h"
+
+static void device_irq(struct hv_mmio_dev *m)
+{
+	struct hvb_device *d = m->irq_arg;
+	struct hvb_trap *t = d->zone->trap;
+
+	if (t)
+		t->ops->irq(t, d->zone->id, d->cfg.irq);
+}
+
+static int device_map(struct hvb_device *d)
+{
+	struct hvb_zone *z = d->zone;
+	struct hvb_ram ram = {.base = z->ram_base, .size = z->ram_size, .host = z->ram};
+
+	return hvb_vhost_set_ram(d->vh, z->ram ? &ram : NULL);
+}
+
+/*
+ * vhost-vdpa maps VDUSE devices by virtual address and silently skips
+ * whatever is not a shared file mapping (drivers/vhost/vdpa.c,
+ * vhost_vdpa_va_map): a regular file (memfd, tmpfs, hugetlbfs) works,
+ * hvisor's PFN-mapped /dev/hvisor does not.
+ */
+static int check_direct(struct hvb_zone *z, int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode)) {
+		hv_err("zone %u: its RAM is not a shared file mapping, which vhost-vdpa needs to "
+		       "reach it; this bridge has no shadow rings yet",
+		       z->id);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+int hvb_zone_set_ram(struct hvb_zone *z, int fd, uint64_t base, uint64_t size)
+{
+	void *p;
+	int r;
+
+	if (z->ram)
+		return -EBUSY;
+	if (base != z->ram_base || size != z->ram_size) {
+		hv_err("zone %u: RAM offered at 0x%llx+0x%llx, but the config says 0x%llx+0x%llx",
+		       z->id, (unsigned long long)base, (unsigned long long)size,
+		       (unsigned long long)z->ram_base, (unsigned long long)z->ram_size);
+		return -EINVAL;
+	}
+	r = check_direct(z, fd);
+	if (r < 0)
+		return r;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)z->ram_offset);
+	if (p == MAP_FAILED) {
+		r = -errno;
+		hv_err("zone %u: mapping its RAM: %s", z->id, strerror(-r));
+		return r;
+	}
+	z->ram = p;
+	for (unsigned int i = 0; i < z->n_devs; i++) {
+		if (z->devs[i]->vh && (r = device_map(z->devs[i])) < 0) {
+			hv_err("zone %u: %s: cannot map zone RAM for the device: %s", z->id,
+			       z->devs[i]->cfg.name, strerror(-r));
+			hvb_zone_drop_ram(z);
+			return r;
+		}
+	}
+	hv_info("zone %u: RAM 0x%llx+0x%llx mapped, direct: the devices use it in place", z->id,
+		(unsigned long long)base, (unsigned long long)size);
+	return 0;
+}
+
+void hvb_zone_drop_ram(struct hvb_zone *z)
+{
+	if (!z->ram)
+		return;
+	for (unsigned int i = 0; i < z->n_devs; i++) {
+		struct hvb_device *d = z->devs[i];
+
+		if (!d->vh)
+			continue;
+		hv_mmio_reset(&d->mmio);
+		hvb_vhost_set_ram(d->vh, NULL);
+	}
+	munmap(z->ram, z->ram_size);
+	z->ram = NULL;
+}
+
+static int device_open(struct hvb_device *d, char *err, size_t errlen)
+{
+	int r = hvb_vhost_open(d->cfg.vhost, &d->mmio, &d->vh, err, errlen);
+
+	if (r < 0)
+		return r;
+	if (HV_MMIO_CONFIG + d->mmio.config_size > d->cfg.size) {
+		snprintf(err, errlen,
+			 "%s: a window of 0x%llx bytes is too small for %u config bytes",
+			 d->cfg.name, (unsigned long long)d->cfg.size, d->mmio.config_size);
+		r = -EINVAL;
+		goto fail;
+	}
+	r = hv_mmio_init(&d->mmio, &hvb_vhost_mmio_ops, d->vh, d->cfg.name);
+	if (r < 0) {
+		snprintf(err, errlen, "%s: %s", d->cfg.name, strerror(-r));
+		goto fail;
+	}
+	d->mmio.irq = device_irq;
+	d->mmio.irq_arg = d;
+	if (d->zone->ram && (r = device_map(d)) < 0) {
+		snprintf(err, errlen, "%s: cannot map zone RAM for the device: %s", d->cfg.name,
+			 strerror(-r));
+		hv_mmio_fini(&d->mmio);
+		goto fail;
+	}
+	hv_info("zone %u: %s: virtio device %u at 0x%llx (irq %u) from %s, %u queues of %u",
+		d->zone->id, d->cfg.name, d->mmio.device_id, (unsigned long long)d->cfg.base,
+		d->cfg.irq, d->cfg.vhost, d->mmio.num_queues, d->mmio.queue_num_max);
+	return 0;
+fail:
+	hvb_vhost_close(d->vh);
+	d->vh = NULL;
+	return r;
+}
+
+static void device_free(struct hvb_device *d)
+{
+	if (d->vh) {
+		hv_mmio_fini(&d->mmio);
+		hvb_vhost_close(d->vh);
+	}
+	hvb_device_cfg_free(&d->cfg);
+	free(d);
+}
+
+int hvb_zone_open_devices(struct hvb_zone *z, char *err, size_t errlen)
+{
+	for (unsigned int i = 0; i < z->n_devs; i++) {
+		int r = device_open(z->devs[i], err, errlen);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+struct hvb_device *hvb_zone_find(struct hvb_zone *z, uint64_t addr)
+{
+	for (unsigned int i = 0; i < z->n_devs; i++) {
+		struct hvb_device *d = z->devs[i];
+
+		if (addr >= d->cfg.base && addr - d->cfg.base < d->cfg.size)
+			return d->vh ? d : NULL;
+	}
+	return NULL;
+}
+
+int hvb_zone_add_device(struct hvb_zone *z, const struct hvb_device_cfg *cfg, char *err,
+			size_t errlen)
+{
+	struct hvb_device **devs, *d;
+	int r;
+
+	for (unsigned int i = 0; i < z->n_devs; i++) {
+		const struct hvb_device_cfg *e = &z->devs[i]->cfg;
+
+		if (strcmp(e->name, cfg->name) == 0) {
+			snprintf(err, errlen, "%s: zone %u already has a device of that name",
+				 cfg->name, z->id);
+			return -EEXIST;
+		}
+		if (cfg->base < e->base + e->size && e->base < cfg->base + cfg->size) {
+			snprintf(err, errlen, "%s: window 0x%llx+0x%llx overlaps %s", cfg->name,
+				 (unsigned long long)cfg->base, (unsigned long long)cfg->size,
+				 e->name);
+			return -EEXIST;
+		}
+	}
+	if (cfg->base < z->ram_base + z->ram_size && z->ram_base < cfg->base + cfg->size) {
+		snprintf(err, errlen, "%s: window overlaps zone %u's RAM", cfg->name, z->id);
+		return -EINVAL;
+	}
+	d = calloc(1, sizeof(*d));
+	devs = realloc(z->devs, (z->n_devs + 1) * sizeof(*devs));
+	if (!d || !devs) {
+		free(d);
+		snprintf(err, errlen, "%s: out of memory", cfg->name);
+		return -ENOMEM;
+	}
+	z->devs = devs;
+	d->cfg = *cfg;
+	d->cfg.name = strdup(cfg->name);
+	d->cfg.vhost = strdup(cfg->vhost);
+	d->zone = z;
+	if (!d->cfg.name || !d->cfg.vhost) {
+		device_free(d);
+		snprintf(err, errlen, "%s: out of memory", cfg->name);
+		return -ENOMEM;
+	}
+	r = device_open(d, err, errlen);
+	if (r < 0) {
+		device_free(d);
+		return r;
+	}
+	z->devs[z->n_devs++] = d;
+	return 0;
+}
+
+int hvb_zone_remove_device(struct hvb_zone *z, const char *name)
+{
+	for (unsigned int i = 0; i < z->n_devs; i++) {
+		struct hvb_device *d = z->devs[i];
+
+		if (strcmp(d->cfg.name, name))
+			continue;
+		if (d->vh)
+			hv_mmio_reset(&d->mmio);
+		hv_info("zone %u: %s removed", z->id, name);
+		device_free(d);
+		memmove(&z->devs[i], &z->devs[i + 1], (z->n_devs - i - 1) * sizeof(*z->devs));
+		z->n_devs--;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+void hvb_zone_free(struct hvb_zone *z)
+{
+	if (!z)
+		return;
+	hvb_zone_drop_ram(z);
+	for (unsigned int i = 0; z->devs && i < z->n_devs; i++)
+		if (z->devs[i])
+			device_free(z->devs[i]);
+	free(z->devs);
+	free(z->ram_path);
+	free(z->sim_socket);
+	free(z);
+}

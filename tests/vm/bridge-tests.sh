@@ -1,0 +1,135 @@
+#!/bin/sh
+# VM integration tests of hvbridge: a simulated zone drives a virtio-mmio
+# block device that hvdpad serves over VDUSE, through vhost-vdpa.
+#   sh tests/vm/bridge-tests.sh BUILD_DIR
+set -u
+B=$(cd "${1:-build}" && pwd)
+HVDPAD=$B/hvdpad
+HVBRIDGE=$B/hvbridge
+ZONESIM=$B/tests/zonesim/zonesim
+W=/run/hvbridge-test
+. "$(dirname "$0")/lib.sh"
+
+RAM_BASE=0x80000000
+RAM_SIZE=0x4000000
+DEV=0xa0000000
+SOCK=$W/zone1.sock
+CTL=$W/control.sock
+
+# attach_vhost NAME: adds the device to the vDPA bus bound to vhost_vdpa
+# and prints its /dev/vhost-vdpa-N.
+attach_vhost() {
+	vdpa dev add name "$1" mgmtdev vduse || return 1
+	d=/sys/bus/vdpa/devices/$1
+	if [ -e "$d/driver" ] && [ "$(bound_driver "$1")" != vhost_vdpa ]; then
+		echo "$1" >"$d/driver/unbind"
+	fi
+	echo vhost_vdpa >"$d/driver_override"
+	[ -e "$d/driver" ] || echo "$1" >/sys/bus/vdpa/drivers/vhost_vdpa/bind
+	i=0
+	while :; do
+		v=$(ls -d "$d"/vhost-vdpa-* 2>/dev/null | head -n 1)
+		if [ -n "$v" ] && [ -c "/dev/$(basename "$v")" ]; then
+			echo "/dev/$(basename "$v")"
+			return 0
+		fi
+		i=$((i + 1))
+		[ $i -gt 100 ] && return 1
+		sleep 0.1
+	done
+}
+
+# zone ACTION...: runs the simulator against the bridge; output in $W/zs.log.
+zone() {
+	"$ZONESIM" --socket "$SOCK" --zone 1 --ram-base $RAM_BASE --ram-size $RAM_SIZE \
+		--dev $DEV "$@" >"$W/zs.log" 2>&1
+	st=$?
+	sed 's/^/  zonesim: /' "$W/zs.log"
+	return $st
+}
+
+bridge_alive() {
+	kill -0 "$BPID" 2>/dev/null
+}
+
+load_modules
+truncate -s 256M "$W/img"
+start_daemon d1 --blk name=hblk1,path="$W/img" || exit 1
+vhost=$(attach_vhost hblk1)
+check "hblk1 on the vDPA bus, bound to vhost_vdpa ($vhost)" test -c "$vhost"
+
+cat >"$W/bridge.json" <<EOF
+{
+  "trap": "sim",
+  "control": "$CTL",
+  "zones": [
+    {
+      "id": 1,
+      "ram": {"base": "$RAM_BASE", "size": "$RAM_SIZE", "backing": "sim"},
+      "sim_socket": "$SOCK",
+      "devices": [
+        {"name": "blk1", "base": "$DEV", "size": "0x200", "irq": 78, "vhost": "$vhost"}
+      ]
+    }
+  ]
+}
+EOF
+
+echo "# config errors name the field"
+sed 's/"irq": 78, //' "$W/bridge.json" >"$W/bad1.json"
+"$HVBRIDGE" --config "$W/bad1.json" 2>"$W/bad1.err"
+st=$?
+check "missing irq: exit $st, $(cat "$W/bad1.err")" \
+	sh -c "[ $st -eq 2 ] && grep -q 'zones\[0\].devices\[0\].irq: missing' '$W/bad1.err'"
+sed "s/\"base\": \"$DEV\"/\"base\": \"0x8000zz\"/" "$W/bridge.json" >"$W/bad2.json"
+"$HVBRIDGE" --config "$W/bad2.json" 2>"$W/bad2.err"
+check "bad hex: $(cat "$W/bad2.err")" grep -q "devices\[0\].base: '0x8000zz' is not a number" "$W/bad2.err"
+sed "s/\"base\": \"$DEV\"/\"base\": \"0x80001000\"/" "$W/bridge.json" >"$W/bad3.json"
+"$HVBRIDGE" --config "$W/bad3.json" 2>"$W/bad3.err"
+check "window in RAM: $(cat "$W/bad3.err")" grep -q "overlaps the zone's RAM" "$W/bad3.err"
+
+echo "# a zone writes 16 MiB through hvbridge and hvdpad"
+"$HVBRIDGE" --config "$W/bridge.json" >"$W/bridge.log" 2>&1 &
+BPID=$!
+await_up "$BPID" "$W/bridge.log" hvbridge "grep -q 'zone 1: ready' '$W/bridge.log'" || exit 1
+check "zone negotiates, writes 16 MiB, flushes, reads back; resets twice" zone blk resets
+"$ZONESIM" gen-pattern 1 1048576 16777216 >"$W/expect"
+dd if="$W/img" bs=1M skip=1 count=16 status=none >"$W/got"
+check "the image holds the pattern at 1 MiB" cmp -s "$W/expect" "$W/got"
+rm -f "$W/expect" "$W/got"
+
+echo "# a hostile zone"
+check "hostile zone: 1e5 random accesses, rings and buffers outside RAM" \
+	zone --count 100000 hostile
+check "hvbridge survives it" bridge_alive
+check "hvdpad survives it" kill -0 "$DPID"
+check "a well-behaved zone after it: reset, 16 MiB, resets" zone --seed 7 blk resets
+
+echo "# numbers"
+zone --count 20000 latency iops --seconds 5
+grep -h 'latency:\|iops:' "$W/zs.log" | sed 's/^ok - /# /'
+
+echo "# devices removed and added while the bridge runs"
+"$HVBRIDGE" ctl "$CTL" list >"$W/list.txt" 2>&1
+check "list shows blk1" grep -q "zone 1 blk1 base 0xa0000000" "$W/list.txt"
+check "remove blk1" "$HVBRIDGE" ctl "$CTL" "remove 1 blk1"
+"$ZONESIM" --socket "$SOCK" --ram-base $RAM_BASE --ram-size $RAM_SIZE --dev $DEV blk \
+	>"$W/zs-gone.log" 2>&1
+check "a zone finds no device there" grep -q "not ok - driver initialisation" "$W/zs-gone.log"
+"$HVBRIDGE" ctl "$CTL" "remove 1 blk1" 2>"$W/ctl.err"
+check "removing it again: $(cat "$W/ctl.err")" grep -q "has no device 'blk1'" "$W/ctl.err"
+check "add it back at another address" "$HVBRIDGE" ctl "$CTL" \
+	"add {\"zone\": 1, \"name\": \"blk1\", \"base\": \"0xa0000400\", \"irq\": 79, \"vhost\": \"$vhost\"}"
+DEV=0xa0000400
+check "a zone uses it there" zone --seed 3 blk
+
+kill -TERM "$BPID"
+wait "$BPID"
+check "hvbridge exits 0 on SIGTERM" test $? -eq 0
+check "no sanitizer report from hvbridge" sh -c "! grep -q 'Sanitizer' '$W/bridge.log'"
+vdpa dev del hblk1
+check "hvdpad exits cleanly" stop_daemon 5
+check "no sanitizer report from hvdpad" sh -c "! grep -q 'Sanitizer' '$W/d1.log'"
+grep -c 'ignored' "$W/bridge.log" | sed 's/^/# hvbridge log lines about ignored accesses: /'
+
+summary

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The zone's side of the sim trap: RAM handed over once, then one MMIO
+ * access per message. A read or a register write blocks until hvbridge
+ * answers, as a vCPU spins in hvisor; a QueueNotify write does not.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../../hvbridge/sim_proto.h"
+#include "zonesim.h"
+
+#define QUEUE_NOTIFY 0x50
+
+static void die(const char *what)
+{
+	fprintf(stderr, "zonesim: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+int zs_connect(struct zs_link *l, const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct hvb_sim_msg hello = {.type = HVB_SIM_HELLO, .zone = l->zone};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf = {0};
+	struct iovec iov = {.iov_base = &hello, .iov_len = sizeof(hello)};
+	struct msghdr mh = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = cbuf.buf,
+		.msg_controllen = sizeof(cbuf.buf),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	int mfd = memfd_create("zone-ram", MFD_CLOEXEC);
+
+	if (mfd < 0 || ftruncate(mfd, (off_t)l->ram_size) < 0)
+		die("memfd");
+	l->ram = mmap(NULL, l->ram_size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	if (l->ram == MAP_FAILED)
+		die("mmap");
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	l->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	for (int i = 0; connect(l->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0; i++) {
+		if (i == 100)
+			die(path);
+		usleep(50000);
+	}
+	hello.hello.ram_base = l->ram_base;
+	hello.hello.ram_size = l->ram_size;
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &mfd, sizeof(int));
+	if (sendmsg(l->fd, &mh, 0) < 0)
+		die("hello");
+	close(mfd);
+	return 0;
+}
+
+/* Returns false on timeout. Interrupts are counted, answers returned. */
+static bool recv_one(struct zs_link *l, struct hvb_sim_msg *m, int timeout_ms)
+{
+	struct pollfd p = {.fd = l->fd, .events = POLLIN};
+	ssize_t n;
+
+	if (poll(&p, 1, timeout_ms) == 0)
+		return false;
+	n = recv(l->fd, m, sizeof(*m), 0);
+	if (n != sizeof(*m)) {
+		if (n == 0)
+			errno = ECONNRESET;
+		die("recv from hvbridge");
+	}
+	if (m->type == HVB_SIM_IRQ)
+		l->irqs_pending++;
+	return true;
+}
+
+uint64_t zs_access(struct zs_link *l, uint64_t addr, unsigned int width, bool write, uint64_t val)
+{
+	struct hvb_sim_msg m = {
+		.type = HVB_SIM_ACCESS,
+		.zone = l->zone,
+		.access =
+			{
+				.src_cpu = 0,
+				.address = addr,
+				.size = width,
+				.value = val,
+				.src_zone = l->zone,
+				.is_write = write,
+				.need_interrupt = write && addr == l->dev + QUEUE_NOTIFY,
+			},
+	};
+
+	if (send(l->fd, &m, sizeof(m), 0) != sizeof(m))
+		die("send to hvbridge");
+	if (m.access.need_interrupt)
+		return 0;
+	for (;;) {
+		struct hvb_sim_msg a;
+
+		if (!recv_one(l, &a, 5000)) {
+			fprintf(stderr, "zonesim: no answer to the access at 0x%llx in 5 s\n",
+				(unsigned long long)addr);
+			exit(1);
+		}
+		if (a.type == HVB_SIM_ANSWER)
+			return a.answer.value;
+	}
+}
+
+uint32_t zs_read(struct zs_link *l, uint64_t off, unsigned int width)
+{
+	return (uint32_t)zs_access(l, l->dev + off, width, false, 0);
+}
+
+void zs_write(struct zs_link *l, uint64_t off, unsigned int width, uint64_t val)
+{
+	zs_access(l, l->dev + off, width, true, val);
+}
+
+bool zs_wait_irq(struct zs_link *l, int timeout_ms)
+{
+	struct hvb_sim_msg m;
+
+	while (l->irqs_pending == 0)
+		if (!recv_one(l, &m, timeout_ms))
+			return false;
+	l->irqs_pending = 0;
+	return true;
+}
+
+void *zs_ram(struct zs_link *l, uint64_t addr, uint64_t len)
+{
+	if (addr < l->ram_base || addr - l->ram_base + len > l->ram_size) {
+		fprintf(stderr, "zonesim: 0x%llx+0x%llx is outside zone RAM\n",
+			(unsigned long long)addr, (unsigned long long)len);
+		exit(1);
+	}
+	return l->ram + (addr - l->ram_base);
+}

@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: MIT
+/*
+ *   zonesim [options] ACTION...        play a zone against hvbridge
+ *   zonesim gen-pattern SEED OFF LEN   print the pattern bytes
+ *
+ * Options: --socket PATH --zone N --ram-base A --ram-size S --dev A
+ *          --mib N --seed N --offset BYTES --count N --seconds N
+ * Actions, run in order on one connection:
+ *   blk        init, write --mib of pattern at --offset, flush, read back
+ *   resets     reset and re-initialise twice, reading back each time
+ *   hostile    --count random accesses and targeted garbage, then checks
+ *              that the device can still be reset and used
+ *   latency    --count register reads: round trip of one trapped access
+ *   iops       4 KiB random reads at queue depth 32 for --seconds
+ * Each prints "ok - ..." or "not ok - ..."; the exit status is 1 if any
+ * failed.
+ */
+#include <getopt.h>
+#include <linux/virtio_blk.h>
+#include <linux/virtio_ring.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "zonesim.h"
+
+static struct {
+	const char *socket;
+	struct zs_link link;
+	uint64_t mib, seed, offset, count, seconds;
+} o = {.mib = 16, .seed = 1, .offset = 1 << 20, .count = 100000, .seconds = 5};
+static int failures;
+
+static void result(bool good, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void result(bool good, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s - ", good ? "ok" : "not ok");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	failures += !good;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static unsigned int slots(struct zs_blk *b)
+{
+	return b->qsize / 3 < ZS_SLOTS ? b->qsize / 3 : ZS_SLOTS;
+}
+
+/* Writes or checks len bytes of pattern at byte offset off, 64 KiB a
+ * request, as many in flight as there are slots. Returns mismatches or
+ * failed requests. */
+static int stream(struct zs_blk *b, bool write, uint64_t off, uint64_t len)
+{
+	uint64_t next = 0, done = 0, slot_off[ZS_SLOTS];
+	unsigned int free_slots[ZS_SLOTS], nfree = slots(b), got[ZS_SLOTS];
+	uint8_t st[ZS_SLOTS], *expect = malloc(ZS_BUF_MAX);
+	int bad = 0;
+
+	for (unsigned int i = 0; i < nfree; i++)
+		free_slots[i] = i;
+	while (done < len) {
+		int n;
+
+		while (nfree && next < len) {
+			unsigned int s = free_slots[--nfree];
+			uint32_t chunk =
+				(uint32_t)(len - next < ZS_BUF_MAX ? len - next : ZS_BUF_MAX);
+
+			if (write)
+				zs_pattern(o.seed, off + next, zs_blk_buf(b, s), chunk);
+			slot_off[s] = next;
+			zs_blk_submit(b, s, write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN,
+				      (off + next) / 512, chunk);
+			next += chunk;
+		}
+		n = zs_blk_complete(b, got, st, ZS_SLOTS, 5000);
+		if (n == 0) {
+			free(expect);
+			return -1;
+		}
+		for (int i = 0; i < n; i++) {
+			unsigned int s = got[i];
+			uint32_t chunk =
+				(uint32_t)(len - slot_off[s] < ZS_BUF_MAX ? len - slot_off[s]
+									  : ZS_BUF_MAX);
+
+			bad += st[i] != VIRTIO_BLK_S_OK;
+			if (!write) {
+				zs_pattern(o.seed, off + slot_off[s], expect, chunk);
+				bad += memcmp(expect, zs_blk_buf(b, s), chunk) != 0;
+			}
+			done += chunk;
+			free_slots[nfree++] = s;
+		}
+	}
+	free(expect);
+	return bad;
+}
+
+static bool init(struct zs_blk *b)
+{
+	if (zs_blk_init(b, &o.link) < 0) {
+		result(false, "driver initialisation");
+		return false;
+	}
+	return true;
+}
+
+static void act_blk(struct zs_blk *b)
+{
+	uint64_t len = o.mib << 20;
+	int w, r, f;
+
+	if (!init(b))
+		return;
+	result(b->capacity * 512 >= o.offset + len, "negotiated 0x%llx, capacity %llu sectors",
+	       (unsigned long long)b->features, (unsigned long long)b->capacity);
+	w = stream(b, true, o.offset, len);
+	result(w == 0, "wrote %llu MiB of pattern at byte %llu (%d bad)", (unsigned long long)o.mib,
+	       (unsigned long long)o.offset, w);
+	f = zs_blk_rw(b, VIRTIO_BLK_T_FLUSH, 0, NULL, 0);
+	result(f == VIRTIO_BLK_S_OK, "flush: status %d", f);
+	r = stream(b, false, o.offset, len);
+	result(r == 0, "read back %llu MiB identical (%d bad)", (unsigned long long)o.mib, r);
+}
+
+static void act_resets(struct zs_blk *b)
+{
+	for (int i = 1; i <= 2; i++) {
+		int r;
+
+		zs_blk_reset(b);
+		if (!init(b))
+			return;
+		r = stream(b, false, o.offset, ZS_BUF_MAX * 4);
+		result(r == 0, "reset %d: re-initialised, first 256 KiB read back (%d bad)", i, r);
+	}
+}
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static void act_hostile(struct zs_blk *b)
+{
+	static const unsigned int widths[] = {1, 2, 3, 4, 8, 16, 0};
+	struct zs_link *l = &o.link;
+	uint64_t s = o.seed * 0x9e3779b97f4a7c15ull | 1, t0 = now_ns();
+	unsigned int slot;
+	uint8_t st;
+	uint32_t v;
+
+	b->l = l;
+	/* Random accesses anywhere in and around the window. */
+	for (uint64_t i = 0; i < o.count; i++) {
+		uint64_t off = rnd(&s) % 0x240, val = rnd(&s);
+		unsigned int w = widths[rnd(&s) % 7];
+		bool wr = rnd(&s) & 1;
+
+		/* Random status writes would mostly reset the device; keep
+		 * them rare so that the rest reaches queue set-up too. */
+		if (wr && off >= 0x70 && off < 0x74 && rnd(&s) % 16)
+			continue;
+		zs_access(l, l->dev + off, w, wr, val);
+	}
+	result(true, "%llu random accesses answered in %.1f s", (unsigned long long)o.count,
+	       (double)(now_ns() - t0) / 1e9);
+
+	/* Rings outside zone RAM. */
+	zs_blk_reset(b);
+	zs_write(l, 0x70, 4, 3);
+	zs_write(l, 0x24, 4, 1);
+	zs_write(l, 0x20, 4, 3); /* VERSION_1 | ACCESS_PLATFORM */
+	zs_write(l, 0x70, 4, 0xb);
+	zs_write(l, 0x30, 4, 0);
+	zs_write(l, 0x38, 4, 0x10000); /* above QueueNumMax: ignored */
+	zs_write(l, 0x80, 4, 0x1000);  /* descriptors below zone RAM */
+	zs_write(l, 0x84, 4, 0);
+	zs_write(l, 0x90, 4, (uint32_t)(l->ram_base + l->ram_size - 2));
+	zs_write(l, 0x94, 4, (uint32_t)((l->ram_base + l->ram_size) >> 32));
+	zs_write(l, 0xa0, 4, 0xfffffffc);
+	zs_write(l, 0xa4, 4, 0xffffffff);
+	zs_write(l, 0x44, 4, 1);
+	v = zs_read(l, 0x70, 4);
+	result(zs_read(l, 0x44, 4) == 0 && (v & 0x40),
+	       "rings outside zone RAM: queue not ready, status 0x%x has NEEDS_RESET", v);
+
+	/* Odd widths and offsets read as 0. */
+	v = zs_read(l, 0x1, 2) | zs_read(l, 0x2, 4) | zs_read(l, 0x0, 1);
+	result(v == 0, "unaligned and odd-width register reads give 0 (got 0x%x)", v);
+
+	/* Descriptors outside zone RAM: the request must not complete with
+	 * data from anywhere; the device stops or fails it. */
+	zs_blk_reset(b);
+	if (!init(b))
+		return;
+	{
+		struct vring_desc *d = zs_blk_prepare(b, 1, VIRTIO_BLK_T_IN, 0, 4096);
+		int n;
+
+		d[1].addr = 0x1000;    /* below zone RAM */
+		d[2].addr = ~0ull - 8; /* wraps */
+		d[2].len = 64;
+		zs_blk_publish(b, 1);
+		n = zs_blk_complete(b, &slot, &st, 1, 2000);
+		result(n == 0 || st != VIRTIO_BLK_S_OK, "descriptors outside zone RAM: %s",
+		       n ? "request failed" : "queue stopped");
+	}
+	result(zs_read(l, 0x0, 4) == 0x74726976, "hvbridge still answers");
+}
+
+static void act_latency(void)
+{
+	uint64_t n = o.count < 100000 ? o.count : 100000, t0 = now_ns();
+
+	for (uint64_t i = 0; i < n; i++)
+		zs_read(&o.link, 0x60, 4);
+	result(true, "latency: %.1f us per trapped register read (%llu reads)",
+	       (double)(now_ns() - t0) / 1000.0 / (double)n, (unsigned long long)n);
+}
+
+static void act_iops(struct zs_blk *b)
+{
+	uint64_t s = 12345, end, t0, done = 0, span;
+	unsigned int got[ZS_SLOTS], ns;
+	uint8_t st[ZS_SLOTS];
+	int bad = 0;
+
+	if (!init(b))
+		return;
+	span = b->capacity / 8;
+	ns = slots(b);
+	t0 = now_ns();
+	end = t0 + o.seconds * 1000000000ull;
+	for (unsigned int i = 0; i < ns; i++)
+		zs_blk_submit(b, i, VIRTIO_BLK_T_IN, rnd(&s) % span * 8, 4096);
+	while (b->inflight) {
+		int n = zs_blk_complete(b, got, st, ZS_SLOTS, 5000);
+
+		if (n == 0) {
+			bad++;
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			bad += st[i] != VIRTIO_BLK_S_OK;
+			done++;
+			if (now_ns() < end)
+				zs_blk_submit(b, got[i], VIRTIO_BLK_T_IN, rnd(&s) % span * 8, 4096);
+		}
+	}
+	result(bad == 0, "iops: %.0f 4 KiB random reads/s at queue depth %u (%llu done, %d bad)",
+	       (double)done * 1e9 / (double)(now_ns() - t0), ns, (unsigned long long)done, bad);
+}
+
+static int gen_pattern(char **argv)
+{
+	uint64_t seed = strtoull(argv[0], NULL, 0), off = strtoull(argv[1], NULL, 0);
+	uint64_t len = strtoull(argv[2], NULL, 0);
+	uint8_t buf[65536];
+
+	while (len) {
+		size_t n = len < sizeof(buf) ? len : sizeof(buf);
+
+		zs_pattern(seed, off, buf, n);
+		if (fwrite(buf, 1, n, stdout) != n)
+			return 1;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"socket", required_argument, NULL, 'S'},
+		{"zone", required_argument, NULL, 'z'},
+		{"ram-base", required_argument, NULL, 'b'},
+		{"ram-size", required_argument, NULL, 's'},
+		{"dev", required_argument, NULL, 'd'},
+		{"mib", required_argument, NULL, 'm'},
+		{"seed", required_argument, NULL, 'r'},
+		{"offset", required_argument, NULL, 'o'},
+		{"count", required_argument, NULL, 'c'},
+		{"seconds", required_argument, NULL, 't'},
+		{0},
+	};
+	struct zs_blk blk = {0};
+	int c;
+
+	if (argc == 5 && strcmp(argv[1], "gen-pattern") == 0)
+		return gen_pattern(argv + 2);
+	o.link.zone = 1;
+	o.link.ram_base = 0x80000000;
+	o.link.ram_size = 64 << 20;
+	o.link.dev = 0xa0000000;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		uint64_t v = optarg ? strtoull(optarg, NULL, 0) : 0;
+
+		switch (c) {
+		case 'S':
+			o.socket = optarg;
+			break;
+		case 'z':
+			o.link.zone = (uint32_t)v;
+			break;
+		case 'b':
+			o.link.ram_base = v;
+			break;
+		case 's':
+			o.link.ram_size = v;
+			break;
+		case 'd':
+			o.link.dev = v;
+			break;
+		case 'm':
+			o.mib = v;
+			break;
+		case 'r':
+			o.seed = v;
+			break;
+		case 'o':
+			o.offset = v;
+			break;
+		case 'c':
+			o.count = v;
+			break;
+		case 't':
+			o.seconds = v;
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (!o.socket || optind == argc || (o.mib << 20) > 1ull << 40) {
+		fprintf(stderr, "usage: zonesim --socket PATH [options] ACTION...\n");
+		return 2;
+	}
+	zs_connect(&o.link, o.socket);
+	for (int i = optind; i < argc; i++) {
+		if (strcmp(argv[i], "blk") == 0)
+			act_blk(&blk);
+		else if (strcmp(argv[i], "resets") == 0)
+			act_resets(&blk);
+		else if (strcmp(argv[i], "hostile") == 0)
+			act_hostile(&blk);
+		else if (strcmp(argv[i], "latency") == 0)
+			act_latency();
+		else if (strcmp(argv[i], "iops") == 0)
+			act_iops(&blk);
+		else {
+			fprintf(stderr, "zonesim: unknown action '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	return failures ? 1 : 0;
+}

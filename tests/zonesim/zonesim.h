@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The zone simulator: plays a guest zone of hvisor against hvbridge. It
+ * owns zone RAM (a memfd), issues MMIO accesses the way the hypervisor
+ * forwards them, takes interrupts, and drives a virtio-mmio block device
+ * with a driver written from the virtio 1.2 spec.
+ */
+#ifndef ZONESIM_H
+#define ZONESIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct vring_desc;
+
+struct zs_link {
+	int fd;
+	uint32_t zone;
+	uint64_t ram_base, ram_size;
+	uint8_t *ram;
+	unsigned int irqs_pending;
+	uint64_t dev; /* MMIO base of the device under test */
+};
+
+/* link.c */
+int zs_connect(struct zs_link *l, const char *path);
+uint32_t zs_read(struct zs_link *l, uint64_t off, unsigned int width);
+void zs_write(struct zs_link *l, uint64_t off, unsigned int width, uint64_t val);
+/* An access anywhere in the zone's space, answered or not. */
+uint64_t zs_access(struct zs_link *l, uint64_t addr, unsigned int width, bool write, uint64_t val);
+/* Waits up to timeout_ms for an interrupt; false on timeout. */
+bool zs_wait_irq(struct zs_link *l, int timeout_ms);
+void *zs_ram(struct zs_link *l, uint64_t addr, uint64_t len);
+
+/* blk_driver.c */
+struct zs_blk {
+	struct zs_link *l;
+	uint16_t qsize;
+	uint64_t desc, avail, used; /* zone addresses */
+	uint16_t avail_idx, used_seen;
+	uint64_t capacity; /* sectors */
+	uint64_t features;
+	unsigned int inflight;
+};
+
+int zs_blk_init(struct zs_blk *b, struct zs_link *l);
+void zs_blk_reset(struct zs_blk *b);
+/* Queues one request in slot (< ZS_SLOTS); data is in the slot's buffer. */
+void zs_blk_submit(struct zs_blk *b, unsigned int slot, uint32_t type, uint64_t sector,
+		   uint32_t len);
+/* The same in two steps, for tests that corrupt the chain between them:
+ * returns the chain's first descriptor (header, data, status follow). */
+struct vring_desc *zs_blk_prepare(struct zs_blk *b, unsigned int slot, uint32_t type,
+				  uint64_t sector, uint32_t len);
+void zs_blk_publish(struct zs_blk *b, unsigned int slot);
+/* Waits for completions; returns the slots done with their status. */
+int zs_blk_complete(struct zs_blk *b, unsigned int *slots, uint8_t *status, unsigned int max,
+		    int timeout_ms);
+uint8_t *zs_blk_buf(struct zs_blk *b, unsigned int slot);
+/* One request, synchronously: the status byte, or -1 on timeout. */
+int zs_blk_rw(struct zs_blk *b, uint32_t type, uint64_t sector, void *data, uint32_t len);
+
+#define ZS_SLOTS   32u
+#define ZS_BUF_MAX (64u * 1024)
+
+/* pattern.c: a reproducible byte stream, the same here and in the test
+ * script's expectation. */
+void zs_pattern(uint64_t seed, uint64_t offset, uint8_t *buf, size_t len);
+
+#endif

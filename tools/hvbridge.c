@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+/*
+ * hvbridge: guest zones of the hvisor hypervisor reach vDPA devices (hvdpad
+ * over VDUSE, or any other) through trapped virtio-mmio accesses.
+ *
+ *   hvbridge [-v] --config FILE      serve the zones in FILE
+ *   hvbridge ctl SOCKET REQUEST      talk to a running one (add, remove, list)
+ *
+ * Exit status: 0 after SIGTERM/SIGINT, 1 on a runtime failure, 2 on bad
+ * arguments or config.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../hvbridge/bridge.h"
+#include "../hvbridge/control.h"
+#include "hvdpa/log.h"
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: hvbridge [-v] --config FILE\n"
+		   "       hvbridge ctl SOCKET 'add {\"zone\": Z, \"name\": N, \"base\": B, "
+		   "\"irq\": I, \"vhost\": PATH}'\n"
+		   "       hvbridge ctl SOCKET 'remove ZONE NAME'\n"
+		   "       hvbridge ctl SOCKET list\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct sigaction sa = {.sa_handler = on_signal};
+	struct hvb_bridge b = {.stop = &stop, .hvisor_fd = -1, .control_fd = -1};
+	const char *config = NULL;
+	char err[512];
+	int o, r;
+
+	if (argc >= 2 && strcmp(argv[1], "ctl") == 0) {
+		if (argc != 4) {
+			usage(stderr);
+			return 2;
+		}
+		return hvb_control_request(argv[2], argv[3]) == 0 ? 0 : 1;
+	}
+	while ((o = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'v':
+			hv_log_level = HV_LOG_DEBUG;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!config || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	r = hvb_config_load(config, &b, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "hvbridge: %s\n", err);
+		hvb_bridge_free(&b);
+		return 2;
+	}
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	r = hvb_bridge_start(&b, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "hvbridge: %s\n", err);
+		hvb_bridge_free(&b);
+		return 1;
+	}
+	for (unsigned int i = 0; i < b.n_zones; i++)
+		fprintf(stderr, "hvbridge: zone %u: ready, %u devices%s\n", b.zones[i]->id,
+			b.zones[i]->n_devs,
+			b.zones[i]->sim_socket ? ", waiting for the simulator" : "");
+	r = hvb_bridge_run(&b);
+	hvb_bridge_free(&b);
+	return r < 0 ? 1 : 0;
+}
