@@ -178,7 +178,7 @@ static void completion(struct hvb_device *d, int fd)
 	uint64_t n;
 
 	if (read(fd, &n, sizeof(n)) == sizeof(n) && d->zone->ram)
-		hv_mmio_raise(&d->mmio, 1);
+		hvb_vhost_completion(d->vh, &d->mmio, hvb_vhost_queue_of(d->vh, fd));
 }
 
 /* Rebuilt every round: the set changes as simulators come and go and as

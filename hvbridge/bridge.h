@@ -16,6 +16,14 @@
 #include "vhost_vdpa.h"
 
 enum hvb_backing { HVB_RAM_FILE, HVB_RAM_SIM, HVB_RAM_HVISOR };
+enum hvb_data { HVB_DATA_AUTO, HVB_DATA_DIRECT, HVB_DATA_SHADOW };
+
+/* Zone RAM as the virtqueue code sees it, for shadow mode: every address
+ * bounded by the zone's RAM. */
+struct hvb_zone_mem {
+	struct hv_mem mem;
+	struct hvb_zone *zone;
+};
 
 struct hvb_device_cfg {
 	char *name;
@@ -39,7 +47,11 @@ struct hvb_zone {
 	uint64_t ram_offset; /* in the file, or hvisor's zone0_ipa */
 	char *sim_socket;    /* HVB_RAM_SIM */
 
-	void *ram; /* host mapping of zone RAM, NULL while there is none */
+	enum hvb_data data; /* as configured */
+
+	void *ram;   /* host mapping of zone RAM, NULL while there is none */
+	bool shadow; /* the data mode in use while ram is mapped */
+	struct hvb_zone_mem mem;
 	struct hvb_device **devs;
 	unsigned int n_devs;
 	struct hvb_trap *trap; /* where its accesses come from */

@@ -149,7 +149,8 @@ static int parse_ram(struct ctx *c, json_object *o, struct hvb_zone *z)
 
 static int parse_zone(struct ctx *c, json_object *o, struct hvb_zone *z)
 {
-	static const char *const keys[] = {"id", "ram", "devices", "sim_socket", NULL};
+	static const char *const keys[] = {"id", "ram", "devices", "sim_socket", "data", NULL};
+	char *data = NULL;
 	json_object *ram, *devs;
 	char zone_where[64];
 	uint64_t id;
@@ -169,8 +170,24 @@ static int parse_zone(struct ctx *c, json_object *o, struct hvb_zone *z)
 	if ((r = parse_ram(c, ram, z)) < 0)
 		return r;
 	snprintf(c->where, sizeof(c->where), "%s", zone_where);
-	if ((r = get_str(c, o, "sim_socket", z->backing == HVB_RAM_SIM, &z->sim_socket)) < 0)
+	if ((r = get_str(c, o, "sim_socket", z->backing == HVB_RAM_SIM, &z->sim_socket)) < 0 ||
+	    (r = get_str(c, o, "data", false, &data)) < 0)
 		return r;
+	if (data) {
+		bool known = true;
+
+		if (strcmp(data, "auto") == 0)
+			z->data = HVB_DATA_AUTO;
+		else if (strcmp(data, "direct") == 0)
+			z->data = HVB_DATA_DIRECT;
+		else if (strcmp(data, "shadow") == 0)
+			z->data = HVB_DATA_SHADOW;
+		else
+			known = false;
+		free(data);
+		if (!known)
+			FAIL(c, "%s.data: expected \"auto\", \"direct\" or \"shadow\"", c->where);
+	}
 	if (!json_object_object_get_ex(o, "devices", &devs) ||
 	    !json_object_is_type(devs, json_type_array))
 		FAIL(c, "%s.devices: missing or not an array", c->where);

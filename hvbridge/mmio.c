@@ -160,7 +160,7 @@ static void do_reset(struct hv_mmio_dev *m)
 		m->queues[i] = (struct hv_mmio_queue){.num = m->queue_num_max};
 }
 
-static void needs_reset(struct hv_mmio_dev *m)
+void hv_mmio_needs_reset(struct hv_mmio_dev *m)
 {
 	m->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
 	if (m->status & VIRTIO_CONFIG_S_DRIVER_OK)
@@ -204,7 +204,7 @@ static void write_status(struct hv_mmio_dev *m, uint8_t val)
 	}
 	m->status = val | (m->status & VIRTIO_CONFIG_S_NEEDS_RESET);
 	if ((added & VIRTIO_CONFIG_S_DRIVER_OK) && m->ops->driver_ok(m) < 0)
-		needs_reset(m);
+		hv_mmio_needs_reset(m);
 }
 
 static void write_queue_ready(struct hv_mmio_dev *m, struct hv_mmio_queue *q, uint32_t val)
@@ -228,7 +228,7 @@ static void write_queue_ready(struct hv_mmio_dev *m, struct hv_mmio_queue *q, ui
 		return;
 	}
 	if (m->ops->queue_ready(m, index, q) < 0) {
-		needs_reset(m);
+		hv_mmio_needs_reset(m);
 		return;
 	}
 	q->ready = true;

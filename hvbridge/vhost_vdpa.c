@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "hvdpa/log.h"
+#include "shadow.h"
 #include "vhost_vdpa.h"
 
 struct hvb_vhost {
@@ -29,11 +30,20 @@ struct hvb_vhost {
 	uint64_t device_features;
 	struct vhost_vdpa_iova_range iova_range;
 	unsigned int nvqs;
+	uint16_t queue_num_max;
 	int *kick, *call;
-	uint8_t status; /* what the device was last told */
-	struct hvb_ram ram;
+	uint8_t status;	       /* what the device was last told */
+	struct hvb_ram ram;    /* zone RAM */
+	struct hvb_ram mapped; /* what the IOTLB holds: zone RAM or the shadow */
+	struct hv_mem *shadow_mem;
+	struct hvb_shadow *shadow;
+	uint64_t features; /* as the zone negotiated them */
 	struct hv_ratelimit rl;
 };
+
+/* Split rings only, with no notification data and no per-queue reset: what
+ * the register file and the shadow path carry (bits 34, 35, 38, 40). */
+#define ZONE_HIDDEN_FEATURES ((1ull << 34) | (1ull << 35) | (1ull << 38) | (1ull << 40))
 
 static struct hvb_vhost *to_vh(struct hv_mmio_dev *m)
 {
@@ -94,21 +104,12 @@ static int iotlb_update(struct hvb_vhost *vh, uint8_t type, const struct hvb_ram
 	return r;
 }
 
-int hvb_vhost_set_ram(struct hvb_vhost *vh, const struct hvb_ram *ram)
+static int iotlb_map(struct hvb_vhost *vh, const struct hvb_ram *ram)
 {
 	int r;
 
-	if (vh->ram.host) {
-		r = iotlb_update(vh, VHOST_IOTLB_INVALIDATE, &vh->ram);
-		vh->ram = (struct hvb_ram){0};
-		if (r < 0)
-			return r;
-	}
-	if (!ram || !ram->host)
-		return 0;
 	if (ram->base < vh->iova_range.first || ram->base + ram->size - 1 > vh->iova_range.last) {
-		hv_err("%s: zone RAM 0x%llx+0x%llx is outside the device's IOVA range "
-		       "0x%llx-0x%llx",
+		hv_err("%s: 0x%llx+0x%llx is outside the device's IOVA range 0x%llx-0x%llx",
 		       vh->path, (unsigned long long)ram->base, (unsigned long long)ram->size,
 		       (unsigned long long)vh->iova_range.first,
 		       (unsigned long long)vh->iova_range.last);
@@ -116,7 +117,46 @@ int hvb_vhost_set_ram(struct hvb_vhost *vh, const struct hvb_ram *ram)
 	}
 	r = iotlb_update(vh, VHOST_IOTLB_UPDATE, ram);
 	if (r == 0)
+		vh->mapped = *ram;
+	return r;
+}
+
+int hvb_vhost_set_ram(struct hvb_vhost *vh, const struct hvb_ram *ram, struct hv_mem *shadow_mem)
+{
+	struct hvb_ram sh;
+	int r;
+
+	if (vh->mapped.host) {
+		r = iotlb_update(vh, VHOST_IOTLB_INVALIDATE, &vh->mapped);
+		vh->mapped = (struct hvb_ram){0};
+		if (r < 0)
+			return r;
+	}
+	vh->ram = (struct hvb_ram){0};
+	vh->shadow_mem = NULL;
+	if (!ram || !ram->host)
+		return 0;
+	if (!shadow_mem) {
+		r = iotlb_map(vh, ram);
+		if (r == 0)
+			vh->ram = *ram;
+		return r;
+	}
+	if (!vh->shadow) {
+		r = hvb_shadow_create(vh->nvqs, vh->queue_num_max, &vh->shadow);
+		if (r < 0)
+			return r;
+	}
+	/* The device sees only the shadow region; where is ours to choose. */
+	sh.base = (vh->iova_range.first + 0xfffu) & ~0xfffull;
+	sh.size = hvb_shadow_bytes(vh->shadow);
+	sh.host = hvb_shadow_host(vh->shadow);
+	hvb_shadow_set_iova(vh->shadow, sh.base);
+	r = iotlb_map(vh, &sh);
+	if (r == 0) {
 		vh->ram = *ram;
+		vh->shadow_mem = shadow_mem;
+	}
 	return r;
 }
 
@@ -142,28 +182,31 @@ static int status_has(struct hvb_vhost *vh, uint8_t bits)
 	return 0;
 }
 
+/* struct vhost_vdpa_config ends in a flexible array: room for 8 bytes. */
+#define CONFIG_ARG_WORDS ((sizeof(struct vhost_vdpa_config) + 8 + 7) / 8)
+
 static void vh_config_read(struct hv_mmio_dev *m, uint32_t off, void *buf, uint32_t len)
 {
 	struct hvb_vhost *vh = to_vh(m);
-	struct {
-		struct vhost_vdpa_config hdr;
-		uint8_t data[8];
-	} c = {.hdr = {.off = off, .len = len}};
+	uint64_t arg[CONFIG_ARG_WORDS] = {0};
+	struct vhost_vdpa_config *c = (struct vhost_vdpa_config *)arg;
 
-	if (vh_ioctl(vh, VHOST_VDPA_GET_CONFIG, &c, "VHOST_VDPA_GET_CONFIG") == 0)
-		memcpy(buf, c.hdr.buf, len);
+	c->off = off;
+	c->len = len;
+	if (vh_ioctl(vh, VHOST_VDPA_GET_CONFIG, c, "VHOST_VDPA_GET_CONFIG") == 0)
+		memcpy(buf, c->buf, len);
 }
 
 static void vh_config_write(struct hv_mmio_dev *m, uint32_t off, const void *buf, uint32_t len)
 {
 	struct hvb_vhost *vh = to_vh(m);
-	struct {
-		struct vhost_vdpa_config hdr;
-		uint8_t data[8];
-	} c = {.hdr = {.off = off, .len = len}};
+	uint64_t arg[CONFIG_ARG_WORDS] = {0};
+	struct vhost_vdpa_config *c = (struct vhost_vdpa_config *)arg;
 
-	memcpy(c.hdr.buf, buf, len);
-	vh_ioctl(vh, VHOST_VDPA_SET_CONFIG, &c, "VHOST_VDPA_SET_CONFIG");
+	c->off = off;
+	c->len = len;
+	memcpy(c->buf, buf, len);
+	vh_ioctl(vh, VHOST_VDPA_SET_CONFIG, c, "VHOST_VDPA_SET_CONFIG");
 }
 
 static int vh_features_ok(struct hv_mmio_dev *m, uint64_t features)
@@ -174,6 +217,9 @@ static int vh_features_ok(struct hv_mmio_dev *m, uint64_t features)
 
 	/* Zone-physical addresses are IOVAs translated by the IOTLB: that is
 	 * what ACCESS_PLATFORM means to the device, whatever the zone thinks. */
+	vh->features = features;
+	if (vh->shadow_mem)
+		features = hvb_shadow_device_features(features);
 	features |= vh->device_features & (1ull << VIRTIO_F_ACCESS_PLATFORM);
 	set_status(vh, s);
 	r = vh_ioctl(vh, VHOST_SET_FEATURES, &features, "VHOST_SET_FEATURES");
@@ -203,6 +249,7 @@ static int vh_queue_ready(struct hv_mmio_dev *m, unsigned int index, const struc
 		.avail_user_addr = q->driver,
 		.used_user_addr = q->device,
 	};
+	int r;
 
 	/* The device would fail on its first access to a ring outside the
 	 * mapping; the zone learns now, with NEEDS_RESET. */
@@ -215,6 +262,22 @@ static int vh_queue_ready(struct hv_mmio_dev *m, unsigned int index, const struc
 				    vh->path, index, (unsigned long long)q->desc,
 				    (unsigned long long)q->driver, (unsigned long long)q->device);
 		return -EFAULT;
+	}
+	if (vh->shadow_mem) {
+		uint64_t desc, avail, used;
+		uint16_t n;
+
+		r = hvb_shadow_queue_start(vh->shadow, index, vh->shadow_mem, q, vh->features,
+					   vh->kick[index], &desc, &avail, &used, &n);
+		addr.desc_user_addr = desc;
+		addr.avail_user_addr = avail;
+		addr.used_user_addr = used;
+		num.num = n;
+		if (r < 0) {
+			hv_warn_ratelimited(&vh->rl, "%s: queue %u: shadow rings: %s", vh->path,
+					    index, strerror(-r));
+			return r;
+		}
 	}
 	if (vh_ioctl(vh, VHOST_SET_VRING_NUM, &num, "VHOST_SET_VRING_NUM") < 0 ||
 	    vh_ioctl(vh, VHOST_SET_VRING_ADDR, &addr, "VHOST_SET_VRING_ADDR") < 0 ||
@@ -240,6 +303,15 @@ static void vh_notify(struct hv_mmio_dev *m, unsigned int index)
 	struct hvb_vhost *vh = to_vh(m);
 	uint64_t one = 1;
 
+	if (vh->shadow_mem) {
+		int r = hvb_shadow_kick(vh->shadow, index);
+
+		if (r < 0)
+			hv_mmio_needs_reset(m);
+		else if (r > 0)
+			hv_mmio_raise(m, 1);
+		return;
+	}
 	if (write(vh->kick[index], &one, sizeof(one)) != sizeof(one))
 		hv_warn_ratelimited(&vh->rl, "%s: kick of queue %u: %s", vh->path, index,
 				    strerror(errno));
@@ -253,6 +325,8 @@ static void vh_reset(struct hv_mmio_dev *m)
 	if (vh->status)
 		set_status(vh, 0);
 	vh->status = 0;
+	if (vh->shadow)
+		hvb_shadow_reset(vh->shadow);
 	/* A completion signalled before the reset is stale now. */
 	for (unsigned int i = 0; i < vh->nvqs; i++)
 		while (read(vh->call[i], &n, sizeof(n)) > 0)
@@ -320,11 +394,12 @@ static int probe(struct hvb_vhost *vh, struct hv_mmio_dev *m, char *err, size_t 
 	m->device_id = device_id;
 	/* The zone may take ACCESS_PLATFORM or leave it: addresses are the
 	 * same to it either way, and the device gets it regardless. */
-	m->device_features = vh->device_features;
+	m->device_features = vh->device_features & ~ZONE_HIDDEN_FEATURES;
 	m->num_queues = (uint16_t)nvqs;
 	/* Ring sizes are powers of two in the register file. */
 	m->queue_num_max = (uint16_t)(1u << (31 - __builtin_clz(vring_num)));
 	m->config_size = config_size;
+	vh->queue_num_max = m->queue_num_max;
 	vh->nvqs = nvqs;
 	return 0;
 fail:
@@ -392,10 +467,26 @@ void hvb_vhost_close(struct hvb_vhost *vh)
 		if (vh->call[i] >= 0)
 			close(vh->call[i]);
 	}
+	hvb_shadow_destroy(vh->shadow);
 	free(vh->kick);
 	free(vh->call);
 	free(vh->path);
 	free(vh);
+}
+
+void hvb_vhost_completion(struct hvb_vhost *vh, struct hv_mmio_dev *m, unsigned int q)
+{
+	int r;
+
+	if (!vh->shadow_mem) {
+		hv_mmio_raise(m, 1);
+		return;
+	}
+	r = hvb_shadow_complete(vh->shadow, q);
+	if (r < 0)
+		hv_mmio_needs_reset(m);
+	else if (r > 0)
+		hv_mmio_raise(m, 1);
 }
 
 int hvb_vhost_call_fd(const struct hvb_vhost *vh, unsigned int q)
@@ -405,5 +496,13 @@ int hvb_vhost_call_fd(const struct hvb_vhost *vh, unsigned int q)
 
 unsigned int hvb_vhost_num_queues(const struct hvb_vhost *vh)
 {
+	return vh->nvqs;
+}
+
+unsigned int hvb_vhost_queue_of(const struct hvb_vhost *vh, int call_fd)
+{
+	for (unsigned int i = 0; i < vh->nvqs; i++)
+		if (vh->call[i] == call_fd)
+			return i;
 	return vh->nvqs;
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hvdpa/guest_mem.h"
 #include "hvdpa/virtio_mmio.h"
 
 struct hvb_vhost;
@@ -32,12 +33,20 @@ void hvb_vhost_close(struct hvb_vhost *vh);
 /* The register file's backend: pass these with the handle from open. */
 extern const struct hv_mmio_ops hvb_vhost_mmio_ops;
 
-/* Maps (host != NULL) or unmaps zone RAM in the device's IOTLB. While it is
- * unmapped, the zone's queues cannot be made ready. */
-int hvb_vhost_set_ram(struct hvb_vhost *vh, const struct hvb_ram *ram);
+/* Zone RAM arrived (ram->host != NULL) or went (NULL). Direct: it is
+ * mapped in the device's IOTLB at zone-physical addresses. Shadow
+ * (mem != NULL): the device maps our shadow rings instead, and requests are
+ * carried between them through mem. While there is no RAM, the zone's
+ * queues cannot be made ready. */
+int hvb_vhost_set_ram(struct hvb_vhost *vh, const struct hvb_ram *ram, struct hv_mem *shadow_mem);
+
+/* The device signalled queue q's call eventfd (already drained). */
+void hvb_vhost_completion(struct hvb_vhost *vh, struct hv_mmio_dev *m, unsigned int q);
 
 /* The eventfd the device signals when queue q has used buffers. */
 int hvb_vhost_call_fd(const struct hvb_vhost *vh, unsigned int q);
 unsigned int hvb_vhost_num_queues(const struct hvb_vhost *vh);
+/* Which queue a call eventfd belongs to. */
+unsigned int hvb_vhost_queue_of(const struct hvb_vhost *vh, int call_fd);
 
 #endif

@@ -25,32 +25,48 @@ static void device_irq(struct hv_mmio_dev *m)
 		t->ops->irq(t, d->zone->id, d->cfg.irq);
 }
 
+static void *zone_translate(struct hv_mem *mem, uint64_t addr, uint64_t len, bool write,
+			    uint64_t *avail)
+{
+	struct hvb_zone *z = ((struct hvb_zone_mem *)mem)->zone;
+	uint64_t off = addr - z->ram_base;
+
+	(void)write;
+	if (!z->ram || addr < z->ram_base || off >= z->ram_size)
+		return NULL;
+	*avail = len < z->ram_size - off ? len : z->ram_size - off;
+	return (uint8_t *)z->ram + off;
+}
+
 static int device_map(struct hvb_device *d)
 {
 	struct hvb_zone *z = d->zone;
 	struct hvb_ram ram = {.base = z->ram_base, .size = z->ram_size, .host = z->ram};
 
-	return hvb_vhost_set_ram(d->vh, z->ram ? &ram : NULL);
+	return hvb_vhost_set_ram(d->vh, z->ram ? &ram : NULL, z->shadow ? &z->mem.mem : NULL);
 }
 
 /*
  * vhost-vdpa maps VDUSE devices by virtual address and silently skips
  * whatever is not a shared file mapping (drivers/vhost/vdpa.c,
  * vhost_vdpa_va_map): a regular file (memfd, tmpfs, hugetlbfs) works,
- * hvisor's PFN-mapped /dev/hvisor does not.
+ * hvisor's PFN-mapped /dev/hvisor does not and needs shadow rings.
  */
-static int check_direct(struct hvb_zone *z, int fd)
+static int choose_mode(struct hvb_zone *z, int fd)
 {
 	struct stat st;
+	bool direct_ok;
 
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	if (!S_ISREG(st.st_mode)) {
-		hv_err("zone %u: its RAM is not a shared file mapping, which vhost-vdpa needs to "
-		       "reach it; this bridge has no shadow rings yet",
+	direct_ok = S_ISREG(st.st_mode);
+	if (z->data == HVB_DATA_DIRECT && !direct_ok) {
+		hv_err("zone %u: data \"direct\" needs RAM that is a shared file mapping "
+		       "(memfd, tmpfs, hugetlbfs), which vhost-vdpa can map; use \"shadow\"",
 		       z->id);
 		return -EOPNOTSUPP;
 	}
+	z->shadow = z->data == HVB_DATA_SHADOW || !direct_ok;
 	return 0;
 }
 
@@ -67,7 +83,7 @@ int hvb_zone_set_ram(struct hvb_zone *z, int fd, uint64_t base, uint64_t size)
 		       (unsigned long long)z->ram_base, (unsigned long long)z->ram_size);
 		return -EINVAL;
 	}
-	r = check_direct(z, fd);
+	r = choose_mode(z, fd);
 	if (r < 0)
 		return r;
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)z->ram_offset);
@@ -77,6 +93,8 @@ int hvb_zone_set_ram(struct hvb_zone *z, int fd, uint64_t base, uint64_t size)
 		return r;
 	}
 	z->ram = p;
+	z->mem.mem.translate = zone_translate;
+	z->mem.zone = z;
 	for (unsigned int i = 0; i < z->n_devs; i++) {
 		if (z->devs[i]->vh && (r = device_map(z->devs[i])) < 0) {
 			hv_err("zone %u: %s: cannot map zone RAM for the device: %s", z->id,
@@ -85,8 +103,10 @@ int hvb_zone_set_ram(struct hvb_zone *z, int fd, uint64_t base, uint64_t size)
 			return r;
 		}
 	}
-	hv_info("zone %u: RAM 0x%llx+0x%llx mapped, direct: the devices use it in place", z->id,
-		(unsigned long long)base, (unsigned long long)size);
+	hv_info("zone %u: RAM 0x%llx+0x%llx mapped; data mode %s", z->id, (unsigned long long)base,
+		(unsigned long long)size,
+		z->shadow ? "shadow: requests are copied through rings of ours"
+			  : "direct: devices use zone RAM in place");
 	return 0;
 }
 
@@ -100,7 +120,7 @@ void hvb_zone_drop_ram(struct hvb_zone *z)
 		if (!d->vh)
 			continue;
 		hv_mmio_reset(&d->mmio);
-		hvb_vhost_set_ram(d->vh, NULL);
+		hvb_vhost_set_ram(d->vh, NULL, NULL);
 	}
 	munmap(z->ram, z->ram_size);
 	z->ram = NULL;

@@ -39,7 +39,7 @@ stage "unit tests" $st "${ok:-0}" "${bad:-1}"
 
 echo "== fuzzing: libFuzzer, ${HVDPA_FUZZ_SECONDS:-60}s per target (ASan + UBSan)"
 sh tests/fuzz/run.sh "${HVDPA_FUZZ_SECONDS:-60}"
-stage "fuzzing" $? 2
+stage "fuzzing" $? 3
 
 # -O3 warns about things -O2 does not, and -Werror makes them errors.
 echo "== release build (-O3)"

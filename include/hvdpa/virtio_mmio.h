@@ -94,6 +94,8 @@ void hv_mmio_write(struct hv_mmio_dev *m, uint64_t off, unsigned int width, uint
 /* The device has used buffers (bit 0) or changed its config (bit 1):
  * sets InterruptStatus and raises the line. */
 void hv_mmio_raise(struct hv_mmio_dev *m, uint32_t bits);
+/* The backend failed: sets NEEDS_RESET and tells a running driver. */
+void hv_mmio_needs_reset(struct hv_mmio_dev *m);
 /* As the zone writing Status 0: used when the zone goes away. */
 void hv_mmio_reset(struct hv_mmio_dev *m);
 

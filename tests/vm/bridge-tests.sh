@@ -58,7 +58,9 @@ start_daemon d1 --blk name=hblk1,path="$W/img" || exit 1
 vhost=$(attach_vhost hblk1)
 check "hblk1 on the vDPA bus, bound to vhost_vdpa ($vhost)" test -c "$vhost"
 
-cat >"$W/bridge.json" <<EOF
+# config DATA_MODE: the bridge's config for zone 1 with blk1 on hblk1.
+config() {
+	cat <<EOF
 {
   "trap": "sim",
   "control": "$CTL",
@@ -67,6 +69,7 @@ cat >"$W/bridge.json" <<EOF
       "id": 1,
       "ram": {"base": "$RAM_BASE", "size": "$RAM_SIZE", "backing": "sim"},
       "sim_socket": "$SOCK",
+      "data": "$1",
       "devices": [
         {"name": "blk1", "base": "$DEV", "size": "0x200", "irq": 78, "vhost": "$vhost"}
       ]
@@ -74,8 +77,10 @@ cat >"$W/bridge.json" <<EOF
   ]
 }
 EOF
+}
 
 echo "# config errors name the field"
+config auto >"$W/bridge.json"
 sed 's/"irq": 78, //' "$W/bridge.json" >"$W/bad1.json"
 "$HVBRIDGE" --config "$W/bad1.json" 2>"$W/bad1.err"
 st=$?
@@ -87,27 +92,45 @@ check "bad hex: $(cat "$W/bad2.err")" grep -q "devices\[0\].base: '0x8000zz' is 
 sed "s/\"base\": \"$DEV\"/\"base\": \"0x80001000\"/" "$W/bridge.json" >"$W/bad3.json"
 "$HVBRIDGE" --config "$W/bad3.json" 2>"$W/bad3.err"
 check "window in RAM: $(cat "$W/bad3.err")" grep -q "overlaps the zone's RAM" "$W/bad3.err"
+sed 's/"data": "auto"/"data": "sideways"/' "$W/bridge.json" >"$W/bad4.json"
+"$HVBRIDGE" --config "$W/bad4.json" 2>"$W/bad4.err"
+check "bad data mode: $(cat "$W/bad4.err")" grep -q "zones\[0\].data: expected" "$W/bad4.err"
 
-echo "# a zone writes 16 MiB through hvbridge and hvdpad"
-"$HVBRIDGE" --config "$W/bridge.json" >"$W/bridge.log" 2>&1 &
-BPID=$!
-await_up "$BPID" "$W/bridge.log" hvbridge "grep -q 'zone 1: ready' '$W/bridge.log'" || exit 1
-check "zone negotiates, writes 16 MiB, flushes, reads back; resets twice" zone blk resets
-"$ZONESIM" gen-pattern 1 1048576 16777216 >"$W/expect"
-dd if="$W/img" bs=1M skip=1 count=16 status=none >"$W/got"
-check "the image holds the pattern at 1 MiB" cmp -s "$W/expect" "$W/got"
-rm -f "$W/expect" "$W/got"
+# round MODE SEED: one bridge in data mode MODE; the zone writes 16 MiB of
+# pattern SEED, a hostile zone follows, then a well-behaved one again.
+round() {
+	echo "# data mode $1: a zone writes 16 MiB through hvbridge and hvdpad"
+	config "$1" >"$W/bridge.json"
+	"$HVBRIDGE" --config "$W/bridge.json" >"$W/bridge.log" 2>&1 &
+	BPID=$!
+	await_up "$BPID" "$W/bridge.log" hvbridge "grep -q 'zone 1: ready' '$W/bridge.log'" || return 1
+	check "$1: zone negotiates, writes 16 MiB, flushes, reads back; resets twice" \
+		zone --seed "$2" blk resets
+	check "$1: hvbridge says which data mode" grep -q "data mode $1" "$W/bridge.log"
+	"$ZONESIM" gen-pattern "$2" 1048576 16777216 >"$W/expect"
+	dd if="$W/img" bs=1M skip=1 count=16 status=none >"$W/got"
+	check "$1: the image holds the pattern at 1 MiB" cmp -s "$W/expect" "$W/got"
+	rm -f "$W/expect" "$W/got"
+	check "$1: hostile zone: 1e5 random accesses, rings and buffers outside RAM" \
+		zone --count 100000 hostile
+	check "$1: hvbridge survives it" bridge_alive
+	check "$1: hvdpad survives it" kill -0 "$DPID"
+	check "$1: a well-behaved zone after it: 16 MiB, resets" zone --seed $(($2 + 1)) blk resets
+	zone --count 20000 latency iops --seconds 5
+	grep -h 'latency:\|iops:' "$W/zs.log" | sed "s/^ok - /# $1: /"
+}
 
-echo "# a hostile zone"
-check "hostile zone: 1e5 random accesses, rings and buffers outside RAM" \
-	zone --count 100000 hostile
-check "hvbridge survives it" bridge_alive
-check "hvdpad survives it" kill -0 "$DPID"
-check "a well-behaved zone after it: reset, 16 MiB, resets" zone --seed 7 blk resets
+stop_bridge() {
+	kill -TERM "$BPID"
+	wait "$BPID"
+	check "$1: hvbridge exits 0 on SIGTERM" test $? -eq 0
+	check "$1: no sanitizer report from hvbridge" sh -c "! grep -q 'Sanitizer' '$W/bridge.log'"
+	grep -c 'ignored' "$W/bridge.log" | sed "s/^/# $1: hvbridge log lines about ignored accesses: /"
+}
 
-echo "# numbers"
-zone --count 20000 latency iops --seconds 5
-grep -h 'latency:\|iops:' "$W/zs.log" | sed 's/^ok - /# /'
+round shadow 11
+stop_bridge shadow
+round direct 1
 
 echo "# devices removed and added while the bridge runs"
 "$HVBRIDGE" ctl "$CTL" list >"$W/list.txt" 2>&1
@@ -123,13 +146,8 @@ check "add it back at another address" "$HVBRIDGE" ctl "$CTL" \
 DEV=0xa0000400
 check "a zone uses it there" zone --seed 3 blk
 
-kill -TERM "$BPID"
-wait "$BPID"
-check "hvbridge exits 0 on SIGTERM" test $? -eq 0
-check "no sanitizer report from hvbridge" sh -c "! grep -q 'Sanitizer' '$W/bridge.log'"
+stop_bridge direct
 vdpa dev del hblk1
 check "hvdpad exits cleanly" stop_daemon 5
 check "no sanitizer report from hvdpad" sh -c "! grep -q 'Sanitizer' '$W/d1.log'"
-grep -c 'ignored' "$W/bridge.log" | sed 's/^/# hvbridge log lines about ignored accesses: /'
-
 summary
