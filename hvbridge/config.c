@@ -268,16 +268,68 @@ static int parse_root(struct ctx *c, json_object *root, struct hvb_bridge *b)
 	return 0;
 }
 
+/* json-c's own file reader reports "continue" for a truncated file; this
+ * says where parsing stopped, as a line number. */
+static json_object *parse_file(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	json_tokener *tok;
+	json_object *o = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fseek(f, 0, SEEK_END) == 0) {
+		long n = ftell(f);
+
+		if (n >= 0 && n < (16 << 20) && (buf = malloc((size_t)n + 1))) {
+			rewind(f);
+			len = fread(buf, 1, (size_t)n, f);
+		}
+	}
+	fclose(f);
+	tok = json_tokener_new();
+	if (!buf || !tok) {
+		snprintf(err, errlen, "%s: cannot read it (or larger than 16 MiB)", path);
+	} else {
+		enum json_tokener_error e;
+		size_t at, line = 1;
+
+		o = json_tokener_parse_ex(tok, buf, (int)len);
+		e = json_tokener_get_error(tok);
+		at = json_tokener_get_parse_end(tok);
+		if (!o || e != json_tokener_success || at < len) {
+			for (size_t i = 0; i < at && i < len; i++)
+				line += buf[i] == '\n';
+			if (o && e == json_tokener_success)
+				snprintf(err, errlen,
+					 "%s:%zu: text after the end of the JSON value", path,
+					 line);
+			else
+				snprintf(err, errlen, "%s:%zu: %s", path, line,
+					 e == json_tokener_continue ? "unexpected end of file"
+								    : json_tokener_error_desc(e));
+			json_object_put(o);
+			o = NULL;
+		}
+	}
+	if (tok)
+		json_tokener_free(tok);
+	free(buf);
+	return o;
+}
+
 int hvb_config_load(const char *path, struct hvb_bridge *b, char *err, size_t errlen)
 {
 	struct ctx c = {.err = err, .errlen = errlen};
-	json_object *root = json_object_from_file(path);
+	json_object *root = parse_file(path, err, errlen);
 	int r;
 
-	if (!root) {
-		snprintf(err, errlen, "%s: %s", path, json_util_get_last_err());
+	if (!root)
 		return -EINVAL;
-	}
 	r = parse_root(&c, root, b);
 	json_object_put(root);
 	if (r == -ENOMEM)

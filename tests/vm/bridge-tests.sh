@@ -54,9 +54,12 @@ bridge_alive() {
 
 load_modules
 truncate -s 256M "$W/img"
-start_daemon d1 --blk name=hblk1,path="$W/img" || exit 1
+truncate -s 64M "$W/img2"
+start_daemon d1 --blk name=hblk1,path="$W/img" --blk name=hblk2,path="$W/img2" || exit 1
 vhost=$(attach_vhost hblk1)
 check "hblk1 on the vDPA bus, bound to vhost_vdpa ($vhost)" test -c "$vhost"
+vhost2=$(attach_vhost hblk2)
+check "hblk2 too ($vhost2)" test -c "$vhost2"
 
 # config DATA_MODE: the bridge's config for zone 1 with blk1 on hblk1.
 config() {
@@ -72,6 +75,15 @@ config() {
       "data": "$1",
       "devices": [
         {"name": "blk1", "base": "$DEV", "size": "0x200", "irq": 78, "vhost": "$vhost"}
+      ]
+    },
+    {
+      "id": 2,
+      "ram": {"base": "0x100000000", "size": "0x2000000", "backing": "sim"},
+      "sim_socket": "$W/zone2.sock",
+      "data": "$1",
+      "devices": [
+        {"name": "blk2", "base": "0xa0000000", "irq": 78, "vhost": "$vhost2"}
       ]
     }
   ]
@@ -104,8 +116,16 @@ round() {
 	"$HVBRIDGE" --config "$W/bridge.json" >"$W/bridge.log" 2>&1 &
 	BPID=$!
 	await_up "$BPID" "$W/bridge.log" hvbridge "grep -q 'zone 1: ready' '$W/bridge.log'" || return 1
+	"$ZONESIM" --socket "$W/zone2.sock" --zone 2 --ram-base 0x100000000 --ram-size 0x2000000 \
+		--dev 0xa0000000 --seed $(($2 + 50)) --mib 8 blk resets >"$W/zs2.log" 2>&1 &
+	z2=$!
 	check "$1: zone negotiates, writes 16 MiB, flushes, reads back; resets twice" \
 		zone --seed "$2" blk resets
+	wait $z2
+	check "$1: meanwhile zone 2 did the same with 8 MiB on hblk2" test $? -eq 0
+	"$ZONESIM" gen-pattern $(($2 + 50)) 1048576 8388608 >"$W/expect"
+	dd if="$W/img2" bs=1M skip=1 count=8 status=none >"$W/got"
+	check "$1: img2 holds zone 2's pattern" cmp -s "$W/expect" "$W/got"
 	check "$1: hvbridge says which data mode" grep -q "data mode $1" "$W/bridge.log"
 	"$ZONESIM" gen-pattern "$2" 1048576 16777216 >"$W/expect"
 	dd if="$W/img" bs=1M skip=1 count=16 status=none >"$W/got"
@@ -148,6 +168,7 @@ check "a zone uses it there" zone --seed 3 blk
 
 stop_bridge direct
 vdpa dev del hblk1
+vdpa dev del hblk2
 check "hvdpad exits cleanly" stop_daemon 5
 check "no sanitizer report from hvdpad" sh -c "! grep -q 'Sanitizer' '$W/d1.log'"
 summary
