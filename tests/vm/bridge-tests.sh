@@ -16,29 +16,6 @@ DEV=0xa0000000
 SOCK=$W/zone1.sock
 CTL=$W/control.sock
 
-# attach_vhost NAME: adds the device to the vDPA bus bound to vhost_vdpa
-# and prints its /dev/vhost-vdpa-N.
-attach_vhost() {
-	vdpa dev add name "$1" mgmtdev vduse || return 1
-	d=/sys/bus/vdpa/devices/$1
-	if [ -e "$d/driver" ] && [ "$(bound_driver "$1")" != vhost_vdpa ]; then
-		echo "$1" >"$d/driver/unbind"
-	fi
-	echo vhost_vdpa >"$d/driver_override"
-	[ -e "$d/driver" ] || echo "$1" >/sys/bus/vdpa/drivers/vhost_vdpa/bind
-	i=0
-	while :; do
-		v=$(ls -d "$d"/vhost-vdpa-* 2>/dev/null | head -n 1)
-		if [ -n "$v" ] && [ -c "/dev/$(basename "$v")" ]; then
-			echo "/dev/$(basename "$v")"
-			return 0
-		fi
-		i=$((i + 1))
-		[ $i -gt 100 ] && return 1
-		sleep 0.1
-	done
-}
-
 # zone ACTION...: runs the simulator against the bridge; output in $W/zs.log.
 zone() {
 	"$ZONESIM" --socket "$SOCK" --zone 1 --ram-base $RAM_BASE --ram-size $RAM_SIZE \
