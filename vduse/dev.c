@@ -211,6 +211,26 @@ static int reattach_device(struct hv_vduse *v, char *err, size_t errlen)
 	return 0;
 }
 
+static void vduse_config_changed(struct hv_device *dev, uint32_t off, uint32_t len)
+{
+	struct hv_vduse *v = dev->transport;
+	uint64_t arg[(sizeof(struct vduse_config_data) + HV_CONFIG_MAX + 7) / 8] = {0};
+	struct vduse_config_data *c = (struct vduse_config_data *)arg;
+
+	if (off >= dev->config_size || len > dev->config_size - off)
+		return;
+	c->offset = off;
+	c->length = len;
+	memcpy(c->buffer, dev->config + off, len);
+	if (ioctl(v->dev_fd, VDUSE_DEV_SET_CONFIG, c) < 0)
+		hv_warn("%s: VDUSE_DEV_SET_CONFIG: %s", dev->name, strerror(errno));
+	/* The kernel refuses the interrupt before DRIVER_OK; the driver reads
+	 * the new value when it gets there. */
+	else if ((v->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
+		 ioctl(v->dev_fd, VDUSE_DEV_INJECT_CONFIG_IRQ) < 0)
+		hv_warn("%s: VDUSE_DEV_INJECT_CONFIG_IRQ: %s", dev->name, strerror(errno));
+}
+
 int hv_vduse_create(struct hv_device *dev, struct hv_vduse_state *s, struct hv_vduse **out,
 		    char *err, size_t errlen)
 {
@@ -249,6 +269,8 @@ int hv_vduse_create(struct hv_device *dev, struct hv_vduse_state *s, struct hv_v
 		goto fail;
 	}
 	vduse_iotlb_init(&v->iotlb, v->dev_fd);
+	dev->transport = v;
+	dev->config_changed = vduse_config_changed;
 	/* The kernel sends no DRIVER_OK again: the driver may be mid-I/O. */
 	if (vduse_state_reattach(s))
 		set_status(v, vduse_state_status(s));
@@ -266,6 +288,7 @@ int hv_vduse_destroy(struct hv_vduse *v)
 {
 	int r;
 
+	v->dev->config_changed = NULL;
 	stop_queues(v);
 	vduse_iotlb_fini(&v->iotlb);
 	close(v->dev_fd);

@@ -47,6 +47,10 @@ struct hv_device_ops {
 	void (*queue_stop)(struct hv_queue *q);
 	/* Optional. Device reset, after every queue stopped. */
 	void (*reset)(struct hv_device *dev);
+	/* Optional: an fd the transport polls on its control thread, and what
+	 * to do when it is readable (net: the tap's link changed). */
+	int (*control_fd)(struct hv_device *dev);
+	void (*control_event)(struct hv_device *dev);
 	void (*destroy)(struct hv_device *dev);
 };
 
@@ -62,6 +66,11 @@ struct hv_device {
 	/* How long a queue thread busy-polls for work before it sleeps; 0
 	 * sleeps at once. Trades a CPU for wake-up latency. */
 	uint32_t poll_ns;
+
+	/* Set by the transport: config[off, off+len) changed at run time and
+	 * the driver is to be told. Called on the control thread only. */
+	void (*config_changed)(struct hv_device *dev, uint32_t off, uint32_t len);
+	void *transport;
 };
 
 /* Feature bits every transport here offers alongside the device's own. */

@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtio-net over a tap. Queue 0 (RX) runs on its thread with the tap fd
+ * in its loop; queue 1 (TX) writes to the same fd from its own thread.
+ *
+ * The virtio-net header (12 bytes with VERSION_1) is the tap's vnet header,
+ * so packets pass unchanged: TX chains go to writev() as they are, RX
+ * packets are read once into a buffer and spread over as many RX buffers as
+ * they need (num_buffers, with MRG_RXBUF). When the driver has no RX buffers
+ * the packet waits, the tap is left unread (it queues, then drops by its own
+ * policy, as a NIC's ring does) and the next RX kick carries on: no drop of
+ * what was read, and no spinning.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <linux/rtnetlink.h>
+#include <linux/virtio_net.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "hvdpa/log.h"
+#include "hvdpa/net.h"
+
+#define HDR_LEN	  12u		  /* struct virtio_net_hdr_v1 */
+#define PKT_MAX	  (65536u + 256u) /* a GSO packet and its header */
+#define MAX_HELD  64u		  /* RX buffers one packet may take */
+#define HELD_IOV  8u
+#define TX_IOV	  64u
+#define TX_BATCH  64u
+#define STATUS_AT 6u /* offsetof(struct virtio_net_config, status) */
+
+struct held {
+	struct hv_vq_elem e;
+	struct iovec iov[HELD_IOV];
+};
+
+struct net_dev {
+	struct hv_device dev;
+	struct hv_net_options opt;
+	int fd;
+	bool is_tap;
+	int nl_fd;    /* link changes, tap only */
+	int ctl_sock; /* for SIOCGIFFLAGS */
+	uint64_t features;
+	bool link_up;
+
+	/* RX state, touched on the RX queue's thread only. */
+	struct hv_queue *rxq;
+	uint8_t *pkt;
+	size_t pkt_len;
+	bool pkt_pending;
+	struct held held[MAX_HELD];
+	unsigned int nheld;
+	size_t cap;
+
+	struct iovec tx_iov[TX_IOV];
+	struct hv_net_stats stats;
+	struct hv_ratelimit rl;
+};
+
+static struct net_dev *to_nd(struct hv_device *d)
+{
+	return (struct net_dev *)d;
+}
+
+static void publish(struct hv_queue *q)
+{
+	if (hv_vq_flush(&q->vq))
+		q->notify(q);
+}
+
+/* Takes RX buffers until the pending packet fits. False: none left, wait
+ * for a kick (the buffers taken so far stay held). */
+static bool rx_gather(struct net_dev *nd, struct hv_vq *vq)
+{
+	bool mrg = nd->features & (1ull << VIRTIO_NET_F_MRG_RXBUF);
+
+	while (nd->cap < nd->pkt_len && nd->nheld < MAX_HELD && (mrg || nd->nheld == 0)) {
+		struct held *h = &nd->held[nd->nheld];
+		int r;
+
+		h->e = (struct hv_vq_elem){.iov = h->iov, .max_iov = HELD_IOV};
+		r = hv_vq_pop(vq, &h->e);
+		if (r < 0)
+			return true; /* broken: the packet goes, see rx_place() */
+		if (r == 0) {
+			if (hv_vq_enable_notify(vq))
+				continue;
+			return false;
+		}
+		if (h->e.out_num || h->e.in_len < (nd->nheld ? 1 : HDR_LEN)) {
+			/* Not an RX buffer: give it back empty. */
+			hv_warn_ratelimited(&nd->rl,
+					    "%s: RX buffer of %llu bytes (%u readable) "
+					    "returned unused",
+					    nd->dev.name, (unsigned long long)h->e.in_len,
+					    h->e.out_num);
+			hv_vq_push(vq, h->e.head, 0);
+			continue;
+		}
+		nd->cap += h->e.in_len;
+		nd->nheld++;
+	}
+	return true;
+}
+
+static void rx_place(struct net_dev *nd, struct hv_vq *vq)
+{
+	size_t off = 0;
+	uint16_t nbufs = 0;
+
+	if (nd->cap < nd->pkt_len || vq->broken) {
+		/* Without MRG_RXBUF the driver must post buffers big enough for
+		 * any packet; one that did not loses the packet. */
+		for (unsigned int i = 0; i < nd->nheld; i++)
+			hv_vq_push(vq, nd->held[i].e.head, 0);
+		nd->stats.rx_dropped++;
+	} else {
+		for (unsigned int i = 0; i < nd->nheld && off < nd->pkt_len; i++) {
+			struct hv_vq_elem *e = &nd->held[i].e;
+			size_t n = nd->pkt_len - off < e->in_len ? nd->pkt_len - off : e->in_len;
+
+			hv_iov_from_buf(e->iov, e->in_num, 0, nd->pkt + off, n);
+			hv_vq_push(vq, e->head, (uint32_t)n);
+			off += n;
+			nbufs++;
+		}
+		nbufs = htole16(nbufs);
+		hv_iov_from_buf(nd->held[0].e.iov, nd->held[0].e.in_num,
+				offsetof(struct virtio_net_hdr_v1, num_buffers), &nbufs, 2);
+		nd->stats.rx_packets++;
+	}
+	nd->pkt_pending = false;
+	nd->nheld = 0;
+	nd->cap = 0;
+}
+
+static void rx_run(struct net_dev *nd)
+{
+	struct hv_queue *q = nd->rxq;
+	unsigned int done = 0;
+
+	if (!q)
+		return;
+	for (;;) {
+		if (!nd->pkt_pending) {
+			ssize_t n = read(nd->fd, nd->pkt, PKT_MAX);
+
+			if (n < 0) {
+				if (errno != EAGAIN && errno != EINTR)
+					hv_warn_ratelimited(&nd->rl, "%s: read from %s: %s",
+							    nd->dev.name, nd->opt.tap,
+							    strerror(errno));
+				break;
+			}
+			if ((size_t)n < HDR_LEN) {
+				nd->stats.rx_dropped++;
+				continue;
+			}
+			nd->pkt_len = (size_t)n;
+			nd->pkt_pending = true;
+		}
+		if (!rx_gather(nd, &q->vq)) {
+			nd->stats.rx_waits++;
+			break;
+		}
+		rx_place(nd, &q->vq);
+		if (++done % TX_BATCH == 0)
+			publish(q);
+	}
+	publish(q);
+}
+
+static void on_tap(void *opaque, uint32_t events)
+{
+	(void)events;
+	rx_run(opaque);
+}
+
+static void tx_run(struct net_dev *nd, struct hv_queue *q)
+{
+	unsigned int done = 0;
+
+	for (;;) {
+		struct hv_vq_elem e = {.iov = nd->tx_iov, .max_iov = TX_IOV};
+		int r = hv_vq_pop(&q->vq, &e);
+
+		if (r < 0)
+			break;
+		if (r == 0) {
+			if (hv_vq_enable_notify(&q->vq))
+				continue;
+			break;
+		}
+		if (e.in_num || e.out_len <= HDR_LEN ||
+		    writev(nd->fd, e.iov, e.out_num) != (ssize_t)e.out_len) {
+			/* A full or downed tap drops, as a wire would. */
+			nd->stats.tx_errors++;
+			if (e.out_len > HDR_LEN && e.in_num == 0)
+				hv_warn_ratelimited(&nd->rl, "%s: write to %s: %s", nd->dev.name,
+						    nd->opt.tap, strerror(errno));
+		} else {
+			nd->stats.tx_packets++;
+		}
+		hv_vq_push(&q->vq, e.head, 0);
+		if (++done % TX_BATCH == 0)
+			publish(q);
+	}
+	publish(q);
+}
+
+static int net_start(struct hv_device *d, uint64_t features)
+{
+	struct net_dev *nd = to_nd(d);
+	unsigned int off = 0;
+
+	nd->features = features;
+	if (!nd->is_tap)
+		return 0;
+	/* What the tap may hand us is what the driver can take. */
+	if (features & (1ull << VIRTIO_NET_F_GUEST_CSUM)) {
+		off |= TUN_F_CSUM;
+		if (features & (1ull << VIRTIO_NET_F_GUEST_TSO4))
+			off |= TUN_F_TSO4;
+		if (features & (1ull << VIRTIO_NET_F_GUEST_TSO6))
+			off |= TUN_F_TSO6;
+		if (features & (1ull << VIRTIO_NET_F_GUEST_ECN))
+			off |= TUN_F_TSO_ECN;
+	}
+	if (ioctl(nd->fd, TUNSETOFFLOAD, off) < 0) {
+		hv_err("%s: TUNSETOFFLOAD 0x%x on %s: %s", d->name, off, nd->opt.tap,
+		       strerror(errno));
+		return -errno;
+	}
+	hv_info("%s: %s offloads 0x%x (csum %s, tso4 %s, tso6 %s), %s", d->name, nd->opt.tap, off,
+		off & TUN_F_CSUM ? "on" : "off", off & TUN_F_TSO4 ? "on" : "off",
+		off & TUN_F_TSO6 ? "on" : "off",
+		features & (1ull << VIRTIO_NET_F_MRG_RXBUF) ? "mergeable RX buffers"
+							    : "whole-packet RX buffers");
+	return 0;
+}
+
+static int net_queue_start(struct hv_device *d, struct hv_queue *q)
+{
+	struct net_dev *nd = to_nd(d);
+
+	q->backend = nd;
+	if (q->index != 0)
+		return 0;
+	nd->rxq = q;
+	nd->pkt_pending = false;
+	nd->nheld = 0;
+	nd->cap = 0;
+	/* Edge-triggered: rx_run() reads until EAGAIN, or stops for want of
+	 * buffers and is called again by the next RX kick. */
+	return hv_loop_add(q->loop, nd->fd, EPOLLIN | EPOLLET, on_tap, nd);
+}
+
+static void net_queue_kick(struct hv_queue *q)
+{
+	struct net_dev *nd = q->backend;
+
+	if (q->index == 0)
+		rx_run(nd);
+	else
+		tx_run(nd, q);
+}
+
+static void net_queue_stop(struct hv_queue *q)
+{
+	struct net_dev *nd = q->backend;
+
+	if (q->index != 0)
+		return;
+	/* Held RX buffers are left unanswered: after a reset they are void,
+	 * after a restart the in-flight log hands them to the successor. A
+	 * packet read but not placed is lost, as on a NIC reset. */
+	hv_loop_del(q->loop, nd->fd);
+	nd->rxq = NULL;
+	nd->pkt_pending = false;
+	nd->nheld = 0;
+	nd->cap = 0;
+}
+
+static bool tap_link_up(struct net_dev *nd)
+{
+	struct ifreq ifr = {0};
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", nd->opt.tap);
+	if (ioctl(nd->ctl_sock, SIOCGIFFLAGS, &ifr) < 0)
+		return false;
+	return (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
+}
+
+static int net_control_fd(struct hv_device *d)
+{
+	return to_nd(d)->nl_fd;
+}
+
+static void net_control_event(struct hv_device *d)
+{
+	struct net_dev *nd = to_nd(d);
+	char buf[8192];
+	bool up;
+	uint16_t status;
+
+	while (nd->nl_fd >= 0 && recv(nd->nl_fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+	up = tap_link_up(nd);
+	if (up == nd->link_up)
+		return;
+	nd->link_up = up;
+	status = htole16(up ? VIRTIO_NET_S_LINK_UP : 0);
+	memcpy(d->config + STATUS_AT, &status, 2);
+	hv_info("%s: link %s (%s)", d->name, up ? "up" : "down", nd->opt.tap);
+	if (d->config_changed)
+		d->config_changed(d, STATUS_AT, 2);
+}
+
+static void net_destroy(struct hv_device *d)
+{
+	struct net_dev *nd = to_nd(d);
+
+	close(nd->fd);
+	if (nd->nl_fd >= 0)
+		close(nd->nl_fd);
+	if (nd->ctl_sock >= 0)
+		close(nd->ctl_sock);
+	free(nd->pkt);
+	free(nd);
+}
+
+static const struct hv_device_ops net_ops = {
+	.start = net_start,
+	.queue_start = net_queue_start,
+	.queue_kick = net_queue_kick,
+	.queue_stop = net_queue_stop,
+	.control_fd = net_control_fd,
+	.control_event = net_control_event,
+	.destroy = net_destroy,
+};
+
+void hv_net_stats(const struct hv_device *dev, struct hv_net_stats *s)
+{
+	*s = ((const struct net_dev *)dev)->stats;
+}
+
+static uint64_t net_features(void)
+{
+	return hv_device_common_features() | (1ull << VIRTIO_NET_F_CSUM) |
+	       (1ull << VIRTIO_NET_F_GUEST_CSUM) | (1ull << VIRTIO_NET_F_MTU) |
+	       (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_GUEST_TSO4) |
+	       (1ull << VIRTIO_NET_F_GUEST_TSO6) | (1ull << VIRTIO_NET_F_GUEST_ECN) |
+	       (1ull << VIRTIO_NET_F_HOST_TSO4) | (1ull << VIRTIO_NET_F_HOST_TSO6) |
+	       (1ull << VIRTIO_NET_F_HOST_ECN) | (1ull << VIRTIO_NET_F_MRG_RXBUF) |
+	       (1ull << VIRTIO_NET_F_STATUS);
+}
+
+int hv_net_create_fd(const struct hv_net_options *o, int fd, struct hv_device **out, char *err,
+		     size_t errlen)
+{
+	struct net_dev *nd = calloc(1, sizeof(*nd));
+	struct virtio_net_config c = {0};
+
+	if (!nd || !(nd->pkt = malloc(PKT_MAX))) {
+		free(nd);
+		close(fd);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	nd->opt = *o;
+	nd->fd = fd;
+	nd->nl_fd = nd->ctl_sock = -1;
+	nd->dev.ops = &net_ops;
+	snprintf(nd->dev.name, sizeof(nd->dev.name), "%s", o->name);
+	nd->dev.device_id = VIRTIO_ID_NET;
+	nd->dev.features = net_features();
+	nd->dev.num_queues = 2;
+	nd->dev.queue_size = o->queue_size;
+	memcpy(c.mac, o->mac, 6);
+	/* Created up; the real state follows at once through control_event,
+	 * which keeps the recorded config stable across restarts. */
+	c.status = htole16(VIRTIO_NET_S_LINK_UP);
+	c.max_virtqueue_pairs = htole16(1);
+	c.mtu = htole16(o->mtu);
+	nd->dev.config_size = offsetof(struct virtio_net_config, mtu) + 2;
+	memcpy(nd->dev.config, &c, nd->dev.config_size);
+	nd->link_up = true;
+	*out = &nd->dev;
+	return 0;
+}
+
+static int watch_link(struct net_dev *nd)
+{
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK};
+
+	nd->ctl_sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	nd->nl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+	if (nd->ctl_sock < 0 || nd->nl_fd < 0 ||
+	    bind(nd->nl_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	return 0;
+}
+
+int hv_net_create(const struct hv_net_options *o, struct hv_device **out, char *err, size_t errlen)
+{
+	struct ifreq ifr = {.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR};
+	int hdr = HDR_LEN, fd, r;
+	struct net_dev *nd;
+
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "/dev/net/tun: %s%s", strerror(-r),
+			 r == -ENOENT ? " (is the tun module loaded?)" : "");
+		return r;
+	}
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", o->tap);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0 || ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "tap %s: %s%s", o->tap, strerror(-r),
+			 r == -EBUSY	? " (another program has it open)"
+			 : r == -EINVAL ? " (is it a tun device, or a tap of another owner?)"
+					: "");
+		close(fd);
+		return r;
+	}
+	r = hv_net_create_fd(o, fd, out, err, errlen);
+	if (r < 0)
+		return r;
+	nd = to_nd(*out);
+	nd->is_tap = true;
+	r = watch_link(nd);
+	if (r < 0) {
+		snprintf(err, errlen, "%s: watching %s's link: %s", o->name, o->tap, strerror(-r));
+		net_destroy(*out);
+		*out = NULL;
+		return r;
+	}
+	return 0;
+}

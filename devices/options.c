@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+/* Parsing shared by the --blk and --net option strings. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+
+int hv_opt_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+int hv_opt_uint(const char *v, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long x;
+
+	if (!*v || *v == '-' || *v == '+')
+		return -EINVAL;
+	errno = 0;
+	x = strtoul(v, &end, 10);
+	if (errno || *end || x < min || x > max)
+		return -EINVAL;
+	*out = x;
+	return 0;
+}
+
+int hv_opt_ranged(const char *key, const char *v, unsigned long min, unsigned long max,
+		  unsigned long *out, char *err, size_t errlen)
+{
+	if (hv_opt_uint(v, min, max, out))
+		return hv_opt_fail(err, errlen, "%s must be %lu to %lu, not '%s'", key, min, max,
+				   v);
+	return 0;
+}
+
+int hv_opt_switch(const char *key, const char *v, bool *out, char *err, size_t errlen)
+{
+	if (!strcmp(v, "on"))
+		*out = true;
+	else if (!strcmp(v, "off"))
+		*out = false;
+	else
+		return hv_opt_fail(err, errlen, "%s must be on or off, not '%s'", key, v);
+	return 0;
+}
+
+int hv_opt_queue_size(const char *v, uint16_t *out, char *err, size_t errlen)
+{
+	unsigned long x;
+
+	if (hv_opt_uint(v, 2, 32768, &x) || (x & (x - 1)))
+		return hv_opt_fail(err, errlen,
+				   "queue-size must be a power of two from 2 to 32768, not '%s'",
+				   v);
+	*out = (uint16_t)x;
+	return 0;
+}
+
+int hv_opt_name(const char *v, char *out, size_t max, char *err, size_t errlen)
+{
+	bool ok = *v && strlen(v) < max && v[0] != '.';
+
+	for (const char *s = v; ok && *s; s++)
+		ok = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		     (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.';
+	if (!ok)
+		return hv_opt_fail(err, errlen,
+				   "name '%s' must be 1-%zu characters of A-Z a-z 0-9 . _ -", v,
+				   max - 1);
+	snprintf(out, max, "%s", v);
+	return 0;
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* Pieces of the key=value option strings every device shares. */
+#ifndef HVDPA_DEVICES_OPTIONS_H
+#define HVDPA_DEVICES_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+int hv_opt_fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int hv_opt_uint(const char *v, unsigned long min, unsigned long max, unsigned long *out);
+int hv_opt_ranged(const char *key, const char *v, unsigned long min, unsigned long max,
+		  unsigned long *out, char *err, size_t errlen);
+int hv_opt_switch(const char *key, const char *v, bool *out, char *err, size_t errlen);
+/* A power of two from 2 to 32768. */
+int hv_opt_queue_size(const char *v, uint16_t *out, char *err, size_t errlen);
+/* A name becomes /dev/vduse/NAME and a vdpa device name: 1 to max-1
+ * characters of A-Z a-z 0-9 . _ -, not starting with a dot. */
+int hv_opt_name(const char *v, char *out, size_t max, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtio-net against a SOCK_SEQPACKET pair standing in for the tap (one
+ * packet per read and write, as a tap with a vnet header): TX chains leave
+ * as one packet, RX packets land whole with num_buffers set, spread over
+ * mergeable buffers, and wait rather than drop while the driver has no
+ * buffers posted.
+ */
+#include <linux/virtio_net.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "fake_driver.h"
+#include "hvdpa/net.h"
+
+static struct fake_driver rxd, txd;
+static struct hv_device *dev;
+static struct hv_queue rxq, txq;
+static struct hv_loop loop;
+static int peer, notifies;
+
+static void count_notify(struct hv_queue *q)
+{
+	(void)q;
+	notifies++;
+}
+
+static void setup(uint64_t drop_features)
+{
+	struct hv_net_options o;
+	struct hv_vq_layout l;
+	char err[256];
+	int sv[2];
+	uint64_t f;
+
+	CHECK_EQ(hv_net_options_parse(&o, "name=tnet,tap=tap-test", err, sizeof(err)), 0);
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv), 0);
+	peer = sv[1];
+	CHECK_EQ(hv_net_create_fd(&o, sv[0], &dev, err, sizeof(err)), 0);
+	f = dev->features & ~drop_features & ~(1ull << VIRTIO_RING_F_EVENT_IDX);
+	CHECK_EQ(hv_loop_init(&loop), 0);
+	fd_init(&rxd, 1 << 20, 16);
+	fd_init(&txd, 1 << 20, 16);
+	fd_layout(&rxd, &l, f);
+	CHECK_EQ(hv_vq_init(&rxq.vq, &rxd.fm.mem, &l, "rx"), 0);
+	fd_layout(&txd, &l, f);
+	CHECK_EQ(hv_vq_init(&txq.vq, &txd.fm.mem, &l, "tx"), 0);
+	rxq = (struct hv_queue){
+		.dev = dev, .index = 0, .vq = rxq.vq, .loop = &loop, .notify = count_notify};
+	txq = (struct hv_queue){
+		.dev = dev, .index = 1, .vq = txq.vq, .loop = &loop, .notify = count_notify};
+	CHECK_EQ(dev->ops->start(dev, f), 0);
+	CHECK_EQ(dev->ops->queue_start(dev, &rxq), 0);
+	CHECK_EQ(dev->ops->queue_start(dev, &txq), 0);
+	notifies = 0;
+}
+
+static void teardown(void)
+{
+	dev->ops->queue_stop(&rxq);
+	dev->ops->queue_stop(&txq);
+	dev->ops->destroy(dev);
+	hv_loop_fini(&loop);
+	fd_free(&rxd);
+	fd_free(&txd);
+	close(peer);
+}
+
+static void run(void)
+{
+	while (hv_loop_run_once(&loop, 50) > 0)
+		;
+}
+
+/* An RX buffer of len bytes; returns its address. */
+static uint64_t post_rx(uint32_t len)
+{
+	uint64_t a = fd_alloc(&rxd, len);
+
+	memset(fd_ptr(&rxd, a), 0xcc, len);
+	fd_publish(&rxd, fd_chain(&rxd, (struct fd_buf[]){{a, len, true}}, 1));
+	return a;
+}
+
+static void send_pkt(uint32_t len, uint8_t seed)
+{
+	uint8_t *p = malloc(len);
+
+	memset(p, 0, 12);
+	for (uint32_t i = 12; i < len; i++)
+		p[i] = (uint8_t)(seed + i * 13);
+	CHECK_EQ(write(peer, p, len), (long long)len);
+	free(p);
+}
+
+static bool pkt_ok(const uint8_t *p, uint32_t off, uint32_t n, uint8_t seed)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (off + i >= 12 && p[i] != (uint8_t)(seed + (off + i) * 13))
+			return false;
+	return true;
+}
+
+static void test_tx_one_packet_per_chain(void)
+{
+	uint64_t h, d;
+	uint8_t got[2048];
+	uint32_t id, len;
+
+	setup(0);
+	h = fd_alloc(&txd, 12);
+	d = fd_alloc(&txd, 100);
+	memset(fd_ptr(&txd, h), 0, 12);
+	memset(fd_ptr(&txd, d), 0x42, 100);
+	fd_publish(&txd, fd_chain(&txd, (struct fd_buf[]){{h, 12, false}, {d, 100, false}}, 2));
+	dev->ops->queue_kick(&txq);
+	CHECK_EQ(read(peer, got, sizeof(got)), 112);
+	CHECK_EQ(got[12], 0x42);
+	CHECK_EQ(got[111], 0x42);
+	CHECK(fd_used(&txd, &id, &len));
+	CHECK_EQ(len, 0);
+	CHECK(notifies > 0);
+	teardown();
+}
+
+static void test_rx_whole_packet(void)
+{
+	uint64_t b;
+	uint32_t id, len;
+	struct virtio_net_hdr_v1 *hdr;
+
+	setup(0);
+	b = post_rx(2048);
+	send_pkt(1012, 7);
+	run();
+	CHECK(fd_used(&rxd, &id, &len));
+	CHECK_EQ(len, 1012);
+	hdr = fd_ptr(&rxd, b);
+	CHECK_EQ(hdr->num_buffers, 1);
+	CHECK(pkt_ok(fd_ptr(&rxd, b), 0, 1012, 7));
+	teardown();
+}
+
+static void test_rx_waits_for_buffers(void)
+{
+	struct hv_net_stats s;
+	uint64_t b[3];
+	uint32_t id, len;
+
+	setup(0);
+	send_pkt(600, 1);
+	send_pkt(700, 2);
+	send_pkt(800, 3);
+	run();
+	CHECK(!fd_used(&rxd, &id, &len));
+	hv_net_stats(dev, &s);
+	CHECK(s.rx_waits >= 1);
+	CHECK_EQ(s.rx_dropped, 0);
+	for (int i = 0; i < 3; i++)
+		b[i] = post_rx(2048);
+	dev->ops->queue_kick(&rxq);
+	for (int i = 0; i < 3; i++) {
+		CHECK(fd_used(&rxd, &id, &len));
+		CHECK_EQ(len, 600 + 100 * i);
+		CHECK(pkt_ok(fd_ptr(&rxd, b[i]), 0, len, (uint8_t)(i + 1)));
+	}
+	hv_net_stats(dev, &s);
+	CHECK_EQ(s.rx_packets, 3);
+	CHECK_EQ(s.rx_dropped, 0);
+	teardown();
+}
+
+static void test_rx_mergeable_spans_buffers(void)
+{
+	uint64_t b[4];
+	uint32_t id, len, total = 0;
+
+	setup(0);
+	for (int i = 0; i < 4; i++)
+		b[i] = post_rx(1536);
+	send_pkt(5012, 9);
+	run();
+	for (int i = 0; i < 4; i++) {
+		CHECK(fd_used(&rxd, &id, &len));
+		CHECK_EQ(len, i < 3 ? 1536 : 5012 - 3 * 1536);
+		CHECK(pkt_ok(fd_ptr(&rxd, b[i]), total, len, 9));
+		total += len;
+	}
+	CHECK_EQ(((struct virtio_net_hdr_v1 *)fd_ptr(&rxd, b[0]))->num_buffers, 4);
+	teardown();
+}
+
+static void test_rx_partial_then_more_buffers(void)
+{
+	uint64_t b[3];
+	uint32_t id, len;
+
+	setup(0);
+	b[0] = post_rx(1536);
+	send_pkt(4000, 4);
+	run();
+	/* One buffer is not enough: held, nothing published yet. */
+	CHECK(!fd_used(&rxd, &id, &len));
+	b[1] = post_rx(1536);
+	b[2] = post_rx(1536);
+	dev->ops->queue_kick(&rxq);
+	CHECK(fd_used(&rxd, &id, &len));
+	CHECK_EQ(len, 1536);
+	CHECK(fd_used(&rxd, &id, &len));
+	CHECK(fd_used(&rxd, &id, &len));
+	CHECK_EQ(len, 4000 - 2 * 1536);
+	CHECK(pkt_ok(fd_ptr(&rxd, b[2]), 2 * 1536, len, 4));
+	CHECK_EQ(((struct virtio_net_hdr_v1 *)fd_ptr(&rxd, b[0]))->num_buffers, 3);
+	teardown();
+}
+
+static void test_rx_small_buffer_without_mrg(void)
+{
+	struct hv_net_stats s;
+	uint64_t b;
+	uint32_t id, len;
+
+	setup(1ull << VIRTIO_NET_F_MRG_RXBUF);
+	post_rx(1000);
+	b = post_rx(4096);
+	send_pkt(3000, 5);
+	send_pkt(900, 6);
+	run();
+	/* The first packet does not fit its buffer: lost, buffer back empty;
+	 * the next one goes on. */
+	CHECK(fd_used(&rxd, &id, &len));
+	CHECK_EQ(len, 0);
+	CHECK(fd_used(&rxd, &id, &len));
+	CHECK_EQ(len, 900);
+	CHECK(pkt_ok(fd_ptr(&rxd, b), 0, 900, 6));
+	hv_net_stats(dev, &s);
+	CHECK_EQ(s.rx_dropped, 1);
+	teardown();
+}
+
+static void test_rx_buffer_the_device_cannot_write(void)
+{
+	uint64_t bad, b;
+	uint32_t id, len;
+
+	setup(0);
+	bad = fd_alloc(&rxd, 2048);
+	fd_publish(&rxd, fd_chain(&rxd, (struct fd_buf[]){{bad, 2048, false}}, 1));
+	b = post_rx(2048);
+	send_pkt(100, 8);
+	run();
+	CHECK(fd_used(&rxd, &id, &len));
+	CHECK_EQ(len, 0);
+	CHECK(fd_used(&rxd, &id, &len));
+	CHECK_EQ(len, 100);
+	CHECK(pkt_ok(fd_ptr(&rxd, b), 0, 100, 8));
+	teardown();
+}
+
+static void test_options(void)
+{
+	struct hv_net_options o;
+	char err[256];
+
+	CHECK_EQ(hv_net_options_parse(&o, "name=n0,tap=t0,mac=52:54:00:12:34:56,mtu=9000", err,
+				      sizeof(err)),
+		 0);
+	CHECK_EQ(o.mac[5], 0x56);
+	CHECK_EQ(o.mtu, 9000);
+	CHECK(hv_net_options_parse(&o, "name=n0,tap=t0,mac=01:00:00:00:00:01", err, sizeof(err)) <
+		      0 &&
+	      strstr(err, "unicast"));
+	CHECK(hv_net_options_parse(&o, "name=n0", err, sizeof(err)) < 0 &&
+	      strstr(err, "tap= is required"));
+	CHECK(hv_net_options_parse(&o, "name=n0,tap=t0,mtu=20", err, sizeof(err)) < 0);
+	CHECK(hv_net_options_parse(&o, "name=n0,tap=t0,speed=10", err, sizeof(err)) < 0 &&
+	      strstr(err, "unknown key 'speed'"));
+	/* The default address is stable and locally administered. */
+	CHECK_EQ(hv_net_options_parse(&o, "name=n0,tap=t0", err, sizeof(err)), 0);
+	CHECK_EQ(o.mac[0], 0x02);
+}
+
+int main(void)
+{
+	hv_log_level = HV_LOG_ERR;
+	RUN(test_tx_one_packet_per_chain);
+	RUN(test_rx_whole_packet);
+	RUN(test_rx_waits_for_buffers);
+	RUN(test_rx_mergeable_spans_buffers);
+	RUN(test_rx_partial_then_more_buffers);
+	RUN(test_rx_small_buffer_without_mrg);
+	RUN(test_rx_buffer_the_device_cannot_write);
+	RUN(test_options);
+	return check_done();
+}
