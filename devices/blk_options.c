@@ -106,7 +106,7 @@ int hv_blk_options_parse(struct hv_blk_options *o, const char *spec, char *err, 
 		} else {
 			r = hv_opt_fail(err, errlen,
 					"unknown key '%s' (keys: name, path, readonly, queues, "
-					"queue-size, serial, null, size, poll-us)",
+					"queue-size, serial, null, size, poll-us, attach)",
 					tok);
 		}
 	}

@@ -51,6 +51,8 @@ struct net_dev {
 	int ctl_sock; /* for SIOCGIFFLAGS */
 	uint64_t features;
 	bool link_up;
+	unsigned int offloads; /* TUN_F_* for the driver's features */
+	bool offloads_set;
 
 	/* RX state, touched on the RX queue's thread only. */
 	struct hv_queue *rxq;
@@ -217,14 +219,38 @@ static void tx_run(struct net_dev *nd, struct hv_queue *q)
 	publish(q);
 }
 
+/*
+ * TUNSETOFFLOAD takes the RTNL lock, which the kernel's virtio_net holds
+ * while it waits for our answer to DRIVER_OK (virtnet_probe): so it is done
+ * on the RX queue's thread, not while answering. Until then the tap, opened
+ * with no offloads, hands out plain packets, which any driver takes.
+ */
+static void apply_offloads(struct net_dev *nd)
+{
+	unsigned int off = nd->offloads;
+
+	nd->offloads_set = true;
+	if (!nd->is_tap)
+		return;
+	if (ioctl(nd->fd, TUNSETOFFLOAD, off) < 0) {
+		hv_err("%s: TUNSETOFFLOAD 0x%x on %s: %s; the tap keeps no offloads", nd->dev.name,
+		       off, nd->opt.tap, strerror(errno));
+		return;
+	}
+	hv_info("%s: %s offloads 0x%x (csum %s, tso4 %s, tso6 %s), %s", nd->dev.name, nd->opt.tap,
+		off, off & TUN_F_CSUM ? "on" : "off", off & TUN_F_TSO4 ? "on" : "off",
+		off & TUN_F_TSO6 ? "on" : "off",
+		nd->features & (1ull << VIRTIO_NET_F_MRG_RXBUF) ? "mergeable RX buffers"
+								: "whole-packet RX buffers");
+}
+
 static int net_start(struct hv_device *d, uint64_t features)
 {
 	struct net_dev *nd = to_nd(d);
 	unsigned int off = 0;
 
 	nd->features = features;
-	if (!nd->is_tap)
-		return 0;
+	nd->offloads_set = false;
 	/* What the tap may hand us is what the driver can take. */
 	if (features & (1ull << VIRTIO_NET_F_GUEST_CSUM)) {
 		off |= TUN_F_CSUM;
@@ -235,16 +261,7 @@ static int net_start(struct hv_device *d, uint64_t features)
 		if (features & (1ull << VIRTIO_NET_F_GUEST_ECN))
 			off |= TUN_F_TSO_ECN;
 	}
-	if (ioctl(nd->fd, TUNSETOFFLOAD, off) < 0) {
-		hv_err("%s: TUNSETOFFLOAD 0x%x on %s: %s", d->name, off, nd->opt.tap,
-		       strerror(errno));
-		return -errno;
-	}
-	hv_info("%s: %s offloads 0x%x (csum %s, tso4 %s, tso6 %s), %s", d->name, nd->opt.tap, off,
-		off & TUN_F_CSUM ? "on" : "off", off & TUN_F_TSO4 ? "on" : "off",
-		off & TUN_F_TSO6 ? "on" : "off",
-		features & (1ull << VIRTIO_NET_F_MRG_RXBUF) ? "mergeable RX buffers"
-							    : "whole-packet RX buffers");
+	nd->offloads = off;
 	return 0;
 }
 
@@ -268,10 +285,13 @@ static void net_queue_kick(struct hv_queue *q)
 {
 	struct net_dev *nd = q->backend;
 
-	if (q->index == 0)
+	if (q->index == 0) {
+		if (!nd->offloads_set)
+			apply_offloads(nd);
 		rx_run(nd);
-	else
+	} else {
 		tx_run(nd, q);
+	}
 }
 
 static void net_queue_stop(struct hv_queue *q)

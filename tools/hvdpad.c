@@ -3,7 +3,8 @@
  * hvdpad: serves virtio devices over VDUSE.
  *
  *   hvdpad [--state-dir DIR] --blk name=NAME,path=PATH[,readonly=on][,queues=N]
- *          [,queue-size=N][,serial=STR] ...
+ *          [,queue-size=N][,serial=STR][,attach=virtio|vhost|none] ...
+ *          --net name=NAME,tap=TAP[,mac=MAC][,mtu=N][,queue-size=N][,attach=...] ...
  *
  * Everything the command line asks for is checked before any device is
  * created; a bad argument is one line on stderr and exit status 2.
@@ -15,13 +16,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "hvdpa/blk.h"
 #include "hvdpa/log.h"
 #include "hvdpa/loop.h"
+#include "hvdpa/net.h"
+#include "hvdpa/vdpa.h"
 #include "hvdpa/vduse.h"
 
 #define EXIT_USAGE 2
@@ -31,7 +36,11 @@ struct served {
 	struct hv_vduse *vduse;
 	struct hv_vduse_state *claim; /* until hv_vduse_create takes it */
 	bool takeover;
+	bool is_net;
+	const char *name;
+	enum hv_attach attach;
 	struct hv_blk_options opt;
+	struct hv_net_options net;
 };
 
 static struct served *served;
@@ -43,11 +52,14 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: hvdpad [-v] [--state-dir DIR] --blk name=NAME,path=PATH[,readonly=on]"
-		"[,queues=N][,queue-size=N][,serial=STR] [--blk ...]\n"
+		"[,queues=N][,queue-size=N][,serial=STR][,attach=virtio|vhost|none] [--blk ...]\n"
 		"       (or --blk name=NAME,null=on,size=SIZE[,...]: no storage, for "
 		"benchmarks)\n"
-		"Serves virtio-blk devices through VDUSE until SIGINT or SIGTERM.\n"
-		"Then: vdpa dev add name NAME mgmtdev vduse\n"
+		"       --net name=NAME,tap=TAP[,mac=XX:XX:XX:XX:XX:XX][,mtu=N][,queue-size=N]"
+		"[,attach=...] [--net ...]\n"
+		"Serves virtio-blk and virtio-net devices through VDUSE until SIGINT or SIGTERM.\n"
+		"Then: vdpa dev add name NAME mgmtdev vduse (or attach= does it: virtio gives\n"
+		"/dev/vdX or ethX, vhost gives /dev/vhost-vdpa-N)\n"
 		"Started again with the same arguments after it died, it takes its devices\n"
 		"over and runs again what was in flight (state in DIR, default %s).\n",
 		HV_VDUSE_STATE_DIR);
@@ -72,6 +84,101 @@ static void __attribute__((noreturn, format(printf, 1, 2))) die_usage(const char
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(EXIT_USAGE);
+}
+
+/* attach= belongs to hvdpad, not to the device: taken out of the option
+ * string before the device parses the rest. */
+static int split_attach(const char *spec, char *rest, size_t len, enum hv_attach *a, char *err,
+			size_t errlen)
+{
+	const char *p = spec;
+	size_t n = 0;
+
+	*a = HV_ATTACH_NONE;
+	rest[0] = '\0';
+	while (*p) {
+		size_t tl = strcspn(p, ",");
+
+		if (tl > 7 && !strncmp(p, "attach=", 7)) {
+			char v[16];
+
+			snprintf(v, sizeof(v), "%.*s", (int)(tl - 7), p + 7);
+			if (hv_attach_parse(v, a) < 0) {
+				snprintf(err, errlen,
+					 "attach must be virtio, vhost or none, not '%s'", v);
+				return -EINVAL;
+			}
+		} else if (n + tl + 2 < len) {
+			n += (size_t)snprintf(rest + n, len - n, "%s%.*s", n ? "," : "", (int)tl,
+					      p);
+		}
+		p += tl + (p[tl] == ',');
+	}
+	return 0;
+}
+
+static int attach_done_fd = -1;
+static volatile int attach_failed;
+static pthread_t attach_thread;
+static bool attach_running;
+
+static void *attach_all(void *opaque)
+{
+	uint64_t one = 1;
+	char err[512];
+
+	(void)opaque;
+	for (unsigned int i = 0; i < nserved && !attach_failed; i++) {
+		struct served *s = &served[i];
+		char node[128];
+		int r;
+
+		if (s->attach == HV_ATTACH_NONE)
+			continue;
+		r = hv_vdpa_attach(s->name, s->attach, err, sizeof(err));
+		if (r == -EALREADY)
+			continue; /* taken over while attached */
+		if (r < 0) {
+			fprintf(stderr, "hvdpad: %s\n", err);
+			attach_failed = 1;
+			break;
+		}
+		hv_vdpa_node(s->name, node, sizeof(node));
+		printf("%s: attached (%s): %s\n", s->name, hv_attach_driver(s->attach), node);
+		fflush(stdout);
+	}
+	if (write(attach_done_fd, &one, sizeof(one)) < 0)
+		hv_err("attach: cannot report back: %s", strerror(errno));
+	return NULL;
+}
+
+static void on_attach_done(void *opaque, uint32_t events)
+{
+	(void)opaque;
+	(void)events;
+	pthread_join(attach_thread, NULL);
+	attach_running = false;
+	if (attach_failed) {
+		exit_status = 1;
+		quit = 1;
+	}
+}
+
+static int start_attach(struct hv_loop *loop)
+{
+	bool any = false;
+
+	for (unsigned int i = 0; i < nserved; i++)
+		any |= served[i].attach != HV_ATTACH_NONE;
+	if (!any)
+		return 0;
+	attach_done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (attach_done_fd < 0 ||
+	    hv_loop_add(loop, attach_done_fd, EPOLLIN, on_attach_done, NULL) < 0 ||
+	    pthread_create(&attach_thread, NULL, attach_all, NULL) != 0)
+		return -1;
+	attach_running = true;
+	return 0;
 }
 
 static void on_signal(void *opaque, uint32_t events)
@@ -100,9 +207,29 @@ static void on_vduse(void *opaque, uint32_t events)
 	}
 }
 
+static void on_control(void *opaque, uint32_t events)
+{
+	struct served *s = opaque;
+
+	(void)events;
+	s->dev->ops->control_event(s->dev);
+}
+
 static void print_ready(const struct served *s)
 {
-	uint64_t bytes = hv_blk_size(s->dev);
+	uint64_t bytes;
+
+	if (s->is_net) {
+		const uint8_t *m = s->net.mac;
+
+		printf("%s: ready: virtio-net tap %s, mac %02x:%02x:%02x:%02x:%02x:%02x, mtu %u, "
+		       "1 queue pair of %u, /dev/vduse/%s%s\n",
+		       s->name, s->net.tap, m[0], m[1], m[2], m[3], m[4], m[5], s->net.mtu,
+		       s->net.queue_size, s->name, s->takeover ? " (taken over)" : "");
+		fflush(stdout);
+		return;
+	}
+	bytes = hv_blk_size(s->dev);
 
 	printf("%s: ready: virtio-blk %s%s, %llu MiB (%llu sectors), %u queue%s of %u, "
 	       "/dev/vduse/%s%s\n",
@@ -142,6 +269,7 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"blk", required_argument, NULL, 'b'},
+		{"net", required_argument, NULL, 'n'},
 		{"state-dir", required_argument, NULL, 's'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -159,11 +287,21 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
-			if (hv_blk_options_parse(&served[nserved].opt, optarg, err, sizeof(err)) <
-			    0)
-				die_usage("--blk %s: %s", optarg, err);
+		case 'n': {
+			struct served *sv = &served[nserved];
+			char spec[4096];
+
+			if (split_attach(optarg, spec, sizeof(spec), &sv->attach, err,
+					 sizeof(err)) < 0)
+				die_usage("--%s %s: %s", c == 'b' ? "blk" : "net", optarg, err);
+			sv->is_net = c == 'n';
+			if (sv->is_net ? hv_net_options_parse(&sv->net, spec, err, sizeof(err))
+				       : hv_blk_options_parse(&sv->opt, spec, err, sizeof(err)))
+				die_usage("--%s %s: %s", c == 'b' ? "blk" : "net", optarg, err);
+			sv->name = sv->is_net ? sv->net.name : sv->opt.name;
 			nserved++;
 			break;
+		}
 		case 's':
 			state_dir = optarg;
 			break;
@@ -179,24 +317,27 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		die_usage("unexpected argument '%s' (devices are given with --blk)", argv[optind]);
+		die_usage("unexpected argument '%s' (devices are given with --blk and --net)",
+			  argv[optind]);
 	if (nserved == 0)
-		die_usage("nothing to serve: give at least one --blk");
+		die_usage("nothing to serve: give at least one --blk or --net");
 
 	/* Everything that can be checked is checked before anything is
 	 * created, so a typo never leaves half the devices behind. */
 	for (unsigned int i = 0; i < nserved; i++)
 		for (unsigned int j = 0; j < i; j++)
-			if (!strcmp(served[i].opt.name, served[j].opt.name))
-				die_usage("device name '%s' given twice", served[i].opt.name);
+			if (!strcmp(served[i].name, served[j].name))
+				die_usage("device name '%s' given twice", served[i].name);
 	if (hv_vduse_check(err, sizeof(err)) < 0)
 		die_usage("%s", err);
 	for (unsigned int i = 0; i < nserved; i++)
-		if (hv_vduse_claim(state_dir, served[i].opt.name, &served[i].claim, err,
-				   sizeof(err)) < 0)
+		if (hv_vduse_claim(state_dir, served[i].name, &served[i].claim, err, sizeof(err)) <
+		    0)
 			die_usage("%s", err);
 	for (unsigned int i = 0; i < nserved; i++) {
-		r = hv_blk_create(&served[i].opt, &served[i].dev, err, sizeof(err));
+		r = served[i].is_net
+			    ? hv_net_create(&served[i].net, &served[i].dev, err, sizeof(err))
+			    : hv_blk_create(&served[i].opt, &served[i].dev, err, sizeof(err));
 		if (r >= 0) {
 			r = hv_vduse_claim_check(served[i].claim, served[i].dev, err, sizeof(err));
 			served[i].takeover = r == 1;
@@ -206,7 +347,7 @@ int main(int argc, char **argv)
 		if (r < 0) {
 			for (unsigned int j = 0; j < i; j++)
 				served[j].dev->ops->destroy(served[j].dev);
-			die_usage("%s: %s", served[i].opt.name, err);
+			die_usage("%s: %s", served[i].name, err);
 		}
 	}
 
@@ -233,10 +374,26 @@ int main(int argc, char **argv)
 			shutdown_all();
 			return 1;
 		}
+		if (s->dev->ops->control_fd && s->dev->ops->control_fd(s->dev) >= 0) {
+			if (hv_loop_add(&loop, s->dev->ops->control_fd(s->dev), EPOLLIN, on_control,
+					s) < 0) {
+				shutdown_all();
+				return 1;
+			}
+			/* Created with the link up: say what it really is. */
+			s->dev->ops->control_event(s->dev);
+		}
 		print_ready(s);
 	}
+	/* Adding a device to the bus probes its driver, which talks to us
+	 * through VDUSE messages: this thread must keep answering them, so the
+	 * attaching is done on another. */
+	if (start_attach(&loop) < 0) {
+		shutdown_all();
+		return 1;
+	}
 
-	while (!quit) {
+	while (!quit || attach_running) {
 		r = hv_loop_run_once(&loop, -1);
 		if (r < 0 && r != -EINTR) {
 			hv_err("epoll: %s", strerror(-r));

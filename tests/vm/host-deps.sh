@@ -5,7 +5,8 @@ set -eu
 
 pkgs="meson ninja-build pkg-config gcc liburing-dev qemu-system-x86 \
 qemu-system-common qemu-utils busybox-static fio e2fsprogs iproute2 kmod \
-cpio gzip util-linux clang-format valgrind libjson-c-dev"
+cpio gzip util-linux clang-format valgrind libjson-c-dev \
+libnl-3-dev libnl-genl-3-dev libnl-route-3-dev iperf3 ethtool socat iputils-ping"
 
 missing=""
 for p in $pkgs; do

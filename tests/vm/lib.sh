@@ -26,7 +26,7 @@ summary() {
 }
 
 load_modules() {
-	for m in vduse vdpa virtio_vdpa vhost_vdpa virtio_blk ext4; do
+	for m in vduse vdpa virtio_vdpa vhost_vdpa virtio_blk ext4 tun virtio_net veth; do
 		modprobe "$m" || echo "modprobe $m failed"
 	done
 }
@@ -51,7 +51,7 @@ await_up() {
 start_daemon() {
 	log=$W/$1.log
 	shift
-	want=$(printf '%s\n' "$@" | grep -c '^--blk$')
+	want=$(printf '%s\n' "$@" | grep -c -e '^--blk$' -e '^--net$')
 	"$HVDPAD" "$@" >"$log" 2>&1 &
 	DPID=$!
 	await_up "$DPID" "$log" hvdpad "[ \$(grep -c ': ready:' '$log') -ge $want ]"
