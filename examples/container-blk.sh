@@ -20,7 +20,7 @@ log=/run/hvdpad-$name.log
 modprobe -a vduse vdpa virtio_vdpa virtio_blk
 "$B/hvdpad" --blk name="$name",path="$img",attach=virtio >"$log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null' EXIT
+trap '"$B/hvdpactl" detach "$name" >/dev/null 2>&1; kill $pid 2>/dev/null; wait $pid' EXIT
 i=0
 until dev=$(sed -n "s/^$name: attached (virtio_vdpa): //p" "$log") && [ -n "$dev" ]; do
 	i=$((i + 1))
@@ -35,4 +35,3 @@ echo "$name: $dev" >&2
 unshare --mount --pid --fork --mount-proc sh -c \
 	"mkdir -p /mnt/$name && mount $dev /mnt/$name && cd /mnt/$name && exec \"\$@\"" \
 	container "${@:-sh}"
-"$B/hvdpactl" detach "$name"

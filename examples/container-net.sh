@@ -24,7 +24,7 @@ ip addr replace 10.77.0.1/24 dev hvtap0
 ip link set hvtap0 up
 "$B/hvdpad" --net name=hvnet0,tap=hvtap0,attach=virtio >"$log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null' EXIT
+trap '"$B/hvdpactl" detach hvnet0 >/dev/null 2>&1; kill $pid 2>/dev/null; wait $pid' EXIT
 i=0
 until eth=$(sed -n 's/^hvnet0: attached (virtio_vdpa): //p' "$log") && [ -n "$eth" ]; do
 	i=$((i + 1))

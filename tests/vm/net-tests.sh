@@ -149,4 +149,18 @@ check "clean exit" stop_daemon 10
 check "no sanitizer report" sh -c "! grep -q Sanitizer '$W/d1.log'"
 ip netns del ctr
 ip tuntap del dev hvtap0 mode tap
+
+echo "# the examples, as a user runs them"
+mkfs.ext4 -q -F "$W/ex.img" 64M
+HVDPA_BUILD=$B sh examples/container-blk.sh "$W/ex.img" hblkx -- \
+	sh -c 'echo written-in-the-container >f && sync && cat f && grep " /mnt/hblkx " /proc/mounts' \
+	>"$W/ex1" 2>&1
+cat "$W/ex1"
+check "container-blk.sh: the container mounts and writes its disk" grep -q "^written-in-the-container" "$W/ex1"
+check "and it is gone after" sh -c "! '$CTL' list | grep -q hblkx"
+HVDPA_BUILD=$B sh examples/container-net.sh exns -- ping -c 3 -i 0.2 -W 2 10.77.0.1 >"$W/ex2" 2>&1
+cat "$W/ex2"
+check "container-net.sh: the container pings the host" grep -q " 0% packet loss" "$W/ex2"
+ip netns del exns
+ip tuntap del dev hvtap0 mode tap
 summary
