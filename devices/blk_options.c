@@ -54,62 +54,58 @@ static int parse_size(const char *v, uint64_t *out)
 	return 0;
 }
 
-int hv_blk_options_parse(struct hv_blk_options *o, const char *spec, char *err, size_t errlen)
+static int blk_key(void *ctx, const char *tok, const char *v, char *err, size_t errlen)
 {
-	char *copy = strdup(spec), *save = NULL, *tok;
+	struct hv_blk_options *o = ctx;
+	unsigned long x = 0;
 	int r = 0;
 
-	if (!copy)
-		return -ENOMEM;
-	hv_blk_options_init(o);
-	for (tok = strtok_r(copy, ",", &save); tok && !r; tok = strtok_r(NULL, ",", &save)) {
-		char *v = strchr(tok, '=');
-		unsigned long x = 0;
-
-		if (!v) {
-			r = hv_opt_fail(err, errlen, "'%s' is not key=value", tok);
-			break;
-		}
-		*v++ = '\0';
-		if (!strcmp(tok, "name")) {
-			r = hv_opt_name(v, o->name, sizeof(o->name), err, errlen);
-		} else if (!strcmp(tok, "path")) {
-			if (!*v || strlen(v) >= sizeof(o->path))
-				r = hv_opt_fail(err, errlen, "path must not be empty");
-			else
-				snprintf(o->path, sizeof(o->path), "%s", v);
-		} else if (!strcmp(tok, "readonly")) {
-			r = hv_opt_switch(tok, v, &o->readonly, err, errlen);
-		} else if (!strcmp(tok, "queues")) {
-			r = hv_opt_ranged(tok, v, 1, MAX_QUEUES, &x, err, errlen);
-			o->num_queues = r ? o->num_queues : (uint16_t)x;
-		} else if (!strcmp(tok, "queue-size")) {
-			r = hv_opt_queue_size(v, &o->queue_size, err, errlen);
-		} else if (!strcmp(tok, "null")) {
-			r = hv_opt_switch(tok, v, &o->null, err, errlen);
-		} else if (!strcmp(tok, "size")) {
-			if (parse_size(v, &o->size))
-				r = hv_opt_fail(
-					err, errlen,
+	if (!strcmp(tok, "name")) {
+		r = hv_opt_name(v, o->name, sizeof(o->name), err, errlen);
+	} else if (!strcmp(tok, "path")) {
+		if (!*v || strlen(v) >= sizeof(o->path))
+			r = hv_opt_fail(err, errlen, "path must not be empty");
+		else
+			snprintf(o->path, sizeof(o->path), "%s", v);
+	} else if (!strcmp(tok, "readonly")) {
+		r = hv_opt_switch(tok, v, &o->readonly, err, errlen);
+	} else if (!strcmp(tok, "queues")) {
+		r = hv_opt_ranged(tok, v, 1, MAX_QUEUES, &x, err, errlen);
+		o->num_queues = r ? o->num_queues : (uint16_t)x;
+	} else if (!strcmp(tok, "queue-size")) {
+		r = hv_opt_queue_size(v, &o->queue_size, err, errlen);
+	} else if (!strcmp(tok, "null")) {
+		r = hv_opt_switch(tok, v, &o->null, err, errlen);
+	} else if (!strcmp(tok, "size")) {
+		if (parse_size(v, &o->size))
+			r = hv_opt_fail(err, errlen,
 					"size must be a non-zero multiple of 512 bytes, optionally "
 					"with K, M, G or T, not '%s'",
 					v);
-		} else if (!strcmp(tok, "poll-us")) {
-			r = hv_opt_ranged(tok, v, 0, MAX_POLL_US, &x, err, errlen);
-			o->poll_us = r ? o->poll_us : (uint32_t)x;
-		} else if (!strcmp(tok, "serial")) {
-			if (strlen(v) > HV_BLK_SERIAL_MAX)
-				r = hv_opt_fail(err, errlen, "serial is at most %d bytes",
-						HV_BLK_SERIAL_MAX);
-			else
-				snprintf(o->serial, sizeof(o->serial), "%s", v);
-		} else {
-			r = hv_opt_fail(err, errlen,
-					"unknown key '%s' (keys: name, path, readonly, queues, "
-					"queue-size, serial, null, size, poll-us, attach)",
-					tok);
-		}
+	} else if (!strcmp(tok, "poll-us")) {
+		r = hv_opt_ranged(tok, v, 0, MAX_POLL_US, &x, err, errlen);
+		o->poll_us = r ? o->poll_us : (uint32_t)x;
+	} else if (!strcmp(tok, "serial")) {
+		if (strlen(v) > HV_BLK_SERIAL_MAX)
+			r = hv_opt_fail(err, errlen, "serial is at most %d bytes",
+					HV_BLK_SERIAL_MAX);
+		else
+			snprintf(o->serial, sizeof(o->serial), "%s", v);
+	} else {
+		r = hv_opt_fail(err, errlen,
+				"unknown key '%s' (keys: name, path, readonly, queues, "
+				"queue-size, serial, null, size, poll-us, attach)",
+				tok);
 	}
+	return r;
+}
+
+int hv_blk_options_parse(struct hv_blk_options *o, const char *spec, char *err, size_t errlen)
+{
+	int r;
+
+	hv_blk_options_init(o);
+	r = hv_opt_each(spec, blk_key, o, err, errlen);
 	if (!r && !o->name[0])
 		r = hv_opt_fail(err, errlen, "name= is required");
 	if (!r && o->null && o->path[0])
@@ -121,6 +117,5 @@ int hv_blk_options_parse(struct hv_blk_options *o, const char *spec, char *err, 
 				"size= is only for null=on (a file's size is its own)");
 	else if (!r && !o->null && !o->path[0])
 		r = hv_opt_fail(err, errlen, "path= is required");
-	free(copy);
 	return r;
 }

@@ -48,55 +48,49 @@ static void default_mac(const char *name, uint8_t mac[6])
 	mac[5] = (uint8_t)h;
 }
 
-int hv_net_options_parse(struct hv_net_options *o, const char *spec, char *err, size_t errlen)
+static int net_key(void *ctx, const char *tok, const char *v, char *err, size_t errlen)
 {
-	char *copy = strdup(spec), *save = NULL, *tok;
+	struct hv_net_options *o = ctx;
+	unsigned long x = 0;
 	int r = 0;
 
-	if (!copy)
-		return -ENOMEM;
-	hv_net_options_init(o);
-	for (tok = strtok_r(copy, ",", &save); tok && !r; tok = strtok_r(NULL, ",", &save)) {
-		char *v = strchr(tok, '=');
-		unsigned long x = 0;
-
-		if (!v) {
-			r = hv_opt_fail(err, errlen, "'%s' is not key=value", tok);
-			break;
-		}
-		*v++ = '\0';
-		if (!strcmp(tok, "name")) {
-			r = hv_opt_name(v, o->name, sizeof(o->name), err, errlen);
-		} else if (!strcmp(tok, "tap")) {
-			if (!*v || strlen(v) >= sizeof(o->tap) || strchr(v, '/'))
-				r = hv_opt_fail(err, errlen, "tap '%s' is not an interface name",
-						v);
-			else
-				snprintf(o->tap, sizeof(o->tap), "%s", v);
-		} else if (!strcmp(tok, "mac")) {
-			if (parse_mac(v, o->mac))
-				r = hv_opt_fail(err, errlen,
-						"mac must be a unicast XX:XX:XX:XX:XX:XX, not '%s'",
-						v);
-			o->mac_given = true;
-		} else if (!strcmp(tok, "mtu")) {
-			r = hv_opt_ranged(tok, v, 68, 65535, &x, err, errlen);
-			o->mtu = r ? o->mtu : (uint16_t)x;
-		} else if (!strcmp(tok, "queue-size")) {
-			r = hv_opt_queue_size(v, &o->queue_size, err, errlen);
-		} else {
+	if (!strcmp(tok, "name")) {
+		r = hv_opt_name(v, o->name, sizeof(o->name), err, errlen);
+	} else if (!strcmp(tok, "tap")) {
+		if (!*v || strlen(v) >= sizeof(o->tap) || strchr(v, '/'))
+			r = hv_opt_fail(err, errlen, "tap '%s' is not an interface name", v);
+		else
+			snprintf(o->tap, sizeof(o->tap), "%s", v);
+	} else if (!strcmp(tok, "mac")) {
+		if (parse_mac(v, o->mac))
 			r = hv_opt_fail(err, errlen,
-					"unknown key '%s' (keys: name, tap, mac, mtu, queue-size, "
-					"attach)",
-					tok);
-		}
+					"mac must be a unicast XX:XX:XX:XX:XX:XX, not '%s'", v);
+		o->mac_given = true;
+	} else if (!strcmp(tok, "mtu")) {
+		r = hv_opt_ranged(tok, v, 68, 65535, &x, err, errlen);
+		o->mtu = r ? o->mtu : (uint16_t)x;
+	} else if (!strcmp(tok, "queue-size")) {
+		r = hv_opt_queue_size(v, &o->queue_size, err, errlen);
+	} else {
+		r = hv_opt_fail(err, errlen,
+				"unknown key '%s' (keys: name, tap, mac, mtu, queue-size, "
+				"attach)",
+				tok);
 	}
+	return r;
+}
+
+int hv_net_options_parse(struct hv_net_options *o, const char *spec, char *err, size_t errlen)
+{
+	int r;
+
+	hv_net_options_init(o);
+	r = hv_opt_each(spec, net_key, o, err, errlen);
 	if (!r && !o->name[0])
 		r = hv_opt_fail(err, errlen, "name= is required");
 	else if (!r && !o->tap[0])
 		r = hv_opt_fail(err, errlen, "tap= is required");
 	if (!r && !o->mac_given)
 		default_mac(o->name, o->mac);
-	free(copy);
 	return r;
 }

@@ -79,3 +79,24 @@ int hv_opt_name(const char *v, char *out, size_t max, char *err, size_t errlen)
 	snprintf(out, max, "%s", v);
 	return 0;
 }
+
+int hv_opt_each(const char *spec, hv_opt_key_fn fn, void *ctx, char *err, size_t errlen)
+{
+	char *copy = strdup(spec), *save = NULL, *tok;
+	int r = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, ",", &save); tok && !r; tok = strtok_r(NULL, ",", &save)) {
+		char *v = strchr(tok, '=');
+
+		if (!v) {
+			r = hv_opt_fail(err, errlen, "'%s' is not key=value", tok);
+			break;
+		}
+		*v++ = '\0';
+		r = fn(ctx, tok, v, err, errlen);
+	}
+	free(copy);
+	return r;
+}

@@ -7,6 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+typedef int (*hv_opt_key_fn)(void *ctx, const char *key, const char *val, char *err, size_t errlen);
+/* Splits "key=value,key=value" and calls fn for each pair in order until
+ * one fails. */
+int hv_opt_each(const char *spec, hv_opt_key_fn fn, void *ctx, char *err, size_t errlen);
 int hv_opt_fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int hv_opt_uint(const char *v, unsigned long min, unsigned long max, unsigned long *out);

@@ -46,6 +46,17 @@ await_up() {
 	done
 }
 
+# wait_until SECONDS CONDITION: polls the shell condition every 0.1 s;
+# fails if it is still false after SECONDS.
+wait_until() {
+	i=0
+	until eval "$2"; do
+		i=$((i + 1))
+		[ $i -gt $(($1 * 10)) ] && return 1
+		sleep 0.1
+	done
+}
+
 # start_daemon LOGNAME ARGS...: starts hvdpad and waits for one ready line
 # per device. Sets DPID.
 start_daemon() {

@@ -28,8 +28,7 @@ echo "# hvnet0 and hblk0, both attach=virtio"
 start_daemon d1 --net name=hvnet0,tap=hvtap0,mac=52:54:00:aa:bb:01,mtu=9000,attach=virtio \
 	--blk name=hblk0,path="$W/img",attach=virtio || exit 1
 check "ready line names tap and mac" grep -q "hvnet0: ready: virtio-net tap hvtap0, mac 52:54:00:aa:bb:01" "$W/d1.log"
-i=0
-until grep -q "hblk0: attached" "$W/d1.log" || [ $i -gt 600 ]; do sleep 0.1; i=$((i + 1)); done
+wait_until 60 'grep -q "hblk0: attached" "$W/d1.log"'
 eth=$(sed -n 's/^hvnet0: attached (virtio_vdpa): //p' "$W/d1.log")
 check "hvnet0 is a netdev ($eth)" test -n "$eth" -a -e "/sys/class/net/$eth"
 check "hblk0 is a disk" grep -q "hblk0: attached (virtio_vdpa): /dev/vd" "$W/d1.log"
@@ -86,21 +85,14 @@ check "and out of it" \
 	sh -c "$NS ping -M do -s 8972 -c 3 -i 0.2 -W 2 10.77.0.1 | grep -q ' 0% packet loss'"
 
 echo "# link state follows the tap"
+carrier() {
+	[ "$($NS cat "/sys/class/net/$eth/carrier" 2>/dev/null)" = "$1" ]
+}
 ip link set hvtap0 carrier off 2>/dev/null || ip link set hvtap0 down
-i=0
-until [ "$($NS cat /sys/class/net/$eth/carrier 2>/dev/null)" = 0 ] || [ $i -gt 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-check "tap down: link down in the container" test "$($NS cat /sys/class/net/$eth/carrier 2>/dev/null)" = 0
+check "tap down: link down in the container" wait_until 5 "carrier 0"
 ip link set hvtap0 carrier on 2>/dev/null
 ip link set hvtap0 up
-i=0
-until [ "$($NS cat /sys/class/net/$eth/carrier 2>/dev/null)" = 1 ] || [ $i -gt 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-check "tap up again: link up" test "$($NS cat /sys/class/net/$eth/carrier 2>/dev/null)" = 1
+check "tap up again: link up" wait_until 5 "carrier 1"
 
 echo "# detach and attach again"
 check "detach hblk0" "$CTL" detach hblk0
