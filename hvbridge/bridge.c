@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,12 +175,12 @@ static bool drain_traps(struct hvb_bridge *b)
 	return any;
 }
 
-static void completion(struct hvb_device *d, int fd)
+static void completion(struct hvb_device *d, int fd, unsigned int q)
 {
 	uint64_t n;
 
 	if (read(fd, &n, sizeof(n)) == sizeof(n) && d->zone->ram)
-		hvb_vhost_completion(d->vh, &d->mmio, hvb_vhost_queue_of(d->vh, fd));
+		d->be->completion(d->bd, &d->mmio, q);
 }
 
 /* Rebuilt every round: the set changes as simulators come and go and as
@@ -186,15 +188,17 @@ static void completion(struct hvb_device *d, int fd)
 struct poll_set {
 	struct pollfd *fds;
 	struct hvb_device **dev; /* NULL for traps and the control socket */
+	unsigned int *queue;
 	unsigned int n, cap;
 };
 
-static int poll_add(struct poll_set *ps, int fd, struct hvb_device *d)
+static int poll_add(struct poll_set *ps, int fd, struct hvb_device *d, unsigned int q)
 {
 	if (ps->n == ps->cap) {
 		unsigned int cap = ps->cap ? ps->cap * 2 : 16;
 		struct pollfd *fds = realloc(ps->fds, cap * sizeof(*fds));
 		struct hvb_device **dev;
+		unsigned int *queue;
 
 		if (!fds)
 			return -ENOMEM;
@@ -203,9 +207,14 @@ static int poll_add(struct poll_set *ps, int fd, struct hvb_device *d)
 		if (!dev)
 			return -ENOMEM;
 		ps->dev = dev;
+		queue = realloc(ps->queue, cap * sizeof(*queue));
+		if (!queue)
+			return -ENOMEM;
+		ps->queue = queue;
 		ps->cap = cap;
 	}
 	ps->fds[ps->n] = (struct pollfd){.fd = fd, .events = POLLIN};
+	ps->queue[ps->n] = q;
 	ps->dev[ps->n++] = d;
 	return 0;
 }
@@ -216,18 +225,18 @@ static int build(struct hvb_bridge *b, struct poll_set *ps)
 
 	ps->n = 0;
 	for (unsigned int i = 0; i < n_traps(b) && r == 0; i++)
-		r = poll_add(ps, trap_of(b, i)->fd, NULL);
+		r = poll_add(ps, trap_of(b, i)->fd, NULL, 0);
 	if (b->control_fd >= 0 && r == 0)
-		r = poll_add(ps, b->control_fd, NULL);
+		r = poll_add(ps, b->control_fd, NULL, 0);
 	for (unsigned int i = 0; i < b->n_zones; i++) {
 		struct hvb_zone *z = b->zones[i];
 
 		for (unsigned int j = 0; j < z->n_devs && r == 0; j++) {
 			struct hvb_device *d = z->devs[j];
 
-			for (unsigned int q = 0; d->vh && q < hvb_vhost_num_queues(d->vh) && r == 0;
+			for (unsigned int q = 0; d->bd && q < d->be->num_queues(d->bd) && r == 0;
 			     q++)
-				r = poll_add(ps, hvb_vhost_call_fd(d->vh, q), d);
+				r = poll_add(ps, d->be->call_fd(d->bd, q), d, q);
 		}
 	}
 	return r;
@@ -235,10 +244,22 @@ static int build(struct hvb_bridge *b, struct poll_set *ps)
 
 int hvb_bridge_run(struct hvb_bridge *b)
 {
+	static const struct timespec no_wait = {0, 0};
 	struct poll_set ps = {0};
 	uint64_t busy_until = 0;
 	uint32_t spin_us = 0;
+	sigset_t stop_sigs, open_mask;
 	int r = 0;
+
+	/* SIGTERM and SIGINT are let in only inside ppoll(): one that came
+	 * between the loop's check and the sleep would be lost otherwise. The
+	 * queue threads started from here inherit the blocked mask. */
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGTERM);
+	sigaddset(&stop_sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop_sigs, &open_mask);
+	sigdelset(&open_mask, SIGTERM);
+	sigdelset(&open_mask, SIGINT);
 
 	for (unsigned int i = 0; i < n_traps(b); i++)
 		if (trap_of(b, i)->poll_us > spin_us)
@@ -258,7 +279,7 @@ int hvb_bridge_run(struct hvb_bridge *b)
 		}
 		if ((r = build(b, &ps)) < 0)
 			break;
-		if (poll(ps.fds, ps.n, timeout) < 0) {
+		if (ppoll(ps.fds, ps.n, timeout < 0 ? NULL : &no_wait, &open_mask) < 0) {
 			if (errno == EINTR)
 				continue;
 			r = -errno;
@@ -268,7 +289,7 @@ int hvb_bridge_run(struct hvb_bridge *b)
 			if (!ps.fds[i].revents)
 				continue;
 			if (ps.dev[i]) {
-				completion(ps.dev[i], ps.fds[i].fd);
+				completion(ps.dev[i], ps.fds[i].fd, ps.queue[i]);
 			} else if (i < ntr) {
 				r = trap_of(b, i)->ops->wake(trap_of(b, i));
 				if (r < 0) {
@@ -283,8 +304,10 @@ int hvb_bridge_run(struct hvb_bridge *b)
 		}
 	}
 out:
+	pthread_sigmask(SIG_UNBLOCK, &stop_sigs, NULL);
 	free(ps.fds);
 	free(ps.dev);
+	free(ps.queue);
 	return r;
 }
 

@@ -13,7 +13,7 @@
 
 #include "hvdpa/virtio_mmio.h"
 #include "trap.h"
-#include "vhost_vdpa.h"
+#include "backend.h"
 
 enum hvb_backing { HVB_RAM_FILE, HVB_RAM_SIM, HVB_RAM_HVISOR };
 enum hvb_data { HVB_DATA_AUTO, HVB_DATA_DIRECT, HVB_DATA_SHADOW };
@@ -29,14 +29,16 @@ struct hvb_device_cfg {
 	char *name;
 	uint64_t base, size;
 	uint32_t irq;
-	char *vhost;
+	char *vhost; /* one of these two */
+	char *local;
 };
 
 struct hvb_device {
 	struct hvb_device_cfg cfg;
 	struct hvb_zone *zone;
 	struct hv_mmio_dev mmio;
-	struct hvb_vhost *vh;
+	const struct hvb_backend_ops *be;
+	void *bd; /* the backend's own, NULL while the device is not open */
 };
 
 struct hvb_zone {

@@ -86,7 +86,8 @@ static int check_keys(struct ctx *c, json_object *obj, const char *const *keys)
 
 static int parse_device(struct ctx *c, json_object *o, struct hvb_device_cfg *d)
 {
-	static const char *const keys[] = {"name", "base", "size", "irq", "vhost", "zone", NULL};
+	static const char *const keys[] = {"name",  "base",  "size", "irq",
+					   "vhost", "local", "zone", NULL};
 	uint64_t irq = 0;
 	int r;
 
@@ -97,8 +98,12 @@ static int parse_device(struct ctx *c, json_object *o, struct hvb_device_cfg *d)
 	    (r = get_u64(c, o, "base", true, &d->base)) < 0 ||
 	    (r = get_u64(c, o, "size", false, &d->size)) < 0 ||
 	    (r = get_u64(c, o, "irq", true, &irq)) < 0 ||
-	    (r = get_str(c, o, "vhost", true, &d->vhost)) < 0)
+	    (r = get_str(c, o, "vhost", false, &d->vhost)) < 0 ||
+	    (r = get_str(c, o, "local", false, &d->local)) < 0)
 		return r;
+	if (!d->vhost == !d->local)
+		FAIL(c, "%s: give either vhost (a /dev/vhost-vdpa-N) or local (blk:path=...)",
+		     c->where);
 	if (irq > UINT32_MAX)
 		FAIL(c, "%s.irq: %llu is out of range", c->where, (unsigned long long)irq);
 	d->irq = (uint32_t)irq;
@@ -367,5 +372,6 @@ void hvb_device_cfg_free(struct hvb_device_cfg *cfg)
 {
 	free(cfg->name);
 	free(cfg->vhost);
-	cfg->name = cfg->vhost = NULL;
+	free(cfg->local);
+	cfg->name = cfg->vhost = cfg->local = NULL;
 }

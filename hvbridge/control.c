@@ -104,8 +104,9 @@ static void do_list(struct hvb_bridge *b, char *out, size_t outlen)
 					      "\nzone %u %s base 0x%llx irq %u %s status 0x%x "
 					      "ignored %llu",
 					      z->id, d->cfg.name, (unsigned long long)d->cfg.base,
-					      d->cfg.irq, d->cfg.vhost, d->mmio.status,
-					      (unsigned long long)d->mmio.ignored);
+					      d->cfg.irq,
+					      d->cfg.vhost ? d->cfg.vhost : d->cfg.local,
+					      d->mmio.status, (unsigned long long)d->mmio.ignored);
 		}
 	}
 }

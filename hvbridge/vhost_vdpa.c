@@ -499,10 +499,36 @@ unsigned int hvb_vhost_num_queues(const struct hvb_vhost *vh)
 	return vh->nvqs;
 }
 
-unsigned int hvb_vhost_queue_of(const struct hvb_vhost *vh, int call_fd)
+static int be_set_ram(void *be, const struct hvb_ram *ram, struct hv_mem *mem, bool shadow)
 {
-	for (unsigned int i = 0; i < vh->nvqs; i++)
-		if (vh->call[i] == call_fd)
-			return i;
-	return vh->nvqs;
+	return hvb_vhost_set_ram(be, ram, shadow ? mem : NULL);
 }
+
+static unsigned int be_num_queues(void *be)
+{
+	return hvb_vhost_num_queues(be);
+}
+
+static int be_call_fd(void *be, unsigned int q)
+{
+	return hvb_vhost_call_fd(be, q);
+}
+
+static void be_completion(void *be, struct hv_mmio_dev *m, unsigned int q)
+{
+	hvb_vhost_completion(be, m, q);
+}
+
+static void be_close(void *be)
+{
+	hvb_vhost_close(be);
+}
+
+const struct hvb_backend_ops hvb_vhost_backend = {
+	.mmio = &hvb_vhost_mmio_ops,
+	.set_ram = be_set_ram,
+	.num_queues = be_num_queues,
+	.call_fd = be_call_fd,
+	.completion = be_completion,
+	.close = be_close,
+};

@@ -12,17 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hvdpa/guest_mem.h"
-#include "hvdpa/virtio_mmio.h"
+#include "backend.h"
 
 struct hvb_vhost;
-
-/* The zone RAM a device may reach: [base, base+size) of the zone's
- * physical space at host address host. */
-struct hvb_ram {
-	uint64_t base, size;
-	void *host;
-};
 
 /* Opens the node, takes ownership and reads what the device is into m
  * (device_id, features, queues, config size). */
@@ -32,6 +24,7 @@ void hvb_vhost_close(struct hvb_vhost *vh);
 
 /* The register file's backend: pass these with the handle from open. */
 extern const struct hv_mmio_ops hvb_vhost_mmio_ops;
+extern const struct hvb_backend_ops hvb_vhost_backend;
 
 /* Zone RAM arrived (ram->host != NULL) or went (NULL). Direct: it is
  * mapped in the device's IOTLB at zone-physical addresses. Shadow
@@ -46,7 +39,5 @@ void hvb_vhost_completion(struct hvb_vhost *vh, struct hv_mmio_dev *m, unsigned 
 /* The eventfd the device signals when queue q has used buffers. */
 int hvb_vhost_call_fd(const struct hvb_vhost *vh, unsigned int q);
 unsigned int hvb_vhost_num_queues(const struct hvb_vhost *vh);
-/* Which queue a call eventfd belongs to. */
-unsigned int hvb_vhost_queue_of(const struct hvb_vhost *vh, int call_fd);
 
 #endif

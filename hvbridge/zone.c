@@ -15,6 +15,8 @@
 
 #include "bridge.h"
 #include "hvdpa/log.h"
+#include "local.h"
+#include "vhost_vdpa.h"
 
 static void device_irq(struct hv_mmio_dev *m)
 {
@@ -43,7 +45,7 @@ static int device_map(struct hvb_device *d)
 	struct hvb_zone *z = d->zone;
 	struct hvb_ram ram = {.base = z->ram_base, .size = z->ram_size, .host = z->ram};
 
-	return hvb_vhost_set_ram(d->vh, z->ram ? &ram : NULL, z->shadow ? &z->mem.mem : NULL);
+	return d->be->set_ram(d->bd, z->ram ? &ram : NULL, &z->mem.mem, z->shadow);
 }
 
 /*
@@ -96,7 +98,7 @@ int hvb_zone_set_ram(struct hvb_zone *z, int fd, uint64_t base, uint64_t size)
 	z->mem.mem.translate = zone_translate;
 	z->mem.zone = z;
 	for (unsigned int i = 0; i < z->n_devs; i++) {
-		if (z->devs[i]->vh && (r = device_map(z->devs[i])) < 0) {
+		if (z->devs[i]->bd && (r = device_map(z->devs[i])) < 0) {
 			hv_err("zone %u: %s: cannot map zone RAM for the device: %s", z->id,
 			       z->devs[i]->cfg.name, strerror(-r));
 			hvb_zone_drop_ram(z);
@@ -117,10 +119,10 @@ void hvb_zone_drop_ram(struct hvb_zone *z)
 	for (unsigned int i = 0; i < z->n_devs; i++) {
 		struct hvb_device *d = z->devs[i];
 
-		if (!d->vh)
+		if (!d->bd)
 			continue;
 		hv_mmio_reset(&d->mmio);
-		hvb_vhost_set_ram(d->vh, NULL, NULL);
+		d->be->set_ram(d->bd, NULL, NULL, false);
 	}
 	munmap(z->ram, z->ram_size);
 	z->ram = NULL;
@@ -128,8 +130,16 @@ void hvb_zone_drop_ram(struct hvb_zone *z)
 
 static int device_open(struct hvb_device *d, char *err, size_t errlen)
 {
-	int r = hvb_vhost_open(d->cfg.vhost, &d->mmio, &d->vh, err, errlen);
+	int r;
 
+	if (d->cfg.vhost) {
+		d->be = &hvb_vhost_backend;
+		r = hvb_vhost_open(d->cfg.vhost, &d->mmio, (struct hvb_vhost **)&d->bd, err,
+				   errlen);
+	} else {
+		d->be = &hvb_local_backend;
+		r = hvb_local_open(d->cfg.local, d->cfg.name, &d->mmio, &d->bd, err, errlen);
+	}
 	if (r < 0)
 		return r;
 	if (HV_MMIO_CONFIG + d->mmio.config_size > d->cfg.size) {
@@ -139,7 +149,7 @@ static int device_open(struct hvb_device *d, char *err, size_t errlen)
 		r = -EINVAL;
 		goto fail;
 	}
-	r = hv_mmio_init(&d->mmio, &hvb_vhost_mmio_ops, d->vh, d->cfg.name);
+	r = hv_mmio_init(&d->mmio, d->be->mmio, d->bd, d->cfg.name);
 	if (r < 0) {
 		snprintf(err, errlen, "%s: %s", d->cfg.name, strerror(-r));
 		goto fail;
@@ -152,21 +162,23 @@ static int device_open(struct hvb_device *d, char *err, size_t errlen)
 		hv_mmio_fini(&d->mmio);
 		goto fail;
 	}
-	hv_info("zone %u: %s: virtio device %u at 0x%llx (irq %u) from %s, %u queues of %u",
+	hv_info("zone %u: %s: virtio device %u at 0x%llx (irq %u) from %s%s, %u queues of %u",
 		d->zone->id, d->cfg.name, d->mmio.device_id, (unsigned long long)d->cfg.base,
-		d->cfg.irq, d->cfg.vhost, d->mmio.num_queues, d->mmio.queue_num_max);
+		d->cfg.irq, d->cfg.vhost ? "" : "local ",
+		d->cfg.vhost ? d->cfg.vhost : d->cfg.local, d->mmio.num_queues,
+		d->mmio.queue_num_max);
 	return 0;
 fail:
-	hvb_vhost_close(d->vh);
-	d->vh = NULL;
+	d->be->close(d->bd);
+	d->bd = NULL;
 	return r;
 }
 
 static void device_free(struct hvb_device *d)
 {
-	if (d->vh) {
+	if (d->bd) {
 		hv_mmio_fini(&d->mmio);
-		hvb_vhost_close(d->vh);
+		d->be->close(d->bd);
 	}
 	hvb_device_cfg_free(&d->cfg);
 	free(d);
@@ -189,7 +201,7 @@ struct hvb_device *hvb_zone_find(struct hvb_zone *z, uint64_t addr)
 		struct hvb_device *d = z->devs[i];
 
 		if (addr >= d->cfg.base && addr - d->cfg.base < d->cfg.size)
-			return d->vh ? d : NULL;
+			return d->bd ? d : NULL;
 	}
 	return NULL;
 }
@@ -229,9 +241,10 @@ int hvb_zone_add_device(struct hvb_zone *z, const struct hvb_device_cfg *cfg, ch
 	z->devs = devs;
 	d->cfg = *cfg;
 	d->cfg.name = strdup(cfg->name);
-	d->cfg.vhost = strdup(cfg->vhost);
+	d->cfg.vhost = cfg->vhost ? strdup(cfg->vhost) : NULL;
+	d->cfg.local = cfg->local ? strdup(cfg->local) : NULL;
 	d->zone = z;
-	if (!d->cfg.name || !d->cfg.vhost) {
+	if (!d->cfg.name || (!d->cfg.vhost && !d->cfg.local)) {
 		device_free(d);
 		snprintf(err, errlen, "%s: out of memory", cfg->name);
 		return -ENOMEM;
@@ -252,7 +265,7 @@ int hvb_zone_remove_device(struct hvb_zone *z, const char *name)
 
 		if (strcmp(d->cfg.name, name))
 			continue;
-		if (d->vh)
+		if (d->bd)
 			hv_mmio_reset(&d->mmio);
 		hv_info("zone %u: %s removed", z->id, name);
 		device_free(d);

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What is below a zone's virtio-mmio register file: a vDPA device through
+ * vhost-vdpa (vhost_vdpa.c), or a device backend from devices/ served right
+ * here on zone RAM (local.c). The register file and the bridge loop see
+ * only this.
+ */
+#ifndef HVBRIDGE_BACKEND_H
+#define HVBRIDGE_BACKEND_H
+
+#include <stdbool.h>
+
+#include "hvdpa/guest_mem.h"
+#include "hvdpa/virtio_mmio.h"
+
+/* The zone RAM a device may reach: [base, base+size) of the zone's
+ * physical space at host address host. */
+struct hvb_ram {
+	uint64_t base, size;
+	void *host;
+};
+
+struct hvb_backend_ops {
+	const struct hv_mmio_ops *mmio;
+	/* Zone RAM arrived (ram->host set) or went (NULL). mem reaches it with
+	 * every address bounded; shadow asks vhost-vdpa for shadow rings. */
+	int (*set_ram)(void *be, const struct hvb_ram *ram, struct hv_mem *mem, bool shadow);
+	unsigned int (*num_queues)(void *be);
+	/* Readable when queue q has used buffers for the zone. */
+	int (*call_fd)(void *be, unsigned int q);
+	/* call_fd(q) was readable (and is drained): raise what is due. */
+	void (*completion)(void *be, struct hv_mmio_dev *m, unsigned int q);
+	void (*close)(void *be);
+};
+
+#endif

@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Local serving (see local.h). The register file hands us the zone's
+ * negotiation; at DRIVER_OK every ready queue is mapped on zone RAM through
+ * the bounds-checked zone memory and given a thread that waits on its kick
+ * eventfd (written by QueueNotify) and the backend's own fds, as hvdpad's
+ * VDUSE queues do.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "hvdpa/blk.h"
+#include "hvdpa/log.h"
+#include "hvdpa/loop.h"
+#include "hvdpa/net.h"
+#include "local.h"
+
+/* Split rings only, no notification data, no per-queue reset. */
+#define ZONE_HIDDEN_FEATURES ((1ull << 34) | (1ull << 35) | (1ull << 38) | (1ull << 40))
+
+struct lqueue {
+	struct hv_queue q;
+	struct hv_loop loop;
+	pthread_t thread;
+	int kick_fd, stop_fd, call_fd;
+	bool ready;
+	bool started; /* a thread runs it: the bridge thread's to know */
+	bool running; /* the queue thread's loop condition */
+	struct hv_vq_layout layout;
+	char name[80];
+};
+
+struct hvb_local {
+	struct hv_device *dev;
+	struct hv_mem *mem; /* zone RAM, NULL while there is none */
+	uint64_t features;
+	struct lqueue *q;
+	struct hv_ratelimit rl;
+};
+
+static struct hvb_local *to_lo(struct hv_mmio_dev *m)
+{
+	return m->backend;
+}
+
+static void lq_notify(struct hv_queue *q)
+{
+	struct lqueue *lq = q->transport;
+	uint64_t one = 1;
+
+	if (write(lq->call_fd, &one, sizeof(one)) < 0)
+		hv_warn_ratelimited(&q->vq.rl, "%s: call eventfd: %s", lq->name, strerror(errno));
+}
+
+static void lq_on_kick(void *opaque, uint32_t events)
+{
+	struct lqueue *lq = opaque;
+
+	(void)events;
+	lq->q.dev->ops->queue_kick(&lq->q);
+}
+
+static void lq_on_stop(void *opaque, uint32_t events)
+{
+	struct lqueue *lq = opaque;
+
+	(void)events;
+	__atomic_store_n(&lq->running, false, __ATOMIC_RELEASE);
+}
+
+static void *lq_thread(void *opaque)
+{
+	struct lqueue *lq = opaque;
+
+	lq->q.dev->ops->queue_kick(&lq->q);
+	while (__atomic_load_n(&lq->running, __ATOMIC_ACQUIRE)) {
+		int r = hv_loop_run_once(&lq->loop, -1);
+
+		if (r < 0 && r != -EINTR) {
+			hv_err("%s: epoll: %s", lq->name, strerror(-r));
+			break;
+		}
+	}
+	lq->q.dev->ops->queue_stop(&lq->q);
+	return NULL;
+}
+
+static void lq_stop(struct lqueue *lq)
+{
+	uint64_t one = 1;
+
+	if (!lq->started)
+		return;
+	if (write(lq->stop_fd, &one, sizeof(one)) < 0)
+		hv_err("%s: cannot signal stop: %s", lq->name, strerror(errno));
+	pthread_join(lq->thread, NULL);
+	lq->started = false;
+	hv_loop_fini(&lq->loop);
+}
+
+static void drain(int fd)
+{
+	uint64_t n;
+
+	while (read(fd, &n, sizeof(n)) > 0)
+		;
+}
+
+static int lq_start(struct hvb_local *lo, struct lqueue *lq, unsigned int index)
+{
+	int r = hv_vq_init(&lq->q.vq, lo->mem, &lq->layout, lq->name);
+
+	/* The eventfds outlive a reset: what the last run left in them must
+	 * not stop or kick this one. */
+	drain(lq->stop_fd);
+	drain(lq->kick_fd);
+	if (r < 0) {
+		hv_warn_ratelimited(&lo->rl, "%s: rings not in zone RAM: %s", lq->name,
+				    strerror(-r));
+		return r;
+	}
+	lq->q.dev = lo->dev;
+	lq->q.index = index;
+	lq->q.loop = &lq->loop;
+	lq->q.notify = lq_notify;
+	lq->q.transport = lq;
+	r = hv_loop_init(&lq->loop);
+	if (r < 0)
+		return r;
+	if ((r = hv_loop_add(&lq->loop, lq->kick_fd, EPOLLIN | EPOLLET, lq_on_kick, lq)) < 0 ||
+	    (r = hv_loop_add(&lq->loop, lq->stop_fd, EPOLLIN, lq_on_stop, lq)) < 0 ||
+	    (r = lo->dev->ops->queue_start(lo->dev, &lq->q)) < 0) {
+		hv_loop_fini(&lq->loop);
+		return r;
+	}
+	lq->running = true;
+	r = -pthread_create(&lq->thread, NULL, lq_thread, lq);
+	lq->started = r == 0;
+	if (r < 0) {
+		lq->running = false;
+		lo->dev->ops->queue_stop(&lq->q);
+		hv_loop_fini(&lq->loop);
+	}
+	return r;
+}
+
+static void lo_config_read(struct hv_mmio_dev *m, uint32_t off, void *buf, uint32_t len)
+{
+	memcpy(buf, to_lo(m)->dev->config + off, len);
+}
+
+static int lo_features_ok(struct hv_mmio_dev *m, uint64_t features)
+{
+	to_lo(m)->features = features;
+	return 0;
+}
+
+static int lo_queue_ready(struct hv_mmio_dev *m, unsigned int index, const struct hv_mmio_queue *q)
+{
+	struct hvb_local *lo = to_lo(m);
+	struct lqueue *lq = &lo->q[index];
+
+	struct hv_vq probe;
+	int r;
+
+	if (!lo->mem)
+		return -EFAULT;
+	lq->layout = (struct hv_vq_layout){
+		.size = q->num,
+		.desc_addr = q->desc,
+		.avail_addr = q->driver,
+		.used_addr = q->device,
+		.features = lo->features,
+	};
+	/* Rings outside zone RAM: the zone hears now, with NEEDS_RESET. */
+	memset(&probe, 0, sizeof(probe));
+	r = hv_vq_init(&probe, lo->mem, &lq->layout, lq->name);
+	if (r < 0) {
+		hv_warn_ratelimited(&lo->rl, "%s: rings not in zone RAM", lq->name);
+		return r;
+	}
+	lq->ready = true;
+	return 0;
+}
+
+static void stop_all(struct hvb_local *lo)
+{
+	for (unsigned int i = 0; i < lo->dev->num_queues; i++) {
+		lq_stop(&lo->q[i]);
+		lo->q[i].ready = false;
+	}
+}
+
+static int lo_driver_ok(struct hv_mmio_dev *m)
+{
+	struct hvb_local *lo = to_lo(m);
+	int r;
+
+	if (!lo->mem)
+		return -EFAULT;
+	if (lo->dev->ops->start && (r = lo->dev->ops->start(lo->dev, lo->features)) < 0)
+		return r;
+	for (unsigned int i = 0; i < lo->dev->num_queues; i++) {
+		if (!lo->q[i].ready)
+			continue;
+		r = lq_start(lo, &lo->q[i], i);
+		if (r < 0) {
+			stop_all(lo);
+			return r;
+		}
+	}
+	return 0;
+}
+
+static void lo_notify(struct hv_mmio_dev *m, unsigned int index)
+{
+	struct lqueue *lq = &to_lo(m)->q[index];
+	uint64_t one = 1;
+
+	if (lq->started && write(lq->kick_fd, &one, sizeof(one)) < 0)
+		hv_warn_ratelimited(&to_lo(m)->rl, "%s: kick: %s", lq->name, strerror(errno));
+}
+
+static void lo_reset(struct hv_mmio_dev *m)
+{
+	struct hvb_local *lo = to_lo(m);
+
+	stop_all(lo);
+	if (lo->dev->ops->reset)
+		lo->dev->ops->reset(lo->dev);
+	lo->features = 0;
+	for (unsigned int i = 0; i < lo->dev->num_queues; i++)
+		drain(lo->q[i].call_fd);
+}
+
+static const struct hv_mmio_ops local_mmio_ops = {
+	.config_read = lo_config_read,
+	.features_ok = lo_features_ok,
+	.queue_ready = lo_queue_ready,
+	.driver_ok = lo_driver_ok,
+	.notify = lo_notify,
+	.reset = lo_reset,
+};
+
+static int lo_set_ram(void *be, const struct hvb_ram *ram, struct hv_mem *mem, bool shadow)
+{
+	struct hvb_local *lo = be;
+
+	(void)shadow; /* served in place: nothing to shadow */
+	if (!ram || !ram->host) {
+		stop_all(lo);
+		lo->mem = NULL;
+		return 0;
+	}
+	lo->mem = mem;
+	return 0;
+}
+
+static unsigned int lo_num_queues(void *be)
+{
+	return ((struct hvb_local *)be)->dev->num_queues;
+}
+
+static int lo_call_fd(void *be, unsigned int q)
+{
+	struct hvb_local *lo = be;
+
+	return q < lo->dev->num_queues ? lo->q[q].call_fd : -1;
+}
+
+static void lo_completion(void *be, struct hv_mmio_dev *m, unsigned int q)
+{
+	(void)be;
+	(void)q;
+	hv_mmio_raise(m, 1);
+}
+
+static void lo_close(void *be)
+{
+	struct hvb_local *lo = be;
+
+	if (!lo)
+		return;
+	if (lo->q) {
+		stop_all(lo);
+		for (unsigned int i = 0; i < lo->dev->num_queues; i++) {
+			struct lqueue *lq = &lo->q[i];
+
+			if (lq->kick_fd >= 0)
+				close(lq->kick_fd);
+			if (lq->stop_fd >= 0)
+				close(lq->stop_fd);
+			if (lq->call_fd >= 0)
+				close(lq->call_fd);
+		}
+	}
+	if (lo->dev)
+		lo->dev->ops->destroy(lo->dev);
+	free(lo->q);
+	free(lo);
+}
+
+const struct hvb_backend_ops hvb_local_backend = {
+	.mmio = &local_mmio_ops,
+	.set_ram = lo_set_ram,
+	.num_queues = lo_num_queues,
+	.call_fd = lo_call_fd,
+	.completion = lo_completion,
+	.close = lo_close,
+};
+
+static int create_device(const char *spec, const char *name, struct hv_device **dev, char *err,
+			 size_t errlen)
+{
+	const char *colon = strchr(spec, ':');
+	char opts[4200];
+	size_t kind = colon ? (size_t)(colon - spec) : strlen(spec);
+
+	snprintf(opts, sizeof(opts), "name=%s%s%s", name, colon && colon[1] ? "," : "",
+		 colon ? colon + 1 : "");
+	if (kind == 3 && !strncmp(spec, "blk", 3)) {
+		struct hv_blk_options o;
+
+		if (hv_blk_options_parse(&o, opts, err, errlen) < 0)
+			return -EINVAL;
+		return hv_blk_create(&o, dev, err, errlen);
+	}
+	if (kind == 3 && !strncmp(spec, "net", 3)) {
+		struct hv_net_options o;
+
+		if (hv_net_options_parse(&o, opts, err, errlen) < 0)
+			return -EINVAL;
+		return hv_net_create(&o, dev, err, errlen);
+	}
+	snprintf(err, errlen, "local '%s': expected blk:KEYS or net:KEYS", spec);
+	return -EINVAL;
+}
+
+int hvb_local_open(const char *spec, const char *name, struct hv_mmio_dev *m, void **out, char *err,
+		   size_t errlen)
+{
+	struct hvb_local *lo = calloc(1, sizeof(*lo));
+	char why[400];
+	int r;
+
+	if (!lo) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -ENOMEM;
+	}
+	r = create_device(spec, name, &lo->dev, why, sizeof(why));
+	if (r < 0) {
+		snprintf(err, errlen, "%s: %s", name, why);
+		free(lo);
+		return r;
+	}
+	lo->q = calloc(lo->dev->num_queues, sizeof(*lo->q));
+	if (!lo->q) {
+		lo_close(lo);
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -ENOMEM;
+	}
+	for (unsigned int i = 0; i < lo->dev->num_queues; i++)
+		lo->q[i].kick_fd = lo->q[i].stop_fd = lo->q[i].call_fd = -1;
+	for (unsigned int i = 0; i < lo->dev->num_queues; i++) {
+		struct lqueue *lq = &lo->q[i];
+
+		snprintf(lq->name, sizeof(lq->name), "%s/vq%u", name, i);
+		lq->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		lq->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		lq->call_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (lq->kick_fd < 0 || lq->stop_fd < 0 || lq->call_fd < 0) {
+			r = -errno;
+			lo_close(lo);
+			snprintf(err, errlen, "%s: eventfd: %s", name, strerror(-r));
+			return r;
+		}
+	}
+	m->device_id = lo->dev->device_id;
+	m->device_features = lo->dev->features & ~ZONE_HIDDEN_FEATURES;
+	m->num_queues = lo->dev->num_queues;
+	m->queue_num_max = lo->dev->queue_size;
+	m->config_size = lo->dev->config_size;
+	*out = lo;
+	return 0;
+}
