@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "hvdpa/blk.h"
+#include "hvdpa/console.h"
 #include "hvdpa/log.h"
 #include "hvdpa/loop.h"
 #include "hvdpa/net.h"
@@ -338,7 +339,18 @@ static int create_device(const char *spec, const char *name, struct hv_device **
 			return -EINVAL;
 		return hv_net_create(&o, dev, err, errlen);
 	}
-	snprintf(err, errlen, "local '%s': expected blk:KEYS or net:KEYS", spec);
+	if (kind == 7 && !strncmp(spec, "console", 7)) {
+		struct hv_console_options o;
+		int r;
+
+		if (hv_console_options_parse(&o, opts, err, errlen) < 0)
+			return -EINVAL;
+		r = hv_console_create(&o, dev, err, errlen);
+		if (r == 0)
+			hv_info("%s: console on %s", name, hv_console_where(*dev));
+		return r;
+	}
+	snprintf(err, errlen, "local '%s': expected blk:KEYS, net:KEYS or console:KEYS", spec);
 	return -EINVAL;
 }
 

@@ -12,6 +12,9 @@
  *              that the device can still be reset and used
  *   latency    --count register reads: round trip of one trapped access
  *   iops       4 KiB random reads at queue depth 32 for --seconds
+ *   console-write  (a console at --dev) writes --text
+ *   console-read   reads --count bytes with 4 RX buffers of 256 bytes,
+ *                  1 ms per buffer (a slow zone), into the file --out
  * Each prints "ok - ..." or "not ok - ..."; the exit status is 1 if any
  * failed.
  */
@@ -30,6 +33,8 @@ static struct {
 	const char *socket;
 	struct zs_link link;
 	uint64_t mib, seed, offset, count, seconds;
+	const char *text, *out;
+	bool console_up;
 } o = {.mib = 16, .seed = 1, .offset = 1 << 20, .count = 100000, .seconds = 5};
 static int failures;
 
@@ -270,6 +275,45 @@ static void act_iops(struct zs_blk *b)
 	       (double)done * 1e9 / (double)(now_ns() - t0), ns, (unsigned long long)done, bad);
 }
 
+static bool console_up(void)
+{
+	uint16_t cols = 0, rows = 0;
+
+	if (o.console_up)
+		return true;
+	o.console_up = zs_console_init(&o.link, &cols, &rows) == 0;
+	result(o.console_up, "console: negotiated, %ux%u", cols, rows);
+	return o.console_up;
+}
+
+static void act_console_write(void)
+{
+	const char *t = o.text ? o.text : "hello from the zone\n";
+
+	if (console_up())
+		result(zs_console_write(&o.link, t, (uint32_t)strlen(t)) == 0,
+		       "console: wrote %zu bytes", strlen(t));
+}
+
+static void act_console_read(void)
+{
+	uint8_t *buf = malloc(o.count);
+	FILE *f;
+	int got;
+
+	if (!buf || !console_up())
+		return;
+	got = zs_console_read(&o.link, buf, (uint32_t)o.count, 4, 256, 1000);
+	result((uint64_t)got == o.count, "console: read %d of %llu bytes", got,
+	       (unsigned long long)o.count);
+	f = o.out ? fopen(o.out, "w") : NULL;
+	if (f) {
+		fwrite(buf, 1, (size_t)(got > 0 ? got : 0), f);
+		fclose(f);
+	}
+	free(buf);
+}
+
 static int gen_pattern(char **argv)
 {
 	uint64_t seed = strtoull(argv[0], NULL, 0), off = strtoull(argv[1], NULL, 0);
@@ -301,6 +345,8 @@ int main(int argc, char **argv)
 		{"offset", required_argument, NULL, 'o'},
 		{"count", required_argument, NULL, 'c'},
 		{"seconds", required_argument, NULL, 't'},
+		{"text", required_argument, NULL, 'T'},
+		{"out", required_argument, NULL, 'O'},
 		{0},
 	};
 	struct zs_blk blk = {0};
@@ -346,6 +392,12 @@ int main(int argc, char **argv)
 		case 't':
 			o.seconds = v;
 			break;
+		case 'T':
+			o.text = optarg;
+			break;
+		case 'O':
+			o.out = optarg;
+			break;
 		default:
 			return 2;
 		}
@@ -366,6 +418,10 @@ int main(int argc, char **argv)
 			act_latency();
 		else if (strcmp(argv[i], "iops") == 0)
 			act_iops(&blk);
+		else if (strcmp(argv[i], "console-write") == 0)
+			act_console_write();
+		else if (strcmp(argv[i], "console-read") == 0)
+			act_console_read();
 		else {
 			fprintf(stderr, "zonesim: unknown action '%s'\n", argv[i]);
 			return 2;

@@ -64,6 +64,12 @@ int zs_blk_rw(struct zs_blk *b, uint32_t type, uint64_t sector, void *data, uint
 #define ZS_SLOTS   32u
 #define ZS_BUF_MAX (64u * 1024)
 
+/* console_driver.c */
+int zs_console_init(struct zs_link *l, uint16_t *cols, uint16_t *rows);
+int zs_console_write(struct zs_link *l, const void *buf, uint32_t len);
+int zs_console_read(struct zs_link *l, void *out, uint32_t len, unsigned int nbufs,
+		    uint32_t buf_size, unsigned int delay_us);
+
 /* pattern.c: a reproducible byte stream, the same here and in the test
  * script's expectation. */
 void zs_pattern(uint64_t seed, uint64_t offset, uint8_t *buf, size_t len);

@@ -1,0 +1,57 @@
+#!/bin/sh
+# hvbridge serving a console locally on a pty, to the zone simulator: the
+# zone's text reaches a reader of the pty, also when the reader comes
+# later; 64 KiB typed into the pty reach a slow zone byte for byte.
+#   sh tests/unit/bridge-console.sh BUILD_DIR
+set -u
+B=$1
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+Z=$B/tests/zonesim/zonesim
+fail=0
+ok() {
+	if [ "$1" = 0 ]; then echo "ok - $2"; else echo "not ok - $2"; fail=1; fi
+}
+cat >"$W/c.json" <<JSON
+{"trap": "sim", "zones": [{"id": 1,
+  "ram": {"base": "0x80000000", "size": "0x4000000", "backing": "sim"},
+  "sim_socket": "$W/z.sock",
+  "devices": [{"name": "con1", "base": "0xa0000000", "irq": 78,
+               "local": "console:pty,link=$W/pty,cols=132,rows=43"}]}]}
+JSON
+"$B/hvbridge" --config "$W/c.json" 2>"$W/bridge.log" &
+bp=$!
+i=0
+until [ -e "$W/pty" ] || [ $i -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
+
+(timeout 10 head -c 22 "$W/pty" >"$W/out1") &
+rd=$!
+sleep 0.3
+"$Z" --socket "$W/z.sock" --text "text from the zone 01
+" console-write >"$W/zs1" 2>&1
+wait $rd
+ok "$(test "$(cat "$W/out1")" = "text from the zone 01"; echo $?)" "the zone's text reaches the pty's reader"
+grep -q "console: negotiated, 132x43" "$W/zs1"
+ok $? "the zone reads the size from config space"
+
+# No reader while the zone writes: kept, and read later.
+"$Z" --socket "$W/z.sock" --text "written while nobody read" console-write >/dev/null 2>&1
+timeout 10 head -c 25 "$W/pty" >"$W/out2"
+ok "$(test "$(cat "$W/out2")" = "written while nobody read"; echo $?)" "output waits for a late reader"
+
+head -c 65536 /dev/urandom >"$W/burst"
+"$Z" --socket "$W/z.sock" --count 65536 --out "$W/got" console-read >"$W/zs3" 2>&1 &
+zs=$!
+sleep 0.5
+cat "$W/burst" >"$W/pty"
+wait $zs
+ok $? "a slow zone reads 64 KiB typed into the pty"
+cmp -s "$W/burst" "$W/got"
+ok $? "byte for byte"
+
+kill -TERM $bp
+wait $bp
+ok $? "clean exit"
+grep -q Sanitizer "$W/bridge.log" && ok 1 "sanitizer report"
+[ $fail -eq 0 ] || tail -30 "$W/bridge.log"
+exit $fail
