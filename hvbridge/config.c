@@ -12,79 +12,9 @@
 #include <string.h>
 
 #include "bridge.h"
+#include "config_json.h"
 
-struct ctx {
-	char *err;
-	size_t errlen;
-	char where[96];
-};
-
-#define FAIL(c, ...)                                                                               \
-	do {                                                                                       \
-		snprintf((c)->err, (c)->errlen, __VA_ARGS__);                                      \
-		return -EINVAL;                                                                    \
-	} while (0)
-
-static int get_u64(struct ctx *c, json_object *obj, const char *key, bool required, uint64_t *out)
-{
-	json_object *v;
-	const char *s;
-	char *end;
-
-	if (!json_object_object_get_ex(obj, key, &v)) {
-		if (required)
-			FAIL(c, "%s.%s: missing", c->where, key);
-		return 0;
-	}
-	if (json_object_is_type(v, json_type_int)) {
-		if (json_object_get_int64(v) < 0)
-			FAIL(c, "%s.%s: must not be negative", c->where, key);
-		*out = json_object_get_uint64(v);
-		return 1;
-	}
-	if (!json_object_is_type(v, json_type_string))
-		FAIL(c, "%s.%s: expected a number or a \"0x...\" string", c->where, key);
-	s = json_object_get_string(v);
-	errno = 0;
-	if (*s == '-' || *s == '\0')
-		FAIL(c, "%s.%s: '%s' is not a number", c->where, key, s);
-	*out = strtoull(s, &end, 0);
-	if (errno || *end)
-		FAIL(c, "%s.%s: '%s' is not a number", c->where, key, s);
-	return 1;
-}
-
-static int get_str(struct ctx *c, json_object *obj, const char *key, bool required, char **out)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(obj, key, &v)) {
-		if (required)
-			FAIL(c, "%s.%s: missing", c->where, key);
-		return 0;
-	}
-	if (!json_object_is_type(v, json_type_string) || !*json_object_get_string(v))
-		FAIL(c, "%s.%s: expected a non-empty string", c->where, key);
-	*out = strdup(json_object_get_string(v));
-	return *out ? 1 : -ENOMEM;
-}
-
-static int check_keys(struct ctx *c, json_object *obj, const char *const *keys)
-{
-	json_object_object_foreach(obj, key, val)
-	{
-		bool known = false;
-
-		(void)val;
-		for (const char *const *k = keys; *k; k++)
-			known |= strcmp(*k, key) == 0;
-		if (!known)
-			FAIL(c, "%s: unknown key '%s'", c->where, key);
-	}
-	return 0;
-}
-
-static int parse_device(struct ctx *c, json_object *o, struct hvb_device_cfg *d)
+static int parse_device(struct cj_ctx *c, json_object *o, struct hvb_device_cfg *d)
 {
 	static const char *const keys[] = {"name",  "base",  "size", "irq",
 					   "vhost", "local", "zone", NULL};
@@ -94,12 +24,12 @@ static int parse_device(struct ctx *c, json_object *o, struct hvb_device_cfg *d)
 	if (!json_object_is_type(o, json_type_object))
 		FAIL(c, "%s: expected an object", c->where);
 	d->size = HV_MMIO_WIN_SIZE;
-	if ((r = check_keys(c, o, keys)) < 0 || (r = get_str(c, o, "name", true, &d->name)) < 0 ||
-	    (r = get_u64(c, o, "base", true, &d->base)) < 0 ||
-	    (r = get_u64(c, o, "size", false, &d->size)) < 0 ||
-	    (r = get_u64(c, o, "irq", true, &irq)) < 0 ||
-	    (r = get_str(c, o, "vhost", false, &d->vhost)) < 0 ||
-	    (r = get_str(c, o, "local", false, &d->local)) < 0)
+	if ((r = cj_keys(c, o, keys)) < 0 || (r = cj_str(c, o, "name", true, &d->name)) < 0 ||
+	    (r = cj_u64(c, o, "base", true, &d->base)) < 0 ||
+	    (r = cj_u64(c, o, "size", false, &d->size)) < 0 ||
+	    (r = cj_u64(c, o, "irq", true, &irq)) < 0 ||
+	    (r = cj_str(c, o, "vhost", false, &d->vhost)) < 0 ||
+	    (r = cj_str(c, o, "local", false, &d->local)) < 0)
 		return r;
 	if (!d->vhost == !d->local)
 		FAIL(c, "%s: give either vhost (a /dev/vhost-vdpa-N) or local (blk:path=...)",
@@ -114,12 +44,7 @@ static int parse_device(struct ctx *c, json_object *o, struct hvb_device_cfg *d)
 	return 0;
 }
 
-static bool overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
-{
-	return a < b + blen && b < a + alen;
-}
-
-static int parse_ram(struct ctx *c, json_object *o, struct hvb_zone *z)
+static int parse_ram(struct cj_ctx *c, json_object *o, struct hvb_zone *z)
 {
 	static const char *const keys[] = {"base", "size", "backing", "offset", NULL};
 	char *backing = NULL;
@@ -127,11 +52,10 @@ static int parse_ram(struct ctx *c, json_object *o, struct hvb_zone *z)
 
 	if (!json_object_is_type(o, json_type_object))
 		FAIL(c, "%s: expected an object", c->where);
-	if ((r = check_keys(c, o, keys)) < 0 ||
-	    (r = get_u64(c, o, "base", true, &z->ram_base)) < 0 ||
-	    (r = get_u64(c, o, "size", true, &z->ram_size)) < 0 ||
-	    (r = get_u64(c, o, "offset", false, &z->ram_offset)) < 0 ||
-	    (r = get_str(c, o, "backing", true, &backing)) < 0)
+	if ((r = cj_keys(c, o, keys)) < 0 || (r = cj_u64(c, o, "base", true, &z->ram_base)) < 0 ||
+	    (r = cj_u64(c, o, "size", true, &z->ram_size)) < 0 ||
+	    (r = cj_u64(c, o, "offset", false, &z->ram_offset)) < 0 ||
+	    (r = cj_str(c, o, "backing", true, &backing)) < 0)
 		return r;
 	if (z->ram_size == 0 || z->ram_base + z->ram_size < z->ram_base || z->ram_size % 4096 ||
 	    z->ram_base % 4096) {
@@ -152,7 +76,7 @@ static int parse_ram(struct ctx *c, json_object *o, struct hvb_zone *z)
 	return 0;
 }
 
-static int parse_zone(struct ctx *c, json_object *o, struct hvb_zone *z)
+static int parse_zone(struct cj_ctx *c, json_object *o, struct hvb_zone *z)
 {
 	static const char *const keys[] = {"id", "ram", "devices", "sim_socket", "data", NULL};
 	char *data = NULL;
@@ -163,7 +87,7 @@ static int parse_zone(struct ctx *c, json_object *o, struct hvb_zone *z)
 
 	if (!json_object_is_type(o, json_type_object))
 		FAIL(c, "%s: expected an object", c->where);
-	if ((r = check_keys(c, o, keys)) < 0 || (r = get_u64(c, o, "id", true, &id)) < 0)
+	if ((r = cj_keys(c, o, keys)) < 0 || (r = cj_u64(c, o, "id", true, &id)) < 0)
 		return r;
 	if (id > UINT32_MAX)
 		FAIL(c, "%s.id: %llu is out of range", c->where, (unsigned long long)id);
@@ -175,8 +99,8 @@ static int parse_zone(struct ctx *c, json_object *o, struct hvb_zone *z)
 	if ((r = parse_ram(c, ram, z)) < 0)
 		return r;
 	snprintf(c->where, sizeof(c->where), "%s", zone_where);
-	if ((r = get_str(c, o, "sim_socket", z->backing == HVB_RAM_SIM, &z->sim_socket)) < 0 ||
-	    (r = get_str(c, o, "data", false, &data)) < 0)
+	if ((r = cj_str(c, o, "sim_socket", z->backing == HVB_RAM_SIM, &z->sim_socket)) < 0 ||
+	    (r = cj_str(c, o, "data", false, &data)) < 0)
 		return r;
 	if (data) {
 		bool known = true;
@@ -215,17 +139,17 @@ static int parse_zone(struct ctx *c, json_object *o, struct hvb_zone *z)
 
 			if (strcmp(e->name, d->cfg.name) == 0)
 				FAIL(c, "%s.name: '%s' is used twice", c->where, e->name);
-			if (overlap(e->base, e->size, d->cfg.base, d->cfg.size))
+			if (cj_overlap(e->base, e->size, d->cfg.base, d->cfg.size))
 				FAIL(c, "%s.base: window overlaps devices[%u] ('%s')", c->where, j,
 				     e->name);
 		}
-		if (overlap(z->ram_base, z->ram_size, d->cfg.base, d->cfg.size))
+		if (cj_overlap(z->ram_base, z->ram_size, d->cfg.base, d->cfg.size))
 			FAIL(c, "%s.base: window overlaps the zone's RAM", c->where);
 	}
 	return 0;
 }
 
-static int parse_root(struct ctx *c, json_object *root, struct hvb_bridge *b)
+static int parse_root(struct cj_ctx *c, json_object *root, struct hvb_bridge *b)
 {
 	static const char *const keys[] = {"trap", "hvisor_dev", "control", "zones", NULL};
 	json_object *zones;
@@ -234,10 +158,10 @@ static int parse_root(struct ctx *c, json_object *root, struct hvb_bridge *b)
 	snprintf(c->where, sizeof(c->where), "config");
 	if (!json_object_is_type(root, json_type_object))
 		FAIL(c, "config: expected an object");
-	if ((r = check_keys(c, root, keys)) < 0 ||
-	    (r = get_str(c, root, "trap", false, &b->trap_kind)) < 0 ||
-	    (r = get_str(c, root, "hvisor_dev", false, &b->hvisor_dev)) < 0 ||
-	    (r = get_str(c, root, "control", false, &b->control_path)) < 0)
+	if ((r = cj_keys(c, root, keys)) < 0 ||
+	    (r = cj_str(c, root, "trap", false, &b->trap_kind)) < 0 ||
+	    (r = cj_str(c, root, "hvisor_dev", false, &b->hvisor_dev)) < 0 ||
+	    (r = cj_str(c, root, "control", false, &b->control_path)) < 0)
 		return r;
 	if (!b->trap_kind && !(b->trap_kind = strdup("hvisor")))
 		return -ENOMEM;
@@ -329,13 +253,14 @@ static json_object *parse_file(const char *path, char *err, size_t errlen)
 
 int hvb_config_load(const char *path, struct hvb_bridge *b, char *err, size_t errlen)
 {
-	struct ctx c = {.err = err, .errlen = errlen};
+	struct cj_ctx c = {.err = err, .errlen = errlen};
 	json_object *root = parse_file(path, err, errlen);
 	int r;
 
 	if (!root)
 		return -EINVAL;
-	r = parse_root(&c, root, b);
+	r = hvb_config_is_hvisor_tool(root) ? hvb_config_hvisor_tool(&c, root, b)
+					    : parse_root(&c, root, b);
 	json_object_put(root);
 	if (r == -ENOMEM)
 		snprintf(err, errlen, "%s: out of memory", path);
@@ -345,7 +270,7 @@ int hvb_config_load(const char *path, struct hvb_bridge *b, char *err, size_t er
 int hvb_device_cfg_parse(const char *json, struct hvb_device_cfg *cfg, uint32_t *zone, char *err,
 			 size_t errlen)
 {
-	struct ctx c = {.err = err, .errlen = errlen};
+	struct cj_ctx c = {.err = err, .errlen = errlen};
 	enum json_tokener_error jerr;
 	json_object *o = json_tokener_parse_verbose(json, &jerr);
 	uint64_t id = 0;
@@ -357,7 +282,7 @@ int hvb_device_cfg_parse(const char *json, struct hvb_device_cfg *cfg, uint32_t 
 	}
 	snprintf(c.where, sizeof(c.where), "device");
 	r = parse_device(&c, o, cfg);
-	if (r == 0 && (r = get_u64(&c, o, "zone", true, &id)) > 0)
+	if (r == 0 && (r = cj_u64(&c, o, "zone", true, &id)) > 0)
 		r = 0;
 	if (r == 0 && id > UINT32_MAX) {
 		snprintf(err, errlen, "device.zone: %llu is out of range", (unsigned long long)id);

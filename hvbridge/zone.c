@@ -74,6 +74,8 @@ static int choose_mode(struct hvb_zone *z, int fd)
 
 int hvb_zone_set_ram(struct hvb_zone *z, int fd, uint64_t base, uint64_t size)
 {
+	struct stat st;
+	uint64_t off;
 	void *p;
 	int r;
 
@@ -88,7 +90,17 @@ int hvb_zone_set_ram(struct hvb_zone *z, int fd, uint64_t base, uint64_t size)
 	r = choose_mode(z, fd);
 	if (r < 0)
 		return r;
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)z->ram_offset);
+	/* The simulator's memfd is the zone's RAM alone; hvisor's device and
+	 * a file hold it at an offset. */
+	off = z->backing == HVB_RAM_SIM ? 0 : z->ram_offset;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < off + size) {
+		hv_err("zone %u: its RAM file holds %lld bytes, short of 0x%llx+0x%llx: the zone "
+		       "would fault on what is missing",
+		       z->id, (long long)st.st_size, (unsigned long long)off,
+		       (unsigned long long)size);
+		return -EINVAL;
+	}
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
 	if (p == MAP_FAILED) {
 		r = -errno;
 		hv_err("zone %u: mapping its RAM: %s", z->id, strerror(-r));

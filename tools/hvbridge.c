@@ -3,7 +3,10 @@
  * hvbridge: guest zones of the hvisor hypervisor reach vDPA devices (hvdpad
  * over VDUSE, or any other) through trapped virtio-mmio accesses.
  *
- *   hvbridge [-v] --config FILE      serve the zones in FILE
+ *   hvbridge [-v] --config FILE      serve the zones in FILE (ours, or hvisor-tool's
+ *                                    virtio_cfg.json unchanged)
+ *   hvbridge --sim DIR ...           the zone simulator plays every zone, on
+ *                                    DIR/zone<ID>.sock, instead of hvisor
  *   hvbridge ctl SOCKET REQUEST      talk to a running one (add, remove, list)
  *
  * Exit status: 0 after SIGTERM/SIGINT, 1 on a runtime failure, 2 on bad
@@ -29,24 +32,44 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: hvbridge [-v] --config FILE\n"
+	fprintf(f, "usage: hvbridge [-v] [--sim DIR] --config FILE\n"
 		   "       hvbridge ctl SOCKET 'add {\"zone\": Z, \"name\": N, \"base\": B, "
 		   "\"irq\": I, \"vhost\": PATH}'\n"
 		   "       hvbridge ctl SOCKET 'remove ZONE NAME'\n"
 		   "       hvbridge ctl SOCKET list\n");
 }
 
+/* Every zone's accesses and RAM come from the simulator instead. */
+static int use_simulator(struct hvb_bridge *b, const char *dir)
+{
+	free(b->trap_kind);
+	b->trap_kind = strdup("sim");
+	for (unsigned int i = 0; i < b->n_zones; i++) {
+		struct hvb_zone *z = b->zones[i];
+		char path[512];
+
+		snprintf(path, sizeof(path), "%s/zone%u.sock", dir, z->id);
+		free(z->sim_socket);
+		z->sim_socket = strdup(path);
+		z->backing = HVB_RAM_SIM;
+		if (!z->sim_socket)
+			return -1;
+	}
+	return b->trap_kind ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
+		{"sim", required_argument, NULL, 's'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	struct sigaction sa = {.sa_handler = on_signal};
 	struct hvb_bridge b = {.stop = &stop, .hvisor_fd = -1, .control_fd = -1};
-	const char *config = NULL;
+	const char *config = NULL, *sim_dir = NULL;
 	char err[512];
 	int o, r;
 
@@ -61,6 +84,9 @@ int main(int argc, char **argv)
 		switch (o) {
 		case 'c':
 			config = optarg;
+			break;
+		case 's':
+			sim_dir = optarg;
 			break;
 		case 'v':
 			hv_log_level = HV_LOG_DEBUG;
@@ -82,6 +108,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hvbridge: %s\n", err);
 		hvb_bridge_free(&b);
 		return 2;
+	}
+	if (sim_dir && use_simulator(&b, sim_dir) < 0) {
+		hvb_bridge_free(&b);
+		return 1;
 	}
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);

@@ -124,11 +124,61 @@ static void test_runtime_device_json(void)
 	hvb_device_cfg_free(&cfg);
 }
 
+#define HT_ZONE(regions, devs)                                                                     \
+	"{\"zones\": [{\"id\": 1, \"memory_region\": [" regions "], \"devices\": [" devs "]}]}"
+#define HT_REGION(ipa, size)                                                                       \
+	"{\"zone0_ipa\": \"" ipa "\", \"zonex_ipa\": \"" ipa "\", \"size\": \"" size "\"}"
+#define HT_BLK(addr)                                                                               \
+	"{\"type\": \"blk\", \"addr\": \"" addr                                                    \
+	"\", \"len\": \"0x200\", \"irq\": 78, \"img\": \"r.img\", \"status\": \"enable\"}"
+#define HT_NET                                                                                     \
+	"{\"type\": \"net\", \"addr\": \"0xa003600\", \"len\": \"0x200\", \"irq\": 75, "           \
+	"\"tap\": \"tap0\", \"mac\": [\"00\", \"16\", \"3e\", \"10\", \"10\", \"10\"], "           \
+	"\"status\": \"enable\"}"
+#define HT_CON "{\"type\": \"console\", \"addr\": \"0xa003800\", \"len\": \"0x200\", \"irq\": 76}"
+
+/* hvisor-tool's own virtio_cfg.json, unchanged. */
+static void test_hvisor_tool_format(void)
+{
+	CHECK_EQ(load(HT_ZONE(HT_REGION("0x50000000", "0x30000000"),
+			      HT_BLK("0xa003c00") "," HT_NET "," HT_CON)),
+		 0);
+	/* A disabled device is skipped, even if it is incomplete. */
+	CHECK_EQ(load(HT_ZONE(HT_REGION("0x50000000", "0x30000000"),
+			      HT_BLK("0xa003c00") ",{\"type\": \"net\", \"status\": \"disable\"}")),
+		 0);
+	CHECK(load(HT_ZONE(HT_REGION("0x50000000", "0x30000000"),
+			   "{\"type\": \"blk\", \"addr\": \"0xa003c00\", \"len\": \"0x200\", "
+			   "\"irq\": 78}")) < 0 &&
+	      strstr(err, "zones[0].devices[0].img: missing"));
+	CHECK(load(HT_ZONE(HT_REGION("0x50000000", "0x30000000"), HT_BLK("0xa00zc00"))) < 0 &&
+	      strstr(err, "zones[0].devices[0].addr: '0xa00zc00' is not a number"));
+	CHECK(load(HT_ZONE(HT_REGION("0x50000000", "0x30000000"), HT_BLK("0xa003800") "," HT_CON)) <
+		      0 &&
+	      strstr(err, "zones[0].devices[1].addr: window overlaps blk0"));
+	CHECK(load(HT_ZONE(HT_REGION("0x50000000", "0x30000000") "," HT_REGION("0x60000000",
+									       "0x1000000"),
+			   HT_BLK("0xa003c00"))) < 0 &&
+	      strstr(err, "zones[0].memory_region[1].zonex_ipa: overlaps memory_region[0]"));
+	CHECK(load(HT_ZONE("{\"zone0_ipa\": \"0x50000000\", \"size\": \"0x1000\"}",
+			   HT_BLK("0xa003c00"))) < 0 &&
+	      strstr(err, "zones[0].memory_region[0].zonex_ipa: missing"));
+	CHECK(load(HT_ZONE(HT_REGION("0x50000000", "0x30000000"),
+			   "{\"type\": \"gpu\", \"addr\": \"0xa003c00\", \"len\": \"0x200\", "
+			   "\"irq\": 78}")) < 0 &&
+	      strstr(err, "zones[0].devices[0].type: 'gpu' is not blk, net or console"));
+	CHECK(load(HT_ZONE(HT_REGION("0x50000000", "0x30000000"),
+			   "{\"type\": \"net\", \"addr\": \"0xa003600\", \"len\": \"0x200\", "
+			   "\"irq\": 75, \"tap\": \"t\", \"mac\": [\"zz\"]}")) < 0 &&
+	      strstr(err, "zones[0].devices[0].mac: expected 6 hex byte strings"));
+}
+
 int main(void)
 {
 	RUN(test_example_parses);
 	RUN(test_good_forms);
 	RUN(test_mistakes_name_the_field);
 	RUN(test_runtime_device_json);
+	RUN(test_hvisor_tool_format);
 	return check_done();
 }
