@@ -89,6 +89,7 @@ static int device_spec(struct cj_ctx *c, json_object *o, const char *type, char 
 
 		if ((r = cj_str(c, o, "tap", true, &tap)) < 0)
 			return r;
+		r = 0;
 		n = (size_t)snprintf(buf, sizeof(buf), "net:tap=%s", tap);
 		if (json_object_object_get_ex(o, "mac", &mac)) {
 			if (!json_object_is_type(mac, json_type_array) ||

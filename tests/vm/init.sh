@@ -25,7 +25,10 @@ fi
 mount --bind /proc $r/proc
 mount --bind /sys $r/sys
 mount --bind /dev $r/dev
-mount -t devpts devpts $r/dev/pts 2>/dev/null
+# devtmpfs has no pts or shm directories: without devpts, /dev/ptmx
+# cannot open (the console tests need ptys).
+mkdir -p $r/dev/pts $r/dev/shm
+mount -t devpts -o ptmxmode=0666 devpts $r/dev/pts 2>/dev/null
 mount -t tmpfs tmpfs $r/dev/shm 2>/dev/null
 # Scratch space in RAM: 9p is slow and tools that create-and-unlink temp
 # files misbehave on it. Not over a directory that holds the command's

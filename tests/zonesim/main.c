@@ -12,9 +12,14 @@
  *              that the device can still be reset and used
  *   latency    --count register reads: round trip of one trapped access
  *   iops       4 KiB random reads at queue depth 32 for --seconds
+ *   verify     init, read back --mib of pattern --seed at --offset (no writes)
+ *   net        (a NIC at --dev) sends a broadcast frame, then waits --seconds
+ *              for frames from the other side
  *   console-write  (a console at --dev) writes --text
  *   console-read   reads --count bytes with 4 RX buffers of 256 bytes,
  *                  1 ms per buffer (a slow zone), into the file --out
+ * ACTION@ADDR runs an action on the device at ADDR instead of --dev, so
+ * that one zone can drive several devices in one run.
  * Each prints "ok - ..." or "not ok - ..."; the exit status is 1 if any
  * failed.
  */
@@ -275,6 +280,48 @@ static void act_iops(struct zs_blk *b)
 	       (double)done * 1e9 / (double)(now_ns() - t0), ns, (unsigned long long)done, bad);
 }
 
+static void act_verify(struct zs_blk *b)
+{
+	int r;
+
+	if (!init(b))
+		return;
+	r = stream(b, false, o.offset, o.mib << 20);
+	result(r == 0, "verify: %llu MiB at byte %llu read back as pattern %llu (%d bad)",
+	       (unsigned long long)o.mib, (unsigned long long)o.offset, (unsigned long long)o.seed,
+	       r);
+}
+
+static void act_net(void)
+{
+	uint8_t mac[6], frame[1514] = {0};
+	int n, got = 0, first = -1;
+	uint64_t end;
+
+	if (zs_net_init(&o.link, mac) < 0) {
+		result(false, "net: driver initialisation");
+		return;
+	}
+	memset(frame, 0xff, 6);
+	memcpy(frame + 6, mac, 6);
+	frame[12] = 0x88;
+	frame[13] = 0xb5; /* local experimental ethertype */
+	memcpy(frame + 14, "hvdpa zone frame", 16);
+	result(zs_net_send(&o.link, frame, 60) == 0,
+	       "net: mac %02x:%02x:%02x:%02x:%02x:%02x, sent a broadcast frame", mac[0], mac[1],
+	       mac[2], mac[3], mac[4], mac[5]);
+	end = now_ns() + o.seconds * 1000000000ull;
+	while (now_ns() < end && (n = zs_net_recv(&o.link, frame, sizeof(frame), 500)) != -2) {
+		if (n < 14)
+			continue;
+		if (first < 0)
+			first = frame[12] << 8 | frame[13];
+		got++;
+	}
+	result(got > 0, "net: received %d frames (the first of ethertype 0x%04x)", got,
+	       first < 0 ? 0 : first);
+}
+
 static bool console_up(void)
 {
 	uint16_t cols = 0, rows = 0;
@@ -408,6 +455,12 @@ int main(int argc, char **argv)
 	}
 	zs_connect(&o.link, o.socket);
 	for (int i = optind; i < argc; i++) {
+		char *at = strchr(argv[i], '@');
+
+		if (at) {
+			*at = '\0';
+			o.link.dev = strtoull(at + 1, NULL, 0);
+		}
 		if (strcmp(argv[i], "blk") == 0)
 			act_blk(&blk);
 		else if (strcmp(argv[i], "resets") == 0)
@@ -418,6 +471,10 @@ int main(int argc, char **argv)
 			act_latency();
 		else if (strcmp(argv[i], "iops") == 0)
 			act_iops(&blk);
+		else if (strcmp(argv[i], "verify") == 0)
+			act_verify(&blk);
+		else if (strcmp(argv[i], "net") == 0)
+			act_net();
 		else if (strcmp(argv[i], "console-write") == 0)
 			act_console_write();
 		else if (strcmp(argv[i], "console-read") == 0)

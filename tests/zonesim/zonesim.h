@@ -70,6 +70,12 @@ int zs_console_write(struct zs_link *l, const void *buf, uint32_t len);
 int zs_console_read(struct zs_link *l, void *out, uint32_t len, unsigned int nbufs,
 		    uint32_t buf_size, unsigned int delay_us);
 
+/* net_driver.c */
+int zs_net_init(struct zs_link *l, uint8_t mac[6]);
+int zs_net_send(struct zs_link *l, const void *frame, uint32_t len);
+/* One received frame without its header: its length, or -1 on timeout. */
+int zs_net_recv(struct zs_link *l, void *frame, uint32_t max, int timeout_ms);
+
 /* pattern.c: a reproducible byte stream, the same here and in the test
  * script's expectation. */
 void zs_pattern(uint64_t seed, uint64_t offset, uint8_t *buf, size_t len);
