@@ -19,89 +19,23 @@
 #define TX_BUFS 0x480000u
 #define QSIZE	16u
 
-struct ring {
-	uint64_t desc, avail, used;
-	uint16_t avail_idx, used_seen;
-};
-
-static struct ring rx, tx;
-
-static void setup_queue(struct zs_link *l, unsigned int q, struct ring *r, uint64_t at)
-{
-	*r = (struct ring){.desc = at, .avail = at + 0x1000, .used = at + 0x2000};
-	memset(zs_ram(l, at, 0x3000), 0, 0x3000);
-	zs_write(l, 0x30, 4, q);
-	zs_write(l, 0x38, 4, QSIZE);
-	zs_write(l, 0x80, 4, (uint32_t)r->desc);
-	zs_write(l, 0x84, 4, (uint32_t)(r->desc >> 32));
-	zs_write(l, 0x90, 4, (uint32_t)r->avail);
-	zs_write(l, 0x94, 4, (uint32_t)(r->avail >> 32));
-	zs_write(l, 0xa0, 4, (uint32_t)r->used);
-	zs_write(l, 0xa4, 4, (uint32_t)(r->used >> 32));
-	zs_write(l, 0x44, 4, 1);
-}
-
-/* Buffer slot i of a queue: descriptor i, fixed address. */
-static void post(struct zs_link *l, struct ring *r, unsigned int q, uint16_t i, uint64_t addr,
-		 uint32_t len, bool write)
-{
-	struct vring_desc *d = zs_ram(l, r->desc, 16 * QSIZE);
-	struct vring_avail *a = zs_ram(l, r->avail, 6 + 2 * QSIZE);
-
-	d[i] = (struct vring_desc){
-		.addr = addr, .len = len, .flags = write ? VRING_DESC_F_WRITE : 0};
-	a->ring[r->avail_idx % QSIZE] = i;
-	__atomic_store_n(&a->idx, ++r->avail_idx, __ATOMIC_RELEASE);
-	zs_write(l, 0x50, 4, q);
-}
-
-static bool used(struct zs_link *l, struct ring *r, uint32_t *id, uint32_t *len, int timeout_ms)
-{
-	struct vring_used *u = zs_ram(l, r->used, 6 + 8 * QSIZE);
-
-	for (;;) {
-		if (r->used_seen != __atomic_load_n(&u->idx, __ATOMIC_ACQUIRE)) {
-			*id = u->ring[r->used_seen % QSIZE].id;
-			*len = u->ring[r->used_seen % QSIZE].len;
-			r->used_seen++;
-			return true;
-		}
-		if (!zs_wait_irq(l, timeout_ms))
-			return false;
-		zs_write(l, 0x64, 4, zs_read(l, 0x60, 4));
-	}
-}
+static struct zs_ring rx, tx;
 
 int zs_console_init(struct zs_link *l, uint16_t *cols, uint16_t *rows)
 {
-	uint64_t offered, want;
 	uint32_t v;
 
 	if (zs_read(l, 0x8, 4) != VIRTIO_ID_CONSOLE) {
 		fprintf(stderr, "zonesim: not a console (device %u)\n", zs_read(l, 0x8, 4));
 		return -1;
 	}
-	zs_write(l, 0x70, 4, 0);
-	zs_write(l, 0x70, 4, 1);
-	zs_write(l, 0x70, 4, 3);
-	zs_write(l, 0x14, 4, 0);
-	offered = zs_read(l, 0x10, 4);
-	zs_write(l, 0x14, 4, 1);
-	offered |= (uint64_t)zs_read(l, 0x10, 4) << 32;
-	want = offered & ((1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_F_ACCESS_PLATFORM) |
-			  1ull /* VIRTIO_CONSOLE_F_SIZE */);
-	zs_write(l, 0x24, 4, 0);
-	zs_write(l, 0x20, 4, (uint32_t)want);
-	zs_write(l, 0x24, 4, 1);
-	zs_write(l, 0x20, 4, (uint32_t)(want >> 32));
-	zs_write(l, 0x70, 4, 0xb);
-	if (!((v = zs_read(l, 0x70, 4)) & VIRTIO_CONFIG_S_FEATURES_OK)) {
-		fprintf(stderr, "zonesim: console refused features 0x%llx\n",
-			(unsigned long long)want);
+	if (zs_negotiate(l, (1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_F_ACCESS_PLATFORM) |
+				    1ull /* VIRTIO_CONSOLE_F_SIZE */) < 0) {
+		fprintf(stderr, "zonesim: the console refused its features\n");
 		return -1;
 	}
-	setup_queue(l, 0, &rx, l->ram_base + RINGS);
-	setup_queue(l, 1, &tx, l->ram_base + RINGS + 0x4000);
+	zs_ring_setup(l, 0, &rx, l->ram_base + RINGS, QSIZE);
+	zs_ring_setup(l, 1, &tx, l->ram_base + RINGS + 0x4000, QSIZE);
 	zs_write(l, 0x70, 4, 0xf);
 	v = zs_read(l, 0x100, 4);
 	*cols = (uint16_t)v;
@@ -116,8 +50,8 @@ int zs_console_write(struct zs_link *l, const void *buf, uint32_t len)
 	if (len > 4096)
 		return -1;
 	memcpy(zs_ram(l, l->ram_base + TX_BUFS, len), buf, len);
-	post(l, &tx, 1, 0, l->ram_base + TX_BUFS, len, false);
-	return used(l, &tx, &id, &n, 5000) ? 0 : -1;
+	zs_ring_post(l, &tx, 1, 0, l->ram_base + TX_BUFS, len, false);
+	return zs_ring_used(l, &tx, &id, &n, 5000) ? 0 : -1;
 }
 
 /* Reads len bytes with only `nbufs` small buffers posted at a time, and
@@ -128,9 +62,9 @@ int zs_console_read(struct zs_link *l, void *out, uint32_t len, unsigned int nbu
 	uint32_t got = 0, id, n;
 
 	for (uint16_t i = 0; i < nbufs; i++)
-		post(l, &rx, 0, i, l->ram_base + RX_BUFS + i * buf_size, buf_size, true);
+		zs_ring_post(l, &rx, 0, i, l->ram_base + RX_BUFS + i * buf_size, buf_size, true);
 	while (got < len) {
-		if (!used(l, &rx, &id, &n, 10000) || id >= nbufs || n > buf_size)
+		if (!zs_ring_used(l, &rx, &id, &n, 10000) || id >= nbufs || n > buf_size)
 			return (int)got;
 		if (n > len - got)
 			n = len - got;
@@ -138,8 +72,8 @@ int zs_console_read(struct zs_link *l, void *out, uint32_t len, unsigned int nbu
 		       n);
 		got += n;
 		usleep(delay_us);
-		post(l, &rx, 0, (uint16_t)id, l->ram_base + RX_BUFS + id * buf_size, buf_size,
-		     true);
+		zs_ring_post(l, &rx, 0, (uint16_t)id, l->ram_base + RX_BUFS + id * buf_size,
+			     buf_size, true);
 	}
 	return (int)got;
 }

@@ -64,6 +64,20 @@ int zs_blk_rw(struct zs_blk *b, uint32_t type, uint64_t sector, void *data, uint
 #define ZS_SLOTS   32u
 #define ZS_BUF_MAX (64u * 1024)
 
+/* ring.c: one descriptor per buffer, slot i is descriptor i. */
+struct zs_ring {
+	uint64_t desc, avail, used;
+	uint16_t size, avail_idx, used_seen;
+};
+void zs_ring_setup(struct zs_link *l, unsigned int q, struct zs_ring *r, uint64_t at,
+		   uint16_t size);
+void zs_ring_post(struct zs_link *l, struct zs_ring *r, unsigned int q, uint16_t i, uint64_t addr,
+		  uint32_t len, bool write);
+bool zs_ring_used(struct zs_link *l, struct zs_ring *r, uint32_t *id, uint32_t *len,
+		  int timeout_ms);
+/* Reset, ACKNOWLEDGE, DRIVER, the offered part of want, FEATURES_OK. */
+int zs_negotiate(struct zs_link *l, uint64_t want);
+
 /* console_driver.c */
 int zs_console_init(struct zs_link *l, uint16_t *cols, uint16_t *rows);
 int zs_console_write(struct zs_link *l, const void *buf, uint32_t len);
