@@ -15,7 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <pthread.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -31,6 +36,13 @@ struct con_dev {
 	struct hv_console_options opt;
 	int in_fd, out_fd, slave_fd;
 	char where[300];
+
+	/* socket: a relay between one client at a time and the pty's slave,
+	 * so the device side is the pty's, and only the relay thread ever
+	 * touches a client's fd. */
+	int listen_fd, relay_stop;
+	pthread_t relay;
+	bool relay_running;
 
 	/* queue 0's thread */
 	struct hv_queue *rxq;
@@ -262,12 +274,24 @@ static void con_queue_stop(struct hv_queue *q)
 static void con_destroy(struct hv_device *d)
 {
 	struct con_dev *cd = to_cd(d);
+	uint64_t one = 1;
 
-	if (cd->opt.backend == HV_CONSOLE_PTY) {
+	if (cd->relay_running) {
+		if (write(cd->relay_stop, &one, sizeof(one)) < 0)
+			hv_err("%s: cannot stop the socket relay", d->name);
+		pthread_join(cd->relay, NULL);
+	}
+	if (cd->listen_fd >= 0) {
+		close(cd->listen_fd);
+		unlink(cd->opt.path);
+	}
+	if (cd->relay_stop >= 0)
+		close(cd->relay_stop);
+	if (cd->opt.backend != HV_CONSOLE_STDIO && cd->in_fd >= 0) {
 		close(cd->in_fd);
 		if (cd->slave_fd >= 0)
 			close(cd->slave_fd);
-		if (cd->opt.path[0])
+		if (cd->opt.path[0] && cd->opt.backend == HV_CONSOLE_PTY)
 			unlink(cd->opt.path);
 	}
 	free(cd->ring);
@@ -305,6 +329,9 @@ static int open_pty(struct con_dev *cd, char *err, size_t errlen)
 	cd->slave_fd = open(pts, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (cd->slave_fd < 0 || tcgetattr(cd->slave_fd, &t) < 0) {
 		snprintf(err, errlen, "%s: %s", pts, strerror(errno));
+		if (cd->slave_fd >= 0)
+			close(cd->slave_fd);
+		cd->slave_fd = -1;
 		close(m);
 		return -EIO;
 	}
@@ -316,11 +343,99 @@ static int open_pty(struct con_dev *cd, char *err, size_t errlen)
 			snprintf(err, errlen, "link %s -> %s: %s", cd->opt.path, pts,
 				 strerror(errno));
 			close(cd->slave_fd);
+			cd->slave_fd = -1;
 			close(m);
 			return -EIO;
 		}
 	}
 	cd->in_fd = cd->out_fd = m;
+	return 0;
+}
+
+/* Copies what is there from one fd to the other; false when from is done. */
+static bool relay_copy(int from, int to)
+{
+	char buf[4096];
+	ssize_t n = read(from, buf, sizeof(buf));
+
+	if (n <= 0)
+		return n < 0 && (errno == EAGAIN || errno == EINTR);
+	for (ssize_t off = 0; off < n;) {
+		ssize_t w = write(to, buf + off, (size_t)(n - off));
+
+		if (w < 0 && errno != EINTR && errno != EAGAIN)
+			return false;
+		if (w < 0) {
+			struct pollfd p = {.fd = to, .events = POLLOUT};
+
+			poll(&p, 1, 100);
+			continue;
+		}
+		off += w;
+	}
+	return true;
+}
+
+static void *relay_thread(void *opaque)
+{
+	struct con_dev *cd = opaque;
+	int client = -1;
+
+	for (;;) {
+		struct pollfd p[3] = {
+			{.fd = cd->relay_stop, .events = POLLIN},
+			{.fd = client < 0 ? cd->listen_fd : client, .events = POLLIN},
+			{.fd = client < 0 ? -1 : cd->slave_fd, .events = POLLIN},
+		};
+
+		if (poll(p, 3, -1) < 0 && errno != EINTR)
+			break;
+		if (p[0].revents)
+			break;
+		if (client < 0 && p[1].revents) {
+			client = accept4(cd->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+			continue;
+		}
+		if (client >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    !relay_copy(client, cd->slave_fd)) {
+			close(client); /* gone: the next one may come */
+			client = -1;
+			continue;
+		}
+		if (client >= 0 && (p[2].revents & POLLIN))
+			relay_copy(cd->slave_fd, client);
+	}
+	if (client >= 0)
+		close(client);
+	return NULL;
+}
+
+static int open_socket(struct con_dev *cd, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int r;
+
+	if (strlen(cd->opt.path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "%s: socket path too long", cd->opt.path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, cd->opt.path);
+	cd->opt.path[0] = '\0'; /* no pty link */
+	r = open_pty(cd, err, errlen);
+	strcpy(cd->opt.path, sa.sun_path);
+	if (r < 0)
+		return r;
+	cd->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cd->relay_stop = eventfd(0, EFD_CLOEXEC);
+	unlink(cd->opt.path);
+	if (cd->listen_fd < 0 || cd->relay_stop < 0 ||
+	    bind(cd->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(cd->listen_fd, 1) < 0 || pthread_create(&cd->relay, NULL, relay_thread, cd)) {
+		snprintf(err, errlen, "%s: %s", cd->opt.path, strerror(errno));
+		return -EIO;
+	}
+	cd->relay_running = true;
+	snprintf(cd->where, sizeof(cd->where), "%s", cd->opt.path);
 	return 0;
 }
 
@@ -337,22 +452,20 @@ int hv_console_create(const struct hv_console_options *o, struct hv_device **out
 		return -ENOMEM;
 	}
 	cd->opt = *o;
-	cd->slave_fd = -1;
+	cd->in_fd = cd->out_fd = cd->slave_fd = cd->listen_fd = cd->relay_stop = -1;
 	if (o->backend == HV_CONSOLE_PTY) {
 		r = open_pty(cd, err, errlen);
+	} else if (o->backend == HV_CONSOLE_SOCKET) {
+		r = open_socket(cd, err, errlen);
 	} else if (o->backend == HV_CONSOLE_STDIO) {
 		cd->in_fd = 0;
 		cd->out_fd = 1;
 		fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
 		fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);
 		snprintf(cd->where, sizeof(cd->where), "stdio");
-	} else {
-		snprintf(err, errlen, "the socket backend is not built yet: use pty or stdio");
-		r = -EOPNOTSUPP;
 	}
 	if (r < 0) {
-		free(cd->ring);
-		free(cd);
+		con_destroy(&cd->dev);
 		return r;
 	}
 	cd->dev.ops = &console_ops;

@@ -17,7 +17,9 @@ cat >"$W/c.json" <<JSON
   "ram": {"base": "0x80000000", "size": "0x4000000", "backing": "sim"},
   "sim_socket": "$W/z.sock",
   "devices": [{"name": "con1", "base": "0xa0000000", "irq": 78,
-               "local": "console:pty,link=$W/pty,cols=132,rows=43"}]}]}
+               "local": "console:pty,link=$W/pty,cols=132,rows=43"},
+              {"name": "con2", "base": "0xa0000200", "irq": 79,
+               "local": "console:socket,path=$W/con.sock"}]}]}
 JSON
 "$B/hvbridge" --config "$W/c.json" 2>"$W/bridge.log" &
 bp=$!
@@ -49,9 +51,43 @@ ok $? "a slow zone reads 64 KiB typed into the pty"
 cmp -s "$W/burst" "$W/got"
 ok $? "byte for byte"
 
+# The socket console: a client gets the zone's text and types into it.
+(timeout 10 socat -T 2 -u UNIX-CONNECT:"$W/con.sock" - | head -c 17 >"$W/out4") &
+rd=$!
+sleep 0.5
+"$Z" --socket "$W/z.sock" --dev 0xa0000200 --text "over the socket 1" console-write \
+	>/dev/null 2>&1
+wait $rd
+ok "$(test "$(cat "$W/out4")" = "over the socket 1"; echo $?)" "socket: the zone's text reaches a client"
+head -c 16384 /dev/urandom >"$W/burst2"
+"$Z" --socket "$W/z.sock" --dev 0xa0000200 --count 16384 --out "$W/got2" console-read \
+	>/dev/null 2>&1 &
+zs=$!
+sleep 0.5
+timeout 10 socat -u OPEN:"$W/burst2" UNIX-CONNECT:"$W/con.sock"
+wait $zs
+cmp -s "$W/burst2" "$W/got2"
+ok $? "socket: 16 KiB a client sends reach a slow zone byte for byte"
+
 kill -TERM $bp
 wait $bp
 ok $? "clean exit"
 grep -q Sanitizer "$W/bridge.log" && ok 1 "sanitizer report"
+
+# stdio: hvbridge's own standard input and output are the console.
+cat >"$W/c2.json" <<JSON
+{"trap": "sim", "zones": [{"id": 1,
+  "ram": {"base": "0x80000000", "size": "0x4000000", "backing": "sim"},
+  "sim_socket": "$W/z2.sock",
+  "devices": [{"name": "con1", "base": "0xa0000000", "irq": 78, "local": "console:stdio"}]}]}
+JSON
+(printf 'typed on stdin'; sleep 5) 2>/dev/null | "$B/hvbridge" --config "$W/c2.json" >"$W/stdout" 2>"$W/bridge2.log" &
+sleep 0.7
+"$Z" --socket "$W/z2.sock" --text "to stdout" console-write >/dev/null 2>&1
+"$Z" --socket "$W/z2.sock" --count 14 --out "$W/got3" console-read >/dev/null 2>&1
+ok "$(test "$(cat "$W/got3")" = "typed on stdin"; echo $?)" "stdio: what hvbridge's stdin gets reaches the zone"
+ok "$(test "$(cat "$W/stdout")" = "to stdout"; echo $?)" "stdio: the zone's text on hvbridge's stdout"
+pkill -TERM -f "hvbridge --config $W/c2.json"
+grep -q Sanitizer "$W/bridge2.log" && ok 1 "sanitizer report (stdio)"
 [ $fail -eq 0 ] || tail -30 "$W/bridge.log"
 exit $fail
