@@ -15,7 +15,6 @@ W=/run/hvdpa-net-bench
 load_modules
 
 ip netns add ctr
-ip netns add vref
 ip tuntap add dev hvtap0 mode tap
 ip addr add 10.77.0.1/24 dev hvtap0
 ip link set hvtap0 up
@@ -29,12 +28,7 @@ done
 "$B/hvdpactl" netns hvnet0 ctr || exit 1
 ip netns exec ctr ip addr add 10.77.0.2/24 dev "$eth"
 ip netns exec ctr ip link set "$eth" up
-ip link add vetha type veth peer name vethb
-ip link set vethb netns vref
-ip addr add 10.78.0.1/24 dev vetha
-ip link set vetha up
-ip netns exec vref ip addr add 10.78.0.2/24 dev vethb
-ip netns exec vref ip link set vethb up
+veth_ref vref
 sleep 1
 
 # mbits NS ADDR [-R]: one iperf3 run, receiver Mbit/s.

@@ -126,6 +126,18 @@ attach_vhost() {
 	done
 }
 
+# veth_ref NS: the reference for network throughput, a veth pair with
+# vethb in netns NS (10.78.0.2) and vetha here (10.78.0.1).
+veth_ref() {
+	ip netns add "$1"
+	ip link add vetha type veth peer name vethb
+	ip link set vethb netns "$1"
+	ip addr add 10.78.0.1/24 dev vetha
+	ip link set vetha up
+	ip netns exec "$1" ip addr add 10.78.0.2/24 dev vethb
+	ip netns exec "$1" ip link set vethb up
+}
+
 bound_driver() {
 	basename "$(readlink "/sys/bus/vdpa/devices/$1/driver")"
 }

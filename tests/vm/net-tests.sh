@@ -121,13 +121,7 @@ echo "# throughput: hvdpa-net against a veth pair, same boot"
 $NS iperf3 -s -1 -D
 sleep 0.5
 hv=$(timeout 30 iperf3 -c 10.77.0.2 -t 5 -f m 2>/dev/null | awk '/receiver/ {print $7}')
-ip netns add vref
-ip link add vetha type veth peer name vethb
-ip link set vethb netns vref
-ip addr add 10.78.0.1/24 dev vetha
-ip link set vetha up
-ip netns exec vref ip addr add 10.78.0.2/24 dev vethb
-ip netns exec vref ip link set vethb up
+veth_ref vref
 ip netns exec vref iperf3 -s -1 -D
 sleep 0.5
 ve=$(timeout 30 iperf3 -c 10.78.0.2 -t 5 -f m 2>/dev/null | awk '/receiver/ {print $7}')
