@@ -92,12 +92,6 @@ static void blk_finish(struct blk_req *r, uint8_t status)
 	blk_req_free(r);
 }
 
-static void blk_publish(struct blk_queue *bq)
-{
-	if (hv_vq_flush(&bq->q->vq))
-		bq->q->notify(bq->q);
-}
-
 /* An SQE for r, counted as in flight; on failure r is answered with IOERR
  * and NULL returned. */
 static struct io_uring_sqe *blk_sqe(struct blk_req *r)
@@ -392,7 +386,7 @@ static void blk_process(struct blk_queue *bq)
 			break;
 	}
 	blk_flush_sq(bq);
-	blk_publish(bq);
+	hv_queue_publish(bq->q);
 }
 
 static void blk_queue_kick(struct hv_queue *q)
@@ -405,7 +399,7 @@ static void blk_complete_pending(struct blk_queue *bq)
 {
 	blk_reap(bq);
 	blk_flush_sq(bq); /* resubmitted short transfers */
-	blk_publish(bq);
+	hv_queue_publish(bq->q);
 	if (bq->starved)
 		blk_process(bq);
 }
@@ -502,7 +496,7 @@ static void blk_queue_stop(struct hv_queue *q)
 		blk_reap(bq);
 		blk_flush_sq(bq);
 	}
-	blk_publish(bq);
+	hv_queue_publish(bq->q);
 	hv_loop_del(q->loop, bq->efd);
 	close(bq->efd);
 	io_uring_queue_exit(&bq->ring);

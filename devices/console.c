@@ -64,12 +64,6 @@ static struct con_dev *to_cd(struct hv_device *d)
 	return (struct con_dev *)d;
 }
 
-static void publish(struct hv_queue *q)
-{
-	if (hv_vq_flush(&q->vq))
-		q->notify(q);
-}
-
 static void on_in(void *opaque, uint32_t events);
 static void on_out(void *opaque, uint32_t events);
 
@@ -125,7 +119,7 @@ static void rx_run(struct con_dev *cd)
 		cd->in_off += n;
 		hv_vq_push(&q->vq, e.head, (uint32_t)n);
 	}
-	publish(q);
+	hv_queue_publish(q);
 }
 
 static void on_in(void *opaque, uint32_t events)
@@ -212,7 +206,7 @@ static void tx_run(struct con_dev *cd)
 		}
 		hv_vq_push(&q->vq, e.head, 0);
 	}
-	publish(q);
+	hv_queue_publish(q);
 	if (cd->ring_len != 0 && !cd->out_watched) {
 		hv_loop_add(q->loop, cd->out_fd, EPOLLOUT, on_out, cd);
 		cd->out_watched = true;

@@ -73,12 +73,6 @@ static struct net_dev *to_nd(struct hv_device *d)
 	return (struct net_dev *)d;
 }
 
-static void publish(struct hv_queue *q)
-{
-	if (hv_vq_flush(&q->vq))
-		q->notify(q);
-}
-
 /* Takes RX buffers until the pending packet fits. False: none left, wait
  * for a kick (the buffers taken so far stay held). */
 static bool rx_gather(struct net_dev *nd, struct hv_vq *vq)
@@ -176,9 +170,9 @@ static void rx_run(struct net_dev *nd)
 		}
 		rx_place(nd, &q->vq);
 		if (++done % TX_BATCH == 0)
-			publish(q);
+			hv_queue_publish(q);
 	}
-	publish(q);
+	hv_queue_publish(q);
 }
 
 static void on_tap(void *opaque, uint32_t events)
@@ -214,9 +208,9 @@ static void tx_run(struct net_dev *nd, struct hv_queue *q)
 		}
 		hv_vq_push(&q->vq, e.head, 0);
 		if (++done % TX_BATCH == 0)
-			publish(q);
+			hv_queue_publish(q);
 	}
-	publish(q);
+	hv_queue_publish(q);
 }
 
 /*

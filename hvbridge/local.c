@@ -22,9 +22,6 @@
 #include "hvdpa/net.h"
 #include "local.h"
 
-/* Split rings only, no notification data, no per-queue reset. */
-#define ZONE_HIDDEN_FEATURES ((1ull << 34) | (1ull << 35) | (1ull << 38) | (1ull << 40))
-
 struct lqueue {
 	struct hv_queue q;
 	struct hv_loop loop;
@@ -394,7 +391,7 @@ int hvb_local_open(const char *spec, const char *name, struct hv_mmio_dev *m, vo
 		}
 	}
 	m->device_id = lo->dev->device_id;
-	m->device_features = lo->dev->features & ~ZONE_HIDDEN_FEATURES;
+	m->device_features = lo->dev->features;
 	m->num_queues = lo->dev->num_queues;
 	m->queue_num_max = lo->dev->queue_size;
 	m->config_size = lo->dev->config_size;

@@ -54,6 +54,7 @@ int hv_mmio_init(struct hv_mmio_dev *m, const struct hv_mmio_ops *ops, void *bac
 	m->ops = ops;
 	m->backend = backend;
 	m->name = name;
+	m->device_features &= ~HV_MMIO_HIDDEN_FEATURES;
 	if (m->num_queues == 0 || m->queue_num_max == 0)
 		return -EINVAL;
 	m->queues = calloc(m->num_queues, sizeof(*m->queues));

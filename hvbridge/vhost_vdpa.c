@@ -41,10 +41,6 @@ struct hvb_vhost {
 	struct hv_ratelimit rl;
 };
 
-/* Split rings only, with no notification data and no per-queue reset: what
- * the register file and the shadow path carry (bits 34, 35, 38, 40). */
-#define ZONE_HIDDEN_FEATURES ((1ull << 34) | (1ull << 35) | (1ull << 38) | (1ull << 40))
-
 static struct hvb_vhost *to_vh(struct hv_mmio_dev *m)
 {
 	return m->backend;
@@ -394,7 +390,7 @@ static int probe(struct hvb_vhost *vh, struct hv_mmio_dev *m, char *err, size_t 
 	m->device_id = device_id;
 	/* The zone may take ACCESS_PLATFORM or leave it: addresses are the
 	 * same to it either way, and the device gets it regardless. */
-	m->device_features = vh->device_features & ~ZONE_HIDDEN_FEATURES;
+	m->device_features = vh->device_features;
 	m->num_queues = (uint16_t)nvqs;
 	/* Ring sizes are powers of two in the register file. */
 	m->queue_num_max = (uint16_t)(1u << (31 - __builtin_clz(vring_num)));

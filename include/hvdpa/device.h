@@ -73,6 +73,14 @@ struct hv_device {
 	void *transport;
 };
 
+/* Makes the entries pushed on q visible to the driver, and interrupts it
+ * if it asked to be. */
+static inline void hv_queue_publish(struct hv_queue *q)
+{
+	if (hv_vq_flush(&q->vq))
+		q->notify(q);
+}
+
 /* Feature bits every transport here offers alongside the device's own. */
 uint64_t hv_device_common_features(void);
 

@@ -24,6 +24,11 @@
 #define HV_MMIO_CONFIG	 0x100u
 #define HV_MMIO_WIN_SIZE 0x200u /* the window hvisor-tool gives a device */
 
+/* What this register file does not carry, whatever the device offers:
+ * packed rings, IN_ORDER, NOTIFICATION_DATA, RING_RESET (bits 34, 35, 38,
+ * 40). hv_mmio_init() takes them out of device_features. */
+#define HV_MMIO_HIDDEN_FEATURES ((1ull << 34) | (1ull << 35) | (1ull << 38) | (1ull << 40))
+
 struct hv_mmio_queue {
 	uint16_t num;
 	bool ready;
@@ -81,7 +86,7 @@ struct hv_mmio_dev {
 	uint64_t ignored; /* accesses ignored as invalid, for tests and stats */
 };
 
-/* Allocates the queue array. */
+/* Allocates the queue array; drops HV_MMIO_HIDDEN_FEATURES from the offer. */
 int hv_mmio_init(struct hv_mmio_dev *m, const struct hv_mmio_ops *ops, void *backend,
 		 const char *name);
 void hv_mmio_fini(struct hv_mmio_dev *m);

@@ -148,6 +148,20 @@ static void test_identity(void)
 	CHECK_EQ(m.ignored, 0);
 }
 
+static void test_packed_ring_never_offered(void)
+{
+	hv_mmio_fini(&m);
+	memset(&m, 0, sizeof(m));
+	m.device_id = 2;
+	m.device_features = F_OFFERED | HV_MMIO_HIDDEN_FEATURES;
+	m.num_queues = 1;
+	m.queue_num_max = 16;
+	CHECK_EQ(hv_mmio_init(&m, &ops, NULL, "t"), 0);
+	w(0x14, 1);
+	CHECK_EQ(r(0x10), (uint32_t)(F_OFFERED >> 32));
+	setup();
+}
+
 static void test_init_sequence(void)
 {
 	setup();
@@ -321,6 +335,7 @@ static void test_random_storm(void)
 int main(void)
 {
 	RUN(test_identity);
+	RUN(test_packed_ring_never_offered);
 	RUN(test_init_sequence);
 	RUN(test_config_widths);
 	RUN(test_bad_registers);
