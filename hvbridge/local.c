@@ -2,9 +2,9 @@
 /*
  * Local serving (see local.h). The register file hands us the zone's
  * negotiation; at DRIVER_OK every ready queue is mapped on zone RAM through
- * the bounds-checked zone memory and given a thread that waits on its kick
- * eventfd (written by QueueNotify) and the backend's own fds, as hvdpad's
- * VDUSE queues do.
+ * the bounds-checked zone memory and served by the queue runner hvdpad's
+ * VDUSE queues use (include/hvdpa/queue_runner.h): its thread waits on the
+ * kick eventfd (written by QueueNotify) and the backend's own fds.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -20,16 +20,14 @@
 #include "hvdpa/log.h"
 #include "hvdpa/loop.h"
 #include "hvdpa/net.h"
+#include "hvdpa/queue_runner.h"
 #include "local.h"
 
 struct lqueue {
-	struct hv_queue q;
-	struct hv_loop loop;
-	pthread_t thread;
-	int kick_fd, stop_fd, call_fd;
+	struct hv_queue_runner run;
+	struct hvb_local *lo;
+	int kick_fd, call_fd; /* outlive resets */
 	bool ready;
-	bool started; /* a thread runs it: the bridge thread's to know */
-	bool running; /* the queue thread's loop condition */
 	struct hv_vq_layout layout;
 	char name[80];
 };
@@ -56,52 +54,6 @@ static void lq_notify(struct hv_queue *q)
 		hv_warn_ratelimited(&q->vq.rl, "%s: call eventfd: %s", lq->name, strerror(errno));
 }
 
-static void lq_on_kick(void *opaque, uint32_t events)
-{
-	struct lqueue *lq = opaque;
-
-	(void)events;
-	lq->q.dev->ops->queue_kick(&lq->q);
-}
-
-static void lq_on_stop(void *opaque, uint32_t events)
-{
-	struct lqueue *lq = opaque;
-
-	(void)events;
-	__atomic_store_n(&lq->running, false, __ATOMIC_RELEASE);
-}
-
-static void *lq_thread(void *opaque)
-{
-	struct lqueue *lq = opaque;
-
-	lq->q.dev->ops->queue_kick(&lq->q);
-	while (__atomic_load_n(&lq->running, __ATOMIC_ACQUIRE)) {
-		int r = hv_loop_run_once(&lq->loop, -1);
-
-		if (r < 0 && r != -EINTR) {
-			hv_err("%s: epoll: %s", lq->name, strerror(-r));
-			break;
-		}
-	}
-	lq->q.dev->ops->queue_stop(&lq->q);
-	return NULL;
-}
-
-static void lq_stop(struct lqueue *lq)
-{
-	uint64_t one = 1;
-
-	if (!lq->started)
-		return;
-	if (write(lq->stop_fd, &one, sizeof(one)) < 0)
-		hv_err("%s: cannot signal stop: %s", lq->name, strerror(errno));
-	pthread_join(lq->thread, NULL);
-	lq->started = false;
-	hv_loop_fini(&lq->loop);
-}
-
 static void drain(int fd)
 {
 	uint64_t n;
@@ -110,42 +62,31 @@ static void drain(int fd)
 		;
 }
 
+/* On the queue thread: the rings were checked at QueueReady. */
+static int lq_prepare(struct hv_queue_runner *run)
+{
+	struct lqueue *lq = run->q.transport;
+	int r = hv_vq_init(&run->q.vq, lq->lo->mem, &lq->layout, lq->name);
+
+	if (r < 0)
+		return r == -EAGAIN ? -EINVAL : r;
+	r = lq->lo->dev->ops->queue_start(lq->lo->dev, &run->q);
+	return r == -EAGAIN ? -EIO : r;
+}
+
 static int lq_start(struct hvb_local *lo, struct lqueue *lq, unsigned int index)
 {
-	int r = hv_vq_init(&lq->q.vq, lo->mem, &lq->layout, lq->name);
-
 	/* The eventfds outlive a reset: what the last run left in them must
-	 * not stop or kick this one. */
-	drain(lq->stop_fd);
+	 * not kick this one. */
 	drain(lq->kick_fd);
-	if (r < 0) {
-		hv_warn_ratelimited(&lo->rl, "%s: rings not in zone RAM: %s", lq->name,
-				    strerror(-r));
-		return r;
-	}
-	lq->q.dev = lo->dev;
-	lq->q.index = index;
-	lq->q.loop = &lq->loop;
-	lq->q.notify = lq_notify;
-	lq->q.transport = lq;
-	r = hv_loop_init(&lq->loop);
-	if (r < 0)
-		return r;
-	if ((r = hv_loop_add(&lq->loop, lq->kick_fd, EPOLLIN | EPOLLET, lq_on_kick, lq)) < 0 ||
-	    (r = hv_loop_add(&lq->loop, lq->stop_fd, EPOLLIN, lq_on_stop, lq)) < 0 ||
-	    (r = lo->dev->ops->queue_start(lo->dev, &lq->q)) < 0) {
-		hv_loop_fini(&lq->loop);
-		return r;
-	}
-	lq->running = true;
-	r = -pthread_create(&lq->thread, NULL, lq_thread, lq);
-	lq->started = r == 0;
-	if (r < 0) {
-		lq->running = false;
-		lo->dev->ops->queue_stop(&lq->q);
-		hv_loop_fini(&lq->loop);
-	}
-	return r;
+	lq->run.q.dev = lo->dev;
+	lq->run.q.index = index;
+	lq->run.q.notify = lq_notify;
+	lq->run.q.transport = lq;
+	lq->run.prepare = lq_prepare;
+	lq->run.kick_fd = lq->kick_fd;
+	lq->run.name = lq->name;
+	return hv_queue_runner_start(&lq->run);
 }
 
 static void lo_config_read(struct hv_mmio_dev *m, uint32_t off, void *buf, uint32_t len)
@@ -190,7 +131,7 @@ static int lo_queue_ready(struct hv_mmio_dev *m, unsigned int index, const struc
 static void stop_all(struct hvb_local *lo)
 {
 	for (unsigned int i = 0; i < lo->dev->num_queues; i++) {
-		lq_stop(&lo->q[i]);
+		hv_queue_runner_stop(&lo->q[i].run);
 		lo->q[i].ready = false;
 	}
 }
@@ -221,7 +162,7 @@ static void lo_notify(struct hv_mmio_dev *m, unsigned int index)
 	struct lqueue *lq = &to_lo(m)->q[index];
 	uint64_t one = 1;
 
-	if (lq->started && write(lq->kick_fd, &one, sizeof(one)) < 0)
+	if (lq->run.started && write(lq->kick_fd, &one, sizeof(one)) < 0)
 		hv_warn_ratelimited(&to_lo(m)->rl, "%s: kick: %s", lq->name, strerror(errno));
 }
 
@@ -292,8 +233,6 @@ static void lo_close(void *be)
 
 			if (lq->kick_fd >= 0)
 				close(lq->kick_fd);
-			if (lq->stop_fd >= 0)
-				close(lq->stop_fd);
 			if (lq->call_fd >= 0)
 				close(lq->call_fd);
 		}
@@ -375,15 +314,15 @@ int hvb_local_open(const char *spec, const char *name, struct hv_mmio_dev *m, vo
 		return -ENOMEM;
 	}
 	for (unsigned int i = 0; i < lo->dev->num_queues; i++)
-		lo->q[i].kick_fd = lo->q[i].stop_fd = lo->q[i].call_fd = -1;
+		lo->q[i].kick_fd = lo->q[i].call_fd = -1;
 	for (unsigned int i = 0; i < lo->dev->num_queues; i++) {
 		struct lqueue *lq = &lo->q[i];
 
 		snprintf(lq->name, sizeof(lq->name), "%s/vq%u", name, i);
+		lq->lo = lo;
 		lq->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		lq->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		lq->call_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		if (lq->kick_fd < 0 || lq->stop_fd < 0 || lq->call_fd < 0) {
+		if (lq->kick_fd < 0 || lq->call_fd < 0) {
 			r = -errno;
 			lo_close(lo);
 			snprintf(err, errlen, "%s: eventfd: %s", name, strerror(-r));

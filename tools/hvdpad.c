@@ -154,8 +154,13 @@ static void *attach_all(void *opaque)
 
 static void on_attach_done(void *opaque, uint32_t events)
 {
-	(void)opaque;
+	struct hv_loop *loop = opaque;
+
 	(void)events;
+	/* Once: the eventfd is level-triggered, and a thread is joined once. */
+	hv_loop_del(loop, attach_done_fd);
+	close(attach_done_fd);
+	attach_done_fd = -1;
 	pthread_join(attach_thread, NULL);
 	attach_running = false;
 	if (attach_failed) {
@@ -174,7 +179,7 @@ static int start_attach(struct hv_loop *loop)
 		return 0;
 	attach_done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (attach_done_fd < 0 ||
-	    hv_loop_add(loop, attach_done_fd, EPOLLIN, on_attach_done, NULL) < 0 ||
+	    hv_loop_add(loop, attach_done_fd, EPOLLIN, on_attach_done, loop) < 0 ||
 	    pthread_create(&attach_thread, NULL, attach_all, NULL) != 0)
 		return -1;
 	attach_running = true;

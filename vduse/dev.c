@@ -46,7 +46,7 @@ static void reset_device(struct hv_vduse *v)
 
 static void start_device(struct hv_vduse *v)
 {
-	unsigned int started = 0;
+	unsigned int started = 0, late = 0;
 
 	if (ioctl(v->dev_fd, VDUSE_DEV_GET_FEATURES, &v->features) < 0) {
 		hv_err("%s: VDUSE_DEV_GET_FEATURES: %s", v->dev->name, strerror(errno));
@@ -58,21 +58,19 @@ static void start_device(struct hv_vduse *v)
 		return;
 	}
 	for (unsigned int i = 0; i < v->dev->num_queues; i++) {
-		int r = -EAGAIN;
+		int r = vduse_queue_start(v, &v->queues[i], i);
 
-		/* Readiness can trail DRIVER_OK a little: look a few times. */
-		for (int tries = 0; tries < 100 && r == -EAGAIN; tries++) {
-			r = vduse_queue_start(v, &v->queues[i], i);
-			if (r == -EAGAIN)
-				nanosleep(&(struct timespec){0, 1000000}, NULL);
-		}
-		if (r == 0)
-			started++;
-		else if (r != -EAGAIN)
+		if (r < 0)
 			hv_err("%s: queue %u not started: %s", v->dev->name, i, strerror(-r));
+		else
+			started++;
+		late += r == 0 && v->queues[i].late;
 	}
-	hv_info("%s: driver ready, features 0x%llx, %u of %u queues running", v->dev->name,
-		(unsigned long long)v->features, started, v->dev->num_queues);
+	/* Never wait for readiness here: this thread answers every device's
+	 * messages. A queue the driver enables later starts on its own. */
+	hv_info("%s: driver ready, features 0x%llx, %u of %u queues started (%u of them wait for "
+		"the driver to enable them)",
+		v->dev->name, (unsigned long long)v->features, started, v->dev->num_queues, late);
 }
 
 static void set_status(struct hv_vduse *v, uint8_t status)
@@ -105,8 +103,7 @@ static void handle(struct hv_vduse *v, const struct vduse_dev_request *req,
 			break;
 		}
 		resp->vq_state.index = i;
-		resp->vq_state.split.avail_index =
-			v->queues[i].kick_fd >= 0 ? vduse_queue_last_avail(&v->queues[i]) : 0;
+		resp->vq_state.split.avail_index = vduse_queue_last_avail(v, i);
 		break;
 	}
 	case VDUSE_SET_STATUS:
@@ -249,8 +246,10 @@ int hv_vduse_create(struct hv_device *dev, struct hv_vduse_state *s, struct hv_v
 		r = -ENOMEM;
 		goto fail;
 	}
-	for (unsigned int i = 0; i < dev->num_queues; i++)
-		v->queues[i].kick_fd = v->queues[i].stop_fd = -1;
+	for (unsigned int i = 0; i < dev->num_queues; i++) {
+		v->queues[i].kick_fd = -1;
+		v->queues[i].v = v;
+	}
 
 	r = vduse_state_map(s, dev);
 	if (r < 0) {

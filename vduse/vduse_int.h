@@ -8,6 +8,7 @@
 
 #include "hvdpa/device.h"
 #include "hvdpa/inflight.h"
+#include "hvdpa/queue_runner.h"
 #include "hvdpa/vduse.h"
 
 /* control.c */
@@ -53,20 +54,20 @@ void vduse_state_remove(struct hv_vduse_state *s);
 
 /* queue.c */
 struct vduse_queue {
-	struct hv_queue q;
+	struct hv_queue_runner run;
 	struct hv_vduse *v;
-	struct hv_loop loop;
-	pthread_t thread;
 	int kick_fd;
-	int stop_fd;
-	bool running;
+	bool late;	/* not ready at DRIVER_OK: waits for the driver */
 	bool recovered; /* resumed from a dead process's log */
 	char name[80];
 };
 
+/* Starts the queue's thread, which serves it once the driver has enabled
+ * it (now, or whenever it does). */
 int vduse_queue_start(struct hv_vduse *v, struct vduse_queue *vq, unsigned int index);
 void vduse_queue_stop(struct vduse_queue *vq);
-uint16_t vduse_queue_last_avail(struct vduse_queue *vq);
+/* GET_VQ_STATE's answer. */
+uint16_t vduse_queue_last_avail(struct hv_vduse *v, unsigned int index);
 
 /* dev.c */
 struct hv_vduse {
