@@ -8,35 +8,7 @@
 # lib/modules/VER.
 set -eu
 
-cache=${HVDPA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hvdpa}
-apt_dir=$cache/apt
-mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" \
-	"$apt_dir/sources.list.d" "$cache/debs"
-
-sources=/etc/apt/sources.list.d/debian.sources
-[ -r "$sources" ] || { echo "fetch-kernel: $sources not readable" >&2; exit 1; }
-
-# The URIs of the stanza that carries the plain bookworm suite, not -security.
-uri=$(awk '
-	/^URIs:/ { u = $2 }
-	/^Suites:/ { for (i = 2; i <= NF; i++) if ($i == "bookworm") { print u; exit } }
-' "$sources")
-[ -n "$uri" ] || { echo "fetch-kernel: no bookworm URI in $sources" >&2; exit 1; }
-
-cat >"$apt_dir/sources.list.d/backports.sources" <<SRC
-Types: deb
-URIs: $uri
-Suites: bookworm-backports
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
-
-apt_opts="-o Dir::Etc::SourceList=/dev/null
-	-o Dir::Etc::SourceParts=$apt_dir/sources.list.d
-	-o Dir::State::Lists=$apt_dir/lists
-	-o Dir::Cache=$apt_dir/cache
-	-o Debug::NoLocking=1
-	-o APT::Sandbox::User=root"
+. "$(dirname "$0")/backports.sh"
 
 # The generic flavour, not -rt or -cloud.
 # shellcheck disable=SC2086
@@ -50,8 +22,7 @@ if [ -z "${HVDPA_KERNEL_REFRESH:-}" ]; then
 	pkg=$(find_pkg || true)
 fi
 if [ -z "$pkg" ]; then
-	# shellcheck disable=SC2086
-	apt-get $apt_opts update -q >&2
+	bp_refresh
 	pkg=$(find_pkg)
 fi
 [ -n "$pkg" ] || { echo "fetch-kernel: no linux-image-6.12.*-amd64-unsigned in bookworm-backports" >&2; exit 1; }
@@ -60,12 +31,7 @@ ver=${pkg#linux-image-}
 ver=${ver%-unsigned}
 root=$cache/kernel-$ver
 if [ ! -f "$root/.complete" ]; then
-	deb=$(ls "$cache/debs/${pkg}_"*.deb 2>/dev/null | tail -n 1 || true)
-	if [ -z "$deb" ]; then
-		# shellcheck disable=SC2086
-		(cd "$cache/debs" && apt-get $apt_opts download "$pkg" >&2)
-		deb=$(ls "$cache/debs/${pkg}_"*.deb | tail -n 1)
-	fi
+	deb=$(bp_download "$pkg")
 	rm -rf "$root"
 	mkdir -p "$root"
 	dpkg-deb -x "$deb" "$root"

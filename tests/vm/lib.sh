@@ -152,3 +152,12 @@ start_qsd() {
 	QPID=$!
 	await_up "$QPID" "$W/qsd-$1.log" qemu-storage-daemon "[ -e '/dev/vduse/$1' ]"
 }
+
+# check_idle PID WHAT: an idle daemon's main thread uses no CPU (at most 2
+# clock ticks in 3 s), so nothing spins.
+check_idle() {
+	t0=$(awk '{print $14 + $15}' "/proc/$1/task/$1/stat")
+	sleep 3
+	t1=$(awk '{print $14 + $15}' "/proc/$1/task/$1/stat")
+	check "$2: idle main thread used $((t1 - t0)) ticks in 3 s" test $((t1 - t0)) -le 2
+}

@@ -32,6 +32,7 @@ wait_until 60 'grep -q "hblk0: attached" "$W/d1.log"'
 eth=$(sed -n 's/^hvnet0: attached (virtio_vdpa): //p' "$W/d1.log")
 check "hvnet0 is a netdev ($eth)" test -n "$eth" -a -e "/sys/class/net/$eth"
 check "hblk0 is a disk" grep -q "hblk0: attached (virtio_vdpa): /dev/vd" "$W/d1.log"
+check_idle "$DPID" "attach=virtio"
 "$CTL" list >"$W/list1" 2>&1
 cat "$W/list1"
 check "list: hvnet0 net virtio $eth" grep -Eq "^hvnet0 +net +virtio +virtio_vdpa +$eth" "$W/list1"

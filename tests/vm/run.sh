@@ -27,30 +27,13 @@ kroot=$(sh "$here/fetch-kernel.sh")
 kver=$(basename "$(ls -d "$kroot"/lib/modules/*)")
 cache=$(dirname "$kroot")
 
-# The initramfs: busybox, the 9p modules (decompressed, since busybox insmod
-# may not read .ko.xz) and init.sh. Rebuilt when init.sh changes.
+# The initramfs: busybox, the 9p modules and init.sh. Rebuilt when init.sh
+# changes.
 initrd=$cache/initramfs-$kver.cpio.gz
 stamp=$(cksum <"$here/init.sh" | cut -d' ' -f1)
 if [ ! -f "$initrd" ] || [ "$(cat "$initrd.stamp" 2>/dev/null)" != "$stamp" ]; then
-	work=$(mktemp -d)
-	mkdir -p "$work/bin" "$work/proc" "$work/sys" "$work/dev" "$work/modules"
-	cp /bin/busybox "$work/bin/busybox"
-	cp "$here/init.sh" "$work/init"
-	chmod +x "$work/init"
-	modprobe -d "$kroot" -S "$kver" -a --show-depends 9pnet_virtio 9p |
-		awk '$1 == "insmod" && !seen[$2]++ { print $2 }' |
-		while read -r ko; do
-			name=$(basename "$ko" .xz)
-			case $ko in
-			*.xz) xz -dc "$ko" >"$work/modules/$name" ;;
-			*) cp "$ko" "$work/modules/$name" ;;
-			esac
-			echo "$name" >>"$work/modules.order"
-		done
-	(cd "$work" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd.tmp"
-	mv "$initrd.tmp" "$initrd"
+	sh "$here/mkinitrd.sh" "$kroot" "$kver" "$initrd" "$here/init.sh" 9pnet_virtio 9p
 	echo "$stamp" >"$initrd.stamp"
-	rm -rf "$work"
 fi
 
 # The VM binds the kernel's modules here; the host has no /lib/modules of
