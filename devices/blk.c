@@ -63,7 +63,8 @@ struct blk_queue {
 	int efd;
 	unsigned int inflight;
 	unsigned int unsubmitted;
-	bool starved; /* stopped popping for want of a free request */
+	bool starved;	      /* stopped popping for want of a free request */
+	struct hv_defer more; /* a pass stopped on its budget: come back */
 	struct blk_req *reqs;
 	struct blk_req *free;
 	struct hv_ratelimit rl;
@@ -366,16 +367,25 @@ static void blk_process(struct blk_queue *bq)
 	struct hv_vq *vq = &bq->q->vq;
 
 	bq->starved = false;
+	hv_vq_begin_pass(vq);
 	for (;;) {
+		int got = 0;
+
 		hv_vq_disable_notify(vq);
 		while (bq->free) {
 			struct blk_req *r = bq->free;
-			int got = hv_vq_pop(vq, &r->elem);
 
+			got = hv_vq_pop(vq, &r->elem);
 			if (got <= 0)
 				break;
 			bq->free = r->next_free;
 			blk_handle(bq, r);
+		}
+		if (got == -EAGAIN) {
+			/* A pass's worth: submit it, and carry on from the
+			 * loop, after a stop request if one came. */
+			hv_defer_arm(&bq->more);
+			break;
 		}
 		if (!bq->free) {
 			/* Completions will free requests and call us again. */
@@ -412,6 +422,11 @@ static bool blk_queue_poll(struct hv_queue *q)
 		return false;
 	blk_complete_pending(bq);
 	return true;
+}
+
+static void blk_more(void *opaque)
+{
+	blk_process(opaque);
 }
 
 static void blk_completion_cb(void *opaque, uint32_t events)
@@ -462,6 +477,11 @@ static int blk_queue_start(struct hv_device *dev, struct hv_queue *q)
 	r = hv_loop_add(q->loop, bq->efd, EPOLLIN | EPOLLET, blk_completion_cb, bq);
 	if (r < 0)
 		goto fail_efd;
+	r = hv_defer_init(&bq->more, q->loop, blk_more, bq);
+	if (r < 0) {
+		hv_loop_del(q->loop, bq->efd);
+		goto fail_efd;
+	}
 	q->backend = bq;
 	return 0;
 
@@ -497,6 +517,7 @@ static void blk_queue_stop(struct hv_queue *q)
 		blk_flush_sq(bq);
 	}
 	hv_queue_publish(bq->q);
+	hv_defer_fini(&bq->more);
 	hv_loop_del(q->loop, bq->efd);
 	close(bq->efd);
 	io_uring_queue_exit(&bq->ring);

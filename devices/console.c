@@ -46,12 +46,14 @@ struct con_dev {
 
 	/* queue 0's thread */
 	struct hv_queue *rxq;
+	struct hv_defer rx_more; /* a pass stopped on its budget */
 	bool in_watched;
 	uint8_t in[IN_STAGE];
 	size_t in_len, in_off;
 
 	/* queue 1's thread */
 	struct hv_queue *txq;
+	struct hv_defer tx_more;
 	bool out_watched;
 	uint8_t *ring;
 	size_t ring_head, ring_len; /* bytes waiting, from ring_head, wrapping */
@@ -82,6 +84,7 @@ static void rx_run(struct con_dev *cd)
 {
 	struct hv_queue *q = cd->rxq;
 
+	hv_vq_begin_pass(&q->vq);
 	for (;;) {
 		struct iovec iov[8];
 		struct hv_vq_elem e = {.iov = iov, .max_iov = 8};
@@ -105,6 +108,11 @@ static void rx_run(struct con_dev *cd)
 		r = hv_vq_pop(&q->vq, &e);
 		if (r == 0 && hv_vq_enable_notify(&q->vq))
 			continue;
+		if (r == -EAGAIN) {
+			/* A pass's worth: the rest on the loop's next round. */
+			hv_defer_arm(&cd->rx_more);
+			break;
+		}
 		if (r <= 0) {
 			/* No buffers: stop reading until the driver posts some. */
 			watch_in(cd, false);
@@ -175,6 +183,7 @@ static void tx_run(struct con_dev *cd)
 	struct hv_queue *q = cd->txq;
 	bool open = ring_flush(cd);
 
+	hv_vq_begin_pass(&q->vq);
 	for (;;) {
 		struct hv_vq_elem e = {.iov = cd->tx_iov, .max_iov = TX_IOV};
 		ssize_t w = 0;
@@ -187,6 +196,8 @@ static void tx_run(struct con_dev *cd)
 		r = hv_vq_pop(&q->vq, &e);
 		if (r == 0 && hv_vq_enable_notify(&q->vq))
 			continue;
+		if (r == -EAGAIN)
+			hv_defer_arm(&cd->tx_more);
 		if (r <= 0)
 			break;
 		if (e.out_len > cd->opt.buffer - cd->ring_len) {
@@ -222,22 +233,6 @@ static void on_out(void *opaque, uint32_t events)
 	tx_run(opaque);
 }
 
-static int con_queue_start(struct hv_device *d, struct hv_queue *q)
-{
-	struct con_dev *cd = to_cd(d);
-
-	q->backend = cd;
-	if (q->index == 0) {
-		cd->rxq = q;
-		cd->in_watched = false;
-		watch_in(cd, true);
-	} else {
-		cd->txq = q;
-		cd->out_watched = false;
-	}
-	return 0;
-}
-
 static void con_queue_kick(struct hv_queue *q)
 {
 	struct con_dev *cd = q->backend;
@@ -250,14 +245,48 @@ static void con_queue_kick(struct hv_queue *q)
 	}
 }
 
+static void rx_more(void *opaque)
+{
+	struct con_dev *cd = opaque;
+
+	if (cd->rxq)
+		con_queue_kick(cd->rxq);
+}
+
+static void tx_more(void *opaque)
+{
+	struct con_dev *cd = opaque;
+
+	if (cd->txq)
+		tx_run(cd);
+}
+
+static int con_queue_start(struct hv_device *d, struct hv_queue *q)
+{
+	struct con_dev *cd = to_cd(d);
+
+	q->backend = cd;
+	if (q->index == 0) {
+		cd->rxq = q;
+		cd->in_watched = false;
+		watch_in(cd, true);
+		return hv_defer_init(&cd->rx_more, q->loop, rx_more, cd);
+	}
+	cd->txq = q;
+	cd->out_watched = false;
+	return hv_defer_init(&cd->tx_more, q->loop, tx_more, cd);
+}
+
 static void con_queue_stop(struct hv_queue *q)
 {
 	struct con_dev *cd = q->backend;
 
 	if (q->index == 0) {
 		watch_in(cd, false);
+		hv_defer_fini(&cd->rx_more);
 		cd->rxq = NULL;
 	} else {
+		hv_defer_fini(&cd->tx_more);
 		if (cd->out_watched)
 			hv_loop_del(q->loop, cd->out_fd);
 		cd->out_watched = false;
