@@ -37,6 +37,7 @@ struct blk_dev {
 	struct hv_blk_options opt;
 	struct blk_image img;
 	uint64_t capacity; /* sectors */
+	uint32_t seg_max;  /* as offered: data segments per request */
 	bool warned_unlinked;
 };
 
@@ -211,6 +212,27 @@ static void blk_check_unlinked(struct blk_dev *blk)
 	       blk->dev.name, blk->opt.path, (int)getpid(), blk->img.fd);
 }
 
+/*
+ * The limits we offer (seg_max, size_max) bound what one request may make
+ * us do; the driver is held to them. The data's direction carries the data
+ * segments plus the header (writes) or the status byte (reads), which may
+ * share a descriptor with data; each data buffer is at most size_max (an
+ * iovec is part of one descriptor), and so the whole at most seg_max
+ * times size_max.
+ */
+static bool blk_within_limits(const struct blk_dev *blk, const struct hv_vq_elem *e, bool in_req,
+			      const struct iovec *data, unsigned int ndata, uint64_t len)
+{
+	unsigned int ndesc = in_req ? e->in_desc : e->out_desc;
+
+	if (ndesc > blk->seg_max + 1u || len > (uint64_t)blk->seg_max * BLK_SIZE_MAX)
+		return false;
+	for (unsigned int i = 0; i < ndata; i++)
+		if (data[i].iov_len > BLK_SIZE_MAX)
+			return false;
+	return true;
+}
+
 static void blk_handle(struct blk_queue *bq, struct blk_req *r)
 {
 	struct blk_dev *blk = bq->blk;
@@ -249,6 +271,16 @@ static void blk_handle(struct blk_queue *bq, struct blk_req *r)
 		uint64_t len = hv_iov_size(data, ndata);
 
 		if (!in_req && blk->opt.readonly) {
+			blk_finish(r, VIRTIO_BLK_S_IOERR);
+			return;
+		}
+		if (!blk_within_limits(blk, e, in_req, data, ndata, len)) {
+			hv_warn_ratelimited(
+				&bq->rl,
+				"%s: %s of %llu bytes in %u descriptors is beyond the "
+				"offered seg_max %u or size_max %u",
+				blk->dev.name, in_req ? "read" : "write", (unsigned long long)len,
+				in_req ? e->in_desc : e->out_desc, blk->seg_max, BLK_SIZE_MAX);
 			blk_finish(r, VIRTIO_BLK_S_IOERR);
 			return;
 		}
@@ -556,6 +588,7 @@ static void blk_fill_config(struct blk_dev *blk)
 	if (o->queue_size > 2 && o->queue_size - 2u < seg_max)
 		seg_max = o->queue_size - 2u;
 	c.seg_max = htole32(seg_max);
+	blk->seg_max = seg_max;
 	c.blk_size = htole32(SECTOR_SIZE);
 	c.num_queues = htole16(o->num_queues);
 	if (blk->img.can_discard) {

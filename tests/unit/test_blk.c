@@ -371,6 +371,92 @@ static void test_kick_yields_to_the_loop(void)
 	bf_teardown(&f);
 }
 
+/* A request of n data segments of seg bytes each, all over the buffer at
+ * data (the driver may point them at the same memory), as one chain. */
+static uint64_t multi_status;
+
+static void multi_request(uint32_t type, unsigned int n, uint64_t data, uint32_t seg)
+{
+	uint64_t h = fd_alloc(&f.d, sizeof(struct virtio_blk_outhdr));
+	struct virtio_blk_outhdr *hdr = fd_ptr(&f.d, h);
+	struct fd_buf b[260];
+	unsigned int k = 0;
+
+	multi_status = fd_alloc(&f.d, 1);
+	*(uint8_t *)fd_ptr(&f.d, multi_status) = 0xee;
+	hdr->type = htole32(type);
+	hdr->ioprio = 0;
+	hdr->sector = 0;
+	b[k++] = (struct fd_buf){h, sizeof(*hdr), false};
+	for (unsigned int i = 0; i < n; i++)
+		b[k++] = (struct fd_buf){data, seg, type == VIRTIO_BLK_T_IN};
+	b[k++] = (struct fd_buf){multi_status, 1, true};
+	fd_publish(&f.d, fd_chain(&f.d, b, k));
+}
+
+static bool image_is_zero(uint64_t bytes)
+{
+	static uint8_t buf[1 << 16];
+
+	for (uint64_t off = 0; off < bytes; off += sizeof(buf)) {
+		if (pread(f.fd, buf, sizeof(buf), (off_t)off) != (ssize_t)sizeof(buf))
+			return false;
+		for (size_t i = 0; i < sizeof(buf); i++)
+			if (buf[i])
+				return false;
+	}
+	return true;
+}
+
+/* Issue 12 #3: the seg_max and size_max we offer are enforced (IOERR, no
+ * I/O), and a request at both limits is served. */
+static void test_request_limits_enforced(void)
+{
+	CHECK_EQ(bf_setup(&f, 128 * MiB, 256, NULL), 0);
+	struct virtio_blk_config c;
+	uint32_t seg_max, size_max, id, len;
+	uint64_t buf = fd_alloc(&f.d, 2 * MiB);
+
+	memcpy(&c, f.dev->config, sizeof(c));
+	seg_max = le32toh(c.seg_max);
+	size_max = le32toh(c.size_max);
+	CHECK_EQ(seg_max, 126);
+	CHECK_EQ(size_max, MiB);
+	pattern(fd_ptr(&f.d, buf), 2 * MiB, 7);
+
+	/* seg_max + 1 segments of a sector each. */
+	multi_request(VIRTIO_BLK_T_OUT, seg_max + 1, buf, 512);
+	CHECK_EQ(bf_run(&f, 1, &id, &len), 1);
+	CHECK_EQ(*(uint8_t *)fd_ptr(&f.d, multi_status), VIRTIO_BLK_S_IOERR);
+	/* One segment of more than size_max. */
+	multi_request(VIRTIO_BLK_T_OUT, 1, buf, size_max + 512);
+	CHECK_EQ(bf_run(&f, 1, &id, &len), 1);
+	CHECK_EQ(*(uint8_t *)fd_ptr(&f.d, multi_status), VIRTIO_BLK_S_IOERR);
+	/* The same as reads: the driver's buffer is left alone. */
+	multi_request(VIRTIO_BLK_T_IN, seg_max + 1, buf, 512);
+	CHECK_EQ(bf_run(&f, 1, &id, &len), 1);
+	CHECK_EQ(*(uint8_t *)fd_ptr(&f.d, multi_status), VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(len, 1);
+	multi_request(VIRTIO_BLK_T_IN, 2, buf, size_max + 512);
+	CHECK_EQ(bf_run(&f, 1, &id, &len), 1);
+	CHECK_EQ(*(uint8_t *)fd_ptr(&f.d, multi_status), VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(len, 1);
+	/* None of it reached the image. */
+	CHECK(image_is_zero(4 * MiB));
+
+	/* At both limits: seg_max segments of size_max, 126 MiB. */
+	multi_request(VIRTIO_BLK_T_IN, seg_max, buf, size_max);
+	CHECK_EQ(bf_run(&f, 1, &id, &len), 1);
+	CHECK_EQ(*(uint8_t *)fd_ptr(&f.d, multi_status), VIRTIO_BLK_S_OK);
+	CHECK_EQ(len, (uint64_t)seg_max * size_max + 1);
+	pattern(fd_ptr(&f.d, buf), 4096, 7); /* the read zeroed it */
+	multi_request(VIRTIO_BLK_T_OUT, seg_max, buf, 4096);
+	CHECK_EQ(bf_run(&f, 1, &id, &len), 1);
+	CHECK_EQ(*(uint8_t *)fd_ptr(&f.d, multi_status), VIRTIO_BLK_S_OK);
+	CHECK(!image_is_zero(4096));
+	bf_teardown(&f);
+}
+
 int main(void)
 {
 	hv_log_level = HV_LOG_ERR;
@@ -389,5 +475,6 @@ int main(void)
 	RUN(test_image_locked);
 	RUN(test_null_backend);
 	RUN(test_kick_yields_to_the_loop);
+	RUN(test_request_limits_enforced);
 	return check_done();
 }
