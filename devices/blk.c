@@ -39,6 +39,9 @@ struct blk_dev {
 	uint64_t capacity; /* sectors */
 	uint32_t seg_max;  /* as offered: data segments per request */
 	bool warned_unlinked;
+	/* For what the driver can make us log: here, not in a queue, so that
+	 * a reset (which restarts the queues) does not renew it. */
+	struct hv_ratelimit rl;
 };
 
 struct blk_queue;
@@ -68,7 +71,7 @@ struct blk_queue {
 	struct hv_defer more; /* a pass stopped on its budget: come back */
 	struct blk_req *reqs;
 	struct blk_req *free;
-	struct hv_ratelimit rl;
+	struct hv_ratelimit *rl; /* the device's */
 };
 
 static inline struct blk_dev *to_blk(struct hv_device *dev)
@@ -245,7 +248,7 @@ static void blk_handle(struct blk_queue *bq, struct blk_req *r)
 	r->used_len = 0;
 	if (nin == 0) {
 		/* No byte to put a status in: all we can do is give it back. */
-		hv_warn_ratelimited(&bq->rl, "%s: request without a status byte", blk->dev.name);
+		hv_warn_ratelimited(bq->rl, "%s: request without a status byte", blk->dev.name);
 		hv_vq_push(&bq->q->vq, e->head, 0);
 		blk_req_free(r);
 		return;
@@ -254,7 +257,7 @@ static void blk_handle(struct blk_queue *bq, struct blk_req *r)
 	nin = hv_iov_trim_tail(in, nin, 1);
 
 	if (hv_iov_to_buf(out, nout, 0, &hdr, sizeof(hdr)) != sizeof(hdr)) {
-		hv_warn_ratelimited(&bq->rl, "%s: request shorter than its header", blk->dev.name);
+		hv_warn_ratelimited(bq->rl, "%s: request shorter than its header", blk->dev.name);
 		blk_finish(r, VIRTIO_BLK_S_IOERR);
 		return;
 	}
@@ -276,7 +279,7 @@ static void blk_handle(struct blk_queue *bq, struct blk_req *r)
 		}
 		if (!blk_within_limits(blk, e, in_req, data, ndata, len)) {
 			hv_warn_ratelimited(
-				&bq->rl,
+				bq->rl,
 				"%s: %s of %llu bytes in %u descriptors is beyond the "
 				"offered seg_max %u or size_max %u",
 				blk->dev.name, in_req ? "read" : "write", (unsigned long long)len,
@@ -285,7 +288,7 @@ static void blk_handle(struct blk_queue *bq, struct blk_req *r)
 			return;
 		}
 		if (len % SECTOR_SIZE || !blk_in_range(blk, sector, len >> SECTOR_SHIFT)) {
-			hv_warn_ratelimited(&bq->rl,
+			hv_warn_ratelimited(bq->rl,
 					    "%s: %s of %llu bytes at sector %llu is outside the "
 					    "%llu-sector disk or not whole sectors",
 					    blk->dev.name, in_req ? "read" : "write",
@@ -340,7 +343,7 @@ static void blk_complete_one(struct blk_queue *bq, struct blk_req *r, int res)
 {
 	bq->inflight--;
 	if (res < 0) {
-		hv_warn_ratelimited(&bq->rl, "%s: I/O error on request type %u: %s",
+		hv_warn_ratelimited(bq->rl, "%s: I/O error on request type %u: %s",
 				    bq->blk->dev.name, r->type, strerror(-res));
 		blk_finish(r, VIRTIO_BLK_S_IOERR);
 		return;
@@ -357,7 +360,7 @@ static void blk_complete_one(struct blk_queue *bq, struct blk_req *r, int res)
 	}
 	if (res == 0) {
 		/* The image shrank under us: no progress is possible. */
-		hv_warn_ratelimited(&bq->rl, "%s: image ended at byte %llu: was it truncated?",
+		hv_warn_ratelimited(bq->rl, "%s: image ended at byte %llu: was it truncated?",
 				    bq->blk->dev.name, (unsigned long long)r->offset);
 		blk_finish(r, VIRTIO_BLK_S_IOERR);
 		return;
@@ -388,7 +391,7 @@ static void blk_flush_sq(struct blk_queue *bq)
 		int r = io_uring_submit(&bq->ring);
 
 		if (r < 0)
-			hv_warn_ratelimited(&bq->rl, "%s: io_uring_submit: %s", bq->blk->dev.name,
+			hv_warn_ratelimited(bq->rl, "%s: io_uring_submit: %s", bq->blk->dev.name,
 					    strerror(-r));
 		bq->unsubmitted = 0;
 	}
@@ -478,6 +481,7 @@ static int blk_queue_start(struct hv_device *dev, struct hv_queue *q)
 	if (!bq)
 		return -ENOMEM;
 	bq->blk = to_blk(dev);
+	bq->rl = &bq->blk->rl;
 	bq->q = q;
 	bq->efd = -1;
 	bq->reqs = calloc(n, sizeof(*bq->reqs));
@@ -541,8 +545,8 @@ static void blk_queue_stop(struct hv_queue *q)
 		int r = io_uring_wait_cqe(&bq->ring, &cqe);
 
 		if (r < 0 && r != -EINTR) {
-			hv_err("%s: waiting for in-flight I/O: %s", bq->blk->dev.name,
-			       strerror(-r));
+			hv_err_ratelimited(bq->rl, "%s: waiting for in-flight I/O: %s",
+					   bq->blk->dev.name, strerror(-r));
 			break;
 		}
 		blk_reap(bq);

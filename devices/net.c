@@ -244,16 +244,19 @@ static void apply_offloads(struct net_dev *nd)
 	nd->offloads_set = true;
 	if (!nd->is_tap)
 		return;
+	/* Once per DRIVER_OK, which a driver can repeat at will: limited. */
 	if (ioctl(nd->fd, TUNSETOFFLOAD, off) < 0) {
-		hv_err("%s: TUNSETOFFLOAD 0x%x on %s: %s; the tap keeps no offloads", nd->dev.name,
-		       off, nd->opt.tap, strerror(errno));
+		hv_err_ratelimited(&nd->rl,
+				   "%s: TUNSETOFFLOAD 0x%x on %s: %s; the tap keeps no offloads",
+				   nd->dev.name, off, nd->opt.tap, strerror(errno));
 		return;
 	}
-	hv_info("%s: %s offloads 0x%x (csum %s, tso4 %s, tso6 %s), %s", nd->dev.name, nd->opt.tap,
-		off, off & TUN_F_CSUM ? "on" : "off", off & TUN_F_TSO4 ? "on" : "off",
-		off & TUN_F_TSO6 ? "on" : "off",
-		nd->features & (1ull << VIRTIO_NET_F_MRG_RXBUF) ? "mergeable RX buffers"
-								: "whole-packet RX buffers");
+	hv_info_ratelimited(&nd->rl, "%s: %s offloads 0x%x (csum %s, tso4 %s, tso6 %s), %s",
+			    nd->dev.name, nd->opt.tap, off, off & TUN_F_CSUM ? "on" : "off",
+			    off & TUN_F_TSO4 ? "on" : "off", off & TUN_F_TSO6 ? "on" : "off",
+			    nd->features & (1ull << VIRTIO_NET_F_MRG_RXBUF)
+				    ? "mergeable RX buffers"
+				    : "whole-packet RX buffers");
 }
 
 static int net_start(struct hv_device *d, uint64_t features)

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "blk_fixture.h"
@@ -457,6 +458,62 @@ static void test_request_limits_enforced(void)
 	bf_teardown(&f);
 }
 
+/* Runs fn with stderr going to a file; returns the lines it wrote. */
+static int stderr_lines(void (*fn)(void))
+{
+	FILE *t = tmpfile();
+	int saved = dup(2), lines = 0, c;
+
+	fflush(stderr);
+	dup2(fileno(t), 2);
+	fn();
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(t);
+	while ((c = fgetc(t)) != EOF)
+		lines += c == '\n';
+	fclose(t);
+	return lines;
+}
+
+static void resets_with_bad_requests(void)
+{
+	uint64_t b = fd_alloc(&f.d, 512);
+
+	for (int i = 0; i < 1000; i++) {
+		struct hv_vq_layout l;
+
+		/* A device reset: the queue stops and starts again. */
+		f.dev->ops->queue_stop(&f.q);
+		fd_layout(&f.d, &l, f.dev->features);
+		l.last_avail = l.used_idx = le16toh(f.d.avail->idx);
+		CHECK_EQ(hv_vq_init(&f.q.vq, &f.d.fm.mem, &l, "tblk-0"), 0);
+		CHECK_EQ(f.dev->ops->queue_start(f.dev, &f.q), 0);
+		f.d.last_used = l.used_idx;
+		CHECK_EQ(bf_do(&f, VIRTIO_BLK_T_IN, 1ull << 40, b, 512, true).status,
+			 VIRTIO_BLK_S_IOERR);
+	}
+}
+
+/* Issue 12 #12: what a driver makes blk log is limited across resets (the
+ * limiter was the queue's, and every reset made a new one). */
+static void test_log_bounded_across_resets(void)
+{
+	enum hv_log_level saved = hv_log_level;
+	int n;
+
+	CHECK_EQ(bf_setup(&f, 1 * MiB, 16, NULL), 0);
+	hv_log_level = HV_LOG_WARN;
+	n = stderr_lines(resets_with_bad_requests);
+	hv_log_level = saved;
+	CHECK(n > 0);
+	CHECK(n <= 24);
+	if (n > 24)
+		printf("# %d log lines\n", n);
+	bf_teardown(&f);
+}
+
 int main(void)
 {
 	hv_log_level = HV_LOG_ERR;
@@ -476,5 +533,6 @@ int main(void)
 	RUN(test_null_backend);
 	RUN(test_kick_yields_to_the_loop);
 	RUN(test_request_limits_enforced);
+	RUN(test_log_bounded_across_resets);
 	return check_done();
 }
