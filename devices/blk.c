@@ -37,7 +37,11 @@ struct blk_dev {
 	struct hv_blk_options opt;
 	struct blk_image img;
 	uint64_t capacity; /* sectors */
+	uint32_t seg_max;  /* as offered: data segments per request */
 	bool warned_unlinked;
+	/* For what the driver can make us log: here, not in a queue, so that
+	 * a reset (which restarts the queues) does not renew it. */
+	struct hv_ratelimit rl;
 };
 
 struct blk_queue;
@@ -63,10 +67,11 @@ struct blk_queue {
 	int efd;
 	unsigned int inflight;
 	unsigned int unsubmitted;
-	bool starved; /* stopped popping for want of a free request */
+	bool starved;	      /* stopped popping for want of a free request */
+	struct hv_defer more; /* a pass stopped on its budget: come back */
 	struct blk_req *reqs;
 	struct blk_req *free;
-	struct hv_ratelimit rl;
+	struct hv_ratelimit *rl; /* the device's */
 };
 
 static inline struct blk_dev *to_blk(struct hv_device *dev)
@@ -210,6 +215,27 @@ static void blk_check_unlinked(struct blk_dev *blk)
 	       blk->dev.name, blk->opt.path, (int)getpid(), blk->img.fd);
 }
 
+/*
+ * The limits we offer (seg_max, size_max) bound what one request may make
+ * us do; the driver is held to them. The data's direction carries the data
+ * segments plus the header (writes) or the status byte (reads), which may
+ * share a descriptor with data; each data buffer is at most size_max (an
+ * iovec is part of one descriptor), and so the whole at most seg_max
+ * times size_max.
+ */
+static bool blk_within_limits(const struct blk_dev *blk, const struct hv_vq_elem *e, bool in_req,
+			      const struct iovec *data, unsigned int ndata, uint64_t len)
+{
+	unsigned int ndesc = in_req ? e->in_desc : e->out_desc;
+
+	if (ndesc > blk->seg_max + 1u || len > (uint64_t)blk->seg_max * BLK_SIZE_MAX)
+		return false;
+	for (unsigned int i = 0; i < ndata; i++)
+		if (data[i].iov_len > BLK_SIZE_MAX)
+			return false;
+	return true;
+}
+
 static void blk_handle(struct blk_queue *bq, struct blk_req *r)
 {
 	struct blk_dev *blk = bq->blk;
@@ -222,7 +248,7 @@ static void blk_handle(struct blk_queue *bq, struct blk_req *r)
 	r->used_len = 0;
 	if (nin == 0) {
 		/* No byte to put a status in: all we can do is give it back. */
-		hv_warn_ratelimited(&bq->rl, "%s: request without a status byte", blk->dev.name);
+		hv_warn_ratelimited(bq->rl, "%s: request without a status byte", blk->dev.name);
 		hv_vq_push(&bq->q->vq, e->head, 0);
 		blk_req_free(r);
 		return;
@@ -231,7 +257,7 @@ static void blk_handle(struct blk_queue *bq, struct blk_req *r)
 	nin = hv_iov_trim_tail(in, nin, 1);
 
 	if (hv_iov_to_buf(out, nout, 0, &hdr, sizeof(hdr)) != sizeof(hdr)) {
-		hv_warn_ratelimited(&bq->rl, "%s: request shorter than its header", blk->dev.name);
+		hv_warn_ratelimited(bq->rl, "%s: request shorter than its header", blk->dev.name);
 		blk_finish(r, VIRTIO_BLK_S_IOERR);
 		return;
 	}
@@ -251,8 +277,18 @@ static void blk_handle(struct blk_queue *bq, struct blk_req *r)
 			blk_finish(r, VIRTIO_BLK_S_IOERR);
 			return;
 		}
+		if (!blk_within_limits(blk, e, in_req, data, ndata, len)) {
+			hv_warn_ratelimited(
+				bq->rl,
+				"%s: %s of %llu bytes in %u descriptors is beyond the "
+				"offered seg_max %u or size_max %u",
+				blk->dev.name, in_req ? "read" : "write", (unsigned long long)len,
+				in_req ? e->in_desc : e->out_desc, blk->seg_max, BLK_SIZE_MAX);
+			blk_finish(r, VIRTIO_BLK_S_IOERR);
+			return;
+		}
 		if (len % SECTOR_SIZE || !blk_in_range(blk, sector, len >> SECTOR_SHIFT)) {
-			hv_warn_ratelimited(&bq->rl,
+			hv_warn_ratelimited(bq->rl,
 					    "%s: %s of %llu bytes at sector %llu is outside the "
 					    "%llu-sector disk or not whole sectors",
 					    blk->dev.name, in_req ? "read" : "write",
@@ -307,7 +343,7 @@ static void blk_complete_one(struct blk_queue *bq, struct blk_req *r, int res)
 {
 	bq->inflight--;
 	if (res < 0) {
-		hv_warn_ratelimited(&bq->rl, "%s: I/O error on request type %u: %s",
+		hv_warn_ratelimited(bq->rl, "%s: I/O error on request type %u: %s",
 				    bq->blk->dev.name, r->type, strerror(-res));
 		blk_finish(r, VIRTIO_BLK_S_IOERR);
 		return;
@@ -324,7 +360,7 @@ static void blk_complete_one(struct blk_queue *bq, struct blk_req *r, int res)
 	}
 	if (res == 0) {
 		/* The image shrank under us: no progress is possible. */
-		hv_warn_ratelimited(&bq->rl, "%s: image ended at byte %llu: was it truncated?",
+		hv_warn_ratelimited(bq->rl, "%s: image ended at byte %llu: was it truncated?",
 				    bq->blk->dev.name, (unsigned long long)r->offset);
 		blk_finish(r, VIRTIO_BLK_S_IOERR);
 		return;
@@ -355,7 +391,7 @@ static void blk_flush_sq(struct blk_queue *bq)
 		int r = io_uring_submit(&bq->ring);
 
 		if (r < 0)
-			hv_warn_ratelimited(&bq->rl, "%s: io_uring_submit: %s", bq->blk->dev.name,
+			hv_warn_ratelimited(bq->rl, "%s: io_uring_submit: %s", bq->blk->dev.name,
 					    strerror(-r));
 		bq->unsubmitted = 0;
 	}
@@ -366,16 +402,25 @@ static void blk_process(struct blk_queue *bq)
 	struct hv_vq *vq = &bq->q->vq;
 
 	bq->starved = false;
+	hv_vq_begin_pass(vq);
 	for (;;) {
+		int got = 0;
+
 		hv_vq_disable_notify(vq);
 		while (bq->free) {
 			struct blk_req *r = bq->free;
-			int got = hv_vq_pop(vq, &r->elem);
 
+			got = hv_vq_pop(vq, &r->elem);
 			if (got <= 0)
 				break;
 			bq->free = r->next_free;
 			blk_handle(bq, r);
+		}
+		if (got == -EAGAIN) {
+			/* A pass's worth: submit it, and carry on from the
+			 * loop, after a stop request if one came. */
+			hv_defer_arm(&bq->more);
+			break;
 		}
 		if (!bq->free) {
 			/* Completions will free requests and call us again. */
@@ -414,6 +459,11 @@ static bool blk_queue_poll(struct hv_queue *q)
 	return true;
 }
 
+static void blk_more(void *opaque)
+{
+	blk_process(opaque);
+}
+
 static void blk_completion_cb(void *opaque, uint32_t events)
 {
 	/* Edge-triggered: each signal wakes us once; the counter is never
@@ -431,6 +481,7 @@ static int blk_queue_start(struct hv_device *dev, struct hv_queue *q)
 	if (!bq)
 		return -ENOMEM;
 	bq->blk = to_blk(dev);
+	bq->rl = &bq->blk->rl;
 	bq->q = q;
 	bq->efd = -1;
 	bq->reqs = calloc(n, sizeof(*bq->reqs));
@@ -462,6 +513,11 @@ static int blk_queue_start(struct hv_device *dev, struct hv_queue *q)
 	r = hv_loop_add(q->loop, bq->efd, EPOLLIN | EPOLLET, blk_completion_cb, bq);
 	if (r < 0)
 		goto fail_efd;
+	r = hv_defer_init(&bq->more, q->loop, blk_more, bq);
+	if (r < 0) {
+		hv_loop_del(q->loop, bq->efd);
+		goto fail_efd;
+	}
 	q->backend = bq;
 	return 0;
 
@@ -489,14 +545,15 @@ static void blk_queue_stop(struct hv_queue *q)
 		int r = io_uring_wait_cqe(&bq->ring, &cqe);
 
 		if (r < 0 && r != -EINTR) {
-			hv_err("%s: waiting for in-flight I/O: %s", bq->blk->dev.name,
-			       strerror(-r));
+			hv_err_ratelimited(bq->rl, "%s: waiting for in-flight I/O: %s",
+					   bq->blk->dev.name, strerror(-r));
 			break;
 		}
 		blk_reap(bq);
 		blk_flush_sq(bq);
 	}
 	hv_queue_publish(bq->q);
+	hv_defer_fini(&bq->more);
 	hv_loop_del(q->loop, bq->efd);
 	close(bq->efd);
 	io_uring_queue_exit(&bq->ring);
@@ -535,6 +592,7 @@ static void blk_fill_config(struct blk_dev *blk)
 	if (o->queue_size > 2 && o->queue_size - 2u < seg_max)
 		seg_max = o->queue_size - 2u;
 	c.seg_max = htole32(seg_max);
+	blk->seg_max = seg_max;
 	c.blk_size = htole32(SECTOR_SIZE);
 	c.num_queues = htole16(o->num_queues);
 	if (blk->img.can_discard) {

@@ -46,12 +46,14 @@ struct con_dev {
 
 	/* queue 0's thread */
 	struct hv_queue *rxq;
+	struct hv_defer rx_more; /* a pass stopped on its budget */
 	bool in_watched;
 	uint8_t in[IN_STAGE];
 	size_t in_len, in_off;
 
 	/* queue 1's thread */
 	struct hv_queue *txq;
+	struct hv_defer tx_more;
 	bool out_watched;
 	uint8_t *ring;
 	size_t ring_head, ring_len; /* bytes waiting, from ring_head, wrapping */
@@ -82,6 +84,7 @@ static void rx_run(struct con_dev *cd)
 {
 	struct hv_queue *q = cd->rxq;
 
+	hv_vq_begin_pass(&q->vq);
 	for (;;) {
 		struct iovec iov[8];
 		struct hv_vq_elem e = {.iov = iov, .max_iov = 8};
@@ -105,6 +108,11 @@ static void rx_run(struct con_dev *cd)
 		r = hv_vq_pop(&q->vq, &e);
 		if (r == 0 && hv_vq_enable_notify(&q->vq))
 			continue;
+		if (r == -EAGAIN) {
+			/* A pass's worth: the rest on the loop's next round. */
+			hv_defer_arm(&cd->rx_more);
+			break;
+		}
 		if (r <= 0) {
 			/* No buffers: stop reading until the driver posts some. */
 			watch_in(cd, false);
@@ -175,6 +183,7 @@ static void tx_run(struct con_dev *cd)
 	struct hv_queue *q = cd->txq;
 	bool open = ring_flush(cd);
 
+	hv_vq_begin_pass(&q->vq);
 	for (;;) {
 		struct hv_vq_elem e = {.iov = cd->tx_iov, .max_iov = TX_IOV};
 		ssize_t w = 0;
@@ -187,6 +196,8 @@ static void tx_run(struct con_dev *cd)
 		r = hv_vq_pop(&q->vq, &e);
 		if (r == 0 && hv_vq_enable_notify(&q->vq))
 			continue;
+		if (r == -EAGAIN)
+			hv_defer_arm(&cd->tx_more);
 		if (r <= 0)
 			break;
 		if (e.out_len > cd->opt.buffer - cd->ring_len) {
@@ -222,22 +233,6 @@ static void on_out(void *opaque, uint32_t events)
 	tx_run(opaque);
 }
 
-static int con_queue_start(struct hv_device *d, struct hv_queue *q)
-{
-	struct con_dev *cd = to_cd(d);
-
-	q->backend = cd;
-	if (q->index == 0) {
-		cd->rxq = q;
-		cd->in_watched = false;
-		watch_in(cd, true);
-	} else {
-		cd->txq = q;
-		cd->out_watched = false;
-	}
-	return 0;
-}
-
 static void con_queue_kick(struct hv_queue *q)
 {
 	struct con_dev *cd = q->backend;
@@ -250,14 +245,48 @@ static void con_queue_kick(struct hv_queue *q)
 	}
 }
 
+static void rx_more(void *opaque)
+{
+	struct con_dev *cd = opaque;
+
+	if (cd->rxq)
+		con_queue_kick(cd->rxq);
+}
+
+static void tx_more(void *opaque)
+{
+	struct con_dev *cd = opaque;
+
+	if (cd->txq)
+		tx_run(cd);
+}
+
+static int con_queue_start(struct hv_device *d, struct hv_queue *q)
+{
+	struct con_dev *cd = to_cd(d);
+
+	q->backend = cd;
+	if (q->index == 0) {
+		cd->rxq = q;
+		cd->in_watched = false;
+		watch_in(cd, true);
+		return hv_defer_init(&cd->rx_more, q->loop, rx_more, cd);
+	}
+	cd->txq = q;
+	cd->out_watched = false;
+	return hv_defer_init(&cd->tx_more, q->loop, tx_more, cd);
+}
+
 static void con_queue_stop(struct hv_queue *q)
 {
 	struct con_dev *cd = q->backend;
 
 	if (q->index == 0) {
 		watch_in(cd, false);
+		hv_defer_fini(&cd->rx_more);
 		cd->rxq = NULL;
 	} else {
+		hv_defer_fini(&cd->tx_more);
 		if (cd->out_watched)
 			hv_loop_del(q->loop, cd->out_fd);
 		cd->out_watched = false;
@@ -320,7 +349,9 @@ static int open_pty(struct con_dev *cd, char *err, size_t errlen)
 		return -errno;
 	}
 	snprintf(cd->where, sizeof(cd->where), "%s", pts);
-	cd->slave_fd = open(pts, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	/* Non-blocking: the socket relay writes to it, and a zone that reads
+	 * nothing must not hold that thread. */
+	cd->slave_fd = open(pts, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
 	if (cd->slave_fd < 0 || tcgetattr(cd->slave_fd, &t) < 0) {
 		snprintf(err, errlen, "%s: %s", pts, strerror(errno));
 		if (cd->slave_fd >= 0)
@@ -346,61 +377,125 @@ static int open_pty(struct con_dev *cd, char *err, size_t errlen)
 	return 0;
 }
 
-/* Copies what is there from one fd to the other; false when from is done. */
-static bool relay_copy(int from, int to)
+/* Bytes on their way from one fd to another: bounded, so the relay only
+ * reads from one side while the other has taken what came before. */
+#define RELAY_BUF 16384u
+
+struct relay_buf {
+	uint8_t data[RELAY_BUF];
+	size_t off, len;
+};
+
+/* Reads what fits; false when the fd is done (EOF or an error). */
+static bool relay_fill(struct relay_buf *b, int fd)
 {
-	char buf[4096];
-	ssize_t n = read(from, buf, sizeof(buf));
+	ssize_t n;
 
-	if (n <= 0)
-		return n < 0 && (errno == EAGAIN || errno == EINTR);
-	for (ssize_t off = 0; off < n;) {
-		ssize_t w = write(to, buf + off, (size_t)(n - off));
+	if (b->len == RELAY_BUF)
+		return true;
 
-		if (w < 0 && errno != EINTR && errno != EAGAIN)
-			return false;
-		if (w < 0) {
-			struct pollfd p = {.fd = to, .events = POLLOUT};
-
-			poll(&p, 1, 100);
-			continue;
-		}
-		off += w;
+	if (b->off && b->len == 0)
+		b->off = 0;
+	if (b->off + b->len == RELAY_BUF) {
+		memmove(b->data, b->data + b->off, b->len);
+		b->off = 0;
 	}
+	n = read(fd, b->data + b->off + b->len, RELAY_BUF - b->off - b->len);
+	if (n > 0)
+		b->len += (size_t)n;
+	return n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR));
+}
+
+/* Writes what the other side takes now; false when it is gone. */
+static bool relay_drain(struct relay_buf *b, int fd)
+{
+	while (b->len) {
+		ssize_t w = write(fd, b->data + b->off, b->len);
+
+		if (w < 0)
+			return errno == EAGAIN || errno == EINTR;
+		b->off += (size_t)w;
+		b->len -= (size_t)w;
+	}
+	b->off = 0;
 	return true;
 }
 
+/*
+ * Every fd here is non-blocking and the only wait is poll() on them and
+ * the stop eventfd, so destroy never waits for a client or for a zone that
+ * reads nothing. A side that cannot take more is not read from (the other
+ * one waits in its own socket or pty), so memory stays bounded.
+ */
 static void *relay_thread(void *opaque)
 {
 	struct con_dev *cd = opaque;
+	struct relay_buf *in = calloc(1, sizeof(*in)), *out = calloc(1, sizeof(*out));
 	int client = -1;
+	bool hup = false; /* the client hung up: read what it left, send nothing */
 
-	for (;;) {
+	while (in && out) {
+		short cev = 0, sev = 0;
+
+		if (client >= 0) {
+			cev = (short)((in->len < RELAY_BUF ? POLLIN : 0) |
+				      (out->len && !hup ? POLLOUT : 0));
+			sev = (short)(out->len < RELAY_BUF && !hup ? POLLIN : 0);
+		}
+		if (in->len)
+			sev |= POLLOUT; /* typed before the client left: still goes */
 		struct pollfd p[3] = {
 			{.fd = cd->relay_stop, .events = POLLIN},
-			{.fd = client < 0 ? cd->listen_fd : client, .events = POLLIN},
-			{.fd = client < 0 ? -1 : cd->slave_fd, .events = POLLIN},
+			{.fd = client < 0 ? cd->listen_fd
+			       : cev	  ? client
+					  : -1,
+			 .events = client < 0 ? POLLIN : cev},
+			{.fd = sev ? cd->slave_fd : -1, .events = sev},
 		};
 
 		if (poll(p, 3, -1) < 0 && errno != EINTR)
 			break;
 		if (p[0].revents)
 			break;
-		if (client < 0 && p[1].revents) {
-			client = accept4(cd->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-			continue;
+		if (client < 0) {
+			if (p[1].revents) {
+				client = accept4(cd->listen_fd, NULL, NULL,
+						 SOCK_CLOEXEC | SOCK_NONBLOCK);
+				hup = false;
+			}
+		} else if (p[1].revents) {
+			bool alive = !(p[1].revents & POLLNVAL);
+
+			if (p[1].revents & (POLLHUP | POLLERR)) {
+				hup = true;
+				out->len = out->off = 0;
+			}
+			if (alive && in->len < RELAY_BUF)
+				alive = relay_fill(in, client);
+			if (alive && out->len)
+				alive = relay_drain(out, client);
+			if (!alive) {
+				close(client); /* gone: the next one may come */
+				client = -1;
+				out->len = out->off = 0;
+			}
 		}
-		if (client >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)) &&
-		    !relay_copy(client, cd->slave_fd)) {
-			close(client); /* gone: the next one may come */
-			client = -1;
-			continue;
+		if (client >= 0 && (p[2].revents & POLLIN)) {
+			relay_fill(out, cd->slave_fd);
+			if (!relay_drain(out, client)) {
+				close(client);
+				client = -1;
+				out->len = out->off = 0;
+			}
 		}
-		if (client >= 0 && (p[2].revents & POLLIN))
-			relay_copy(cd->slave_fd, client);
+		/* What came from the client goes on as far as the pty takes it. */
+		if (in->len)
+			relay_drain(in, cd->slave_fd);
 	}
 	if (client >= 0)
 		close(client);
+	free(in);
+	free(out);
 	return NULL;
 }
 
@@ -419,7 +514,7 @@ static int open_socket(struct con_dev *cd, char *err, size_t errlen)
 	strcpy(cd->opt.path, sa.sun_path);
 	if (r < 0)
 		return r;
-	cd->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cd->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	cd->relay_stop = eventfd(0, EFD_CLOEXEC);
 	unlink(cd->opt.path);
 	if (cd->listen_fd < 0 || cd->relay_stop < 0 ||

@@ -63,7 +63,11 @@ struct net_dev {
 	unsigned int nheld;
 	size_t cap;
 
+	/* TX state, the TX queue's thread's. */
+	struct hv_queue *txq;
 	struct iovec tx_iov[TX_IOV];
+	/* A pass stopped on its budget comes back through these. */
+	struct hv_defer rx_more, tx_more;
 	struct hv_net_stats stats;
 	struct hv_ratelimit rl;
 };
@@ -73,9 +77,10 @@ static struct net_dev *to_nd(struct hv_device *d)
 	return (struct net_dev *)d;
 }
 
-/* Takes RX buffers until the pending packet fits. False: none left, wait
- * for a kick (the buffers taken so far stay held). */
-static bool rx_gather(struct net_dev *nd, struct hv_vq *vq)
+/* Takes RX buffers until the pending packet fits. 1: done (or the queue
+ * is broken, see rx_place()); 0: none left, wait for a kick; -EAGAIN: this
+ * pass is spent. The buffers taken so far stay held either way. */
+static int rx_gather(struct net_dev *nd, struct hv_vq *vq)
 {
 	bool mrg = nd->features & (1ull << VIRTIO_NET_F_MRG_RXBUF);
 
@@ -85,12 +90,14 @@ static bool rx_gather(struct net_dev *nd, struct hv_vq *vq)
 
 		h->e = (struct hv_vq_elem){.iov = h->iov, .max_iov = HELD_IOV};
 		r = hv_vq_pop(vq, &h->e);
+		if (r == -EAGAIN)
+			return r;
 		if (r < 0)
-			return true; /* broken: the packet goes, see rx_place() */
+			return 1; /* broken: the packet goes, see rx_place() */
 		if (r == 0) {
 			if (hv_vq_enable_notify(vq))
 				continue;
-			return false;
+			return 0;
 		}
 		if (h->e.out_num || h->e.in_len < (nd->nheld ? 1 : HDR_LEN)) {
 			/* Not an RX buffer: give it back empty. */
@@ -105,7 +112,7 @@ static bool rx_gather(struct net_dev *nd, struct hv_vq *vq)
 		nd->cap += h->e.in_len;
 		nd->nheld++;
 	}
-	return true;
+	return 1;
 }
 
 static void rx_place(struct net_dev *nd, struct hv_vq *vq)
@@ -146,7 +153,10 @@ static void rx_run(struct net_dev *nd)
 
 	if (!q)
 		return;
+	hv_vq_begin_pass(&q->vq);
 	for (;;) {
+		int r;
+
 		if (!nd->pkt_pending) {
 			ssize_t n = read(nd->fd, nd->pkt, PKT_MAX);
 
@@ -164,7 +174,12 @@ static void rx_run(struct net_dev *nd)
 			nd->pkt_len = (size_t)n;
 			nd->pkt_pending = true;
 		}
-		if (!rx_gather(nd, &q->vq)) {
+		r = rx_gather(nd, &q->vq);
+		if (r == -EAGAIN) {
+			hv_defer_arm(&nd->rx_more);
+			break;
+		}
+		if (r == 0) {
 			nd->stats.rx_waits++;
 			break;
 		}
@@ -185,10 +200,13 @@ static void tx_run(struct net_dev *nd, struct hv_queue *q)
 {
 	unsigned int done = 0;
 
+	hv_vq_begin_pass(&q->vq);
 	for (;;) {
 		struct hv_vq_elem e = {.iov = nd->tx_iov, .max_iov = TX_IOV};
 		int r = hv_vq_pop(&q->vq, &e);
 
+		if (r == -EAGAIN)
+			hv_defer_arm(&nd->tx_more);
 		if (r < 0)
 			break;
 		if (r == 0) {
@@ -226,16 +244,19 @@ static void apply_offloads(struct net_dev *nd)
 	nd->offloads_set = true;
 	if (!nd->is_tap)
 		return;
+	/* Once per DRIVER_OK, which a driver can repeat at will: limited. */
 	if (ioctl(nd->fd, TUNSETOFFLOAD, off) < 0) {
-		hv_err("%s: TUNSETOFFLOAD 0x%x on %s: %s; the tap keeps no offloads", nd->dev.name,
-		       off, nd->opt.tap, strerror(errno));
+		hv_err_ratelimited(&nd->rl,
+				   "%s: TUNSETOFFLOAD 0x%x on %s: %s; the tap keeps no offloads",
+				   nd->dev.name, off, nd->opt.tap, strerror(errno));
 		return;
 	}
-	hv_info("%s: %s offloads 0x%x (csum %s, tso4 %s, tso6 %s), %s", nd->dev.name, nd->opt.tap,
-		off, off & TUN_F_CSUM ? "on" : "off", off & TUN_F_TSO4 ? "on" : "off",
-		off & TUN_F_TSO6 ? "on" : "off",
-		nd->features & (1ull << VIRTIO_NET_F_MRG_RXBUF) ? "mergeable RX buffers"
-								: "whole-packet RX buffers");
+	hv_info_ratelimited(&nd->rl, "%s: %s offloads 0x%x (csum %s, tso4 %s, tso6 %s), %s",
+			    nd->dev.name, nd->opt.tap, off, off & TUN_F_CSUM ? "on" : "off",
+			    off & TUN_F_TSO4 ? "on" : "off", off & TUN_F_TSO6 ? "on" : "off",
+			    nd->features & (1ull << VIRTIO_NET_F_MRG_RXBUF)
+				    ? "mergeable RX buffers"
+				    : "whole-packet RX buffers");
 }
 
 static int net_start(struct hv_device *d, uint64_t features)
@@ -259,20 +280,43 @@ static int net_start(struct hv_device *d, uint64_t features)
 	return 0;
 }
 
+static void rx_more(void *opaque)
+{
+	rx_run(opaque);
+}
+
+static void tx_more(void *opaque)
+{
+	struct net_dev *nd = opaque;
+
+	if (nd->txq)
+		tx_run(nd, nd->txq);
+}
+
 static int net_queue_start(struct hv_device *d, struct hv_queue *q)
 {
 	struct net_dev *nd = to_nd(d);
+	int r;
 
 	q->backend = nd;
-	if (q->index != 0)
-		return 0;
+	if (q->index != 0) {
+		nd->txq = q;
+		return hv_defer_init(&nd->tx_more, q->loop, tx_more, nd);
+	}
 	nd->rxq = q;
 	nd->pkt_pending = false;
 	nd->nheld = 0;
 	nd->cap = 0;
+	r = hv_defer_init(&nd->rx_more, q->loop, rx_more, nd);
+	if (r < 0)
+		return r;
 	/* Edge-triggered: rx_run() reads until EAGAIN, or stops for want of
-	 * buffers and is called again by the next RX kick. */
-	return hv_loop_add(q->loop, nd->fd, EPOLLIN | EPOLLET, on_tap, nd);
+	 * buffers and is called again by the next RX kick, or stops at the end
+	 * of a pass and comes back through rx_more. */
+	r = hv_loop_add(q->loop, nd->fd, EPOLLIN | EPOLLET, on_tap, nd);
+	if (r < 0)
+		hv_defer_fini(&nd->rx_more);
+	return r;
 }
 
 static void net_queue_kick(struct hv_queue *q)
@@ -292,8 +336,12 @@ static void net_queue_stop(struct hv_queue *q)
 {
 	struct net_dev *nd = q->backend;
 
-	if (q->index != 0)
+	if (q->index != 0) {
+		hv_defer_fini(&nd->tx_more);
+		nd->txq = NULL;
 		return;
+	}
+	hv_defer_fini(&nd->rx_more);
 	/* Held RX buffers are left unanswered: after a reset they are void,
 	 * after a restart the in-flight log hands them to the successor. A
 	 * packet read but not placed is lost, as on a NIC reset. */

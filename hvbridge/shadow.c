@@ -45,7 +45,7 @@ struct squeue {
 	struct req pending;
 	bool has_pending;
 	uint64_t pool_map[POOL_PGS / 64];
-	int kick_fd;
+	int kick_fd, call_fd;
 	struct hv_ratelimit rl;
 };
 
@@ -98,7 +98,7 @@ int hvb_shadow_create(unsigned int nvqs, uint16_t max_num, struct hvb_shadow **o
 		sq->desc = (struct vring_desc *)sq->base;
 		sq->avail = (struct vring_avail *)(sq->base + 16ull * max_num);
 		sq->used = (struct vring_used *)(sq->base + used_off);
-		sq->kick_fd = -1;
+		sq->kick_fd = sq->call_fd = -1;
 	}
 	*out = s;
 	return 0;
@@ -151,7 +151,8 @@ void hvb_shadow_reset(struct hvb_shadow *s)
 
 int hvb_shadow_queue_start(struct hvb_shadow *s, unsigned int q, struct hv_mem *zone_mem,
 			   const struct hv_mmio_queue *zq, uint64_t zone_features, int kick_fd,
-			   uint64_t *desc, uint64_t *avail, uint64_t *used, uint16_t *num)
+			   int call_fd, uint64_t *desc, uint64_t *avail, uint64_t *used,
+			   uint16_t *num)
 {
 	struct squeue *sq = &s->q[q];
 	struct hv_vq_layout l = {
@@ -168,7 +169,9 @@ int hvb_shadow_queue_start(struct hvb_shadow *s, unsigned int q, struct hv_mem *
 		return -EINVAL;
 	free(sq->reqs);
 	free(sq->free_desc);
-	memset(&sq->zvq, 0, sizeof(sq->zvq));
+	sq->reqs = NULL;
+	sq->free_desc = NULL;
+	/* Not zeroed first: its log limiter outlives the zone's resets. */
 	r = hv_vq_init(&sq->zvq, zone_mem, &l, "shadow");
 	if (r < 0)
 		return r;
@@ -185,6 +188,7 @@ int hvb_shadow_queue_start(struct hvb_shadow *s, unsigned int q, struct hv_mem *
 	sq->avail_idx = sq->last_used = 0;
 	sq->has_pending = false;
 	sq->kick_fd = kick_fd;
+	sq->call_fd = call_fd;
 	sq->iova = base_iova;
 	sq->started = true;
 	*desc = base_iova;
@@ -280,19 +284,35 @@ static void kick_device(struct squeue *sq)
 		hv_warn_ratelimited(&sq->rl, "shadow: kick: %m");
 }
 
-/* Moves zone requests to the device until the zone's ring is empty or
- * our resources are exhausted. */
+/* The caller polls call_fd and comes back through hvb_shadow_complete(),
+ * which feeds again: the bridge thread answers other zones meanwhile. */
+static void come_back(struct squeue *sq)
+{
+	uint64_t one = 1;
+
+	if (sq->call_fd >= 0 && write(sq->call_fd, &one, sizeof(one)) != sizeof(one))
+		hv_warn_ratelimited(&sq->rl, "shadow: call eventfd: %m");
+}
+
+/* Moves zone requests to the device until the zone's ring is empty, our
+ * resources are exhausted, or a pass's worth of chains was taken. */
 static int feed(struct hvb_shadow *s, struct squeue *sq)
 {
 	uint16_t before = sq->avail_idx;
 	int r = 0;
 
+	hv_vq_begin_pass(&sq->zvq);
 	for (;;) {
 		struct hv_vq_elem e = {.iov = sq->pending.iov, .max_iov = MAX_IOV};
 
 		if (sq->has_pending && !place(s, sq))
 			break;
 		r = hv_vq_pop(&sq->zvq, &e);
+		if (r == -EAGAIN) {
+			come_back(sq);
+			r = 0;
+			break;
+		}
 		if (r <= 0)
 			break;
 		sq->pending.zone_head = e.head;

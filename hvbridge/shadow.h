@@ -37,13 +37,19 @@ uint64_t hvb_shadow_bytes(const struct hvb_shadow *s);
 void hvb_shadow_set_iova(struct hvb_shadow *s, uint64_t iova);
 
 /* Starts queue q over the zone's rings; fills in where the device's rings
- * are (IOVAs) and their size. kick_fd is the device's kick eventfd. */
+ * are (IOVAs) and their size. kick_fd is the device's kick eventfd;
+ * call_fd its call eventfd, which the caller polls and answers with
+ * hvb_shadow_complete(): we signal it ourselves to come back for zone
+ * requests a pass left behind. */
 int hvb_shadow_queue_start(struct hvb_shadow *s, unsigned int q, struct hv_mem *zone_mem,
 			   const struct hv_mmio_queue *zq, uint64_t zone_features, int kick_fd,
-			   uint64_t *desc, uint64_t *avail, uint64_t *used, uint16_t *num);
+			   int call_fd, uint64_t *desc, uint64_t *avail, uint64_t *used,
+			   uint16_t *num);
 /* The zone notified queue q: pass what it queued to the device. Returns
  * 1 when the zone should get an interrupt (a malformed chain was answered),
- * 0 otherwise, -EIO when the zone's ring is broken. */
+ * 0 otherwise, -EIO when the zone's ring is broken. One call takes at most
+ * queue-size zone chains; the rest wait for the next hvb_shadow_complete(),
+ * which call_fd is signalled for. */
 int hvb_shadow_kick(struct hvb_shadow *s, unsigned int q);
 /* The device signalled queue q: mirror its used entries. Same returns. */
 int hvb_shadow_complete(struct hvb_shadow *s, unsigned int q);

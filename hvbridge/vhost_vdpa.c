@@ -264,7 +264,8 @@ static int vh_queue_ready(struct hv_mmio_dev *m, unsigned int index, const struc
 		uint16_t n;
 
 		r = hvb_shadow_queue_start(vh->shadow, index, vh->shadow_mem, q, vh->features,
-					   vh->kick[index], &desc, &avail, &used, &n);
+					   vh->kick[index], vh->call[index], &desc, &avail, &used,
+					   &n);
 		addr.desc_user_addr = desc;
 		addr.avail_user_addr = avail;
 		addr.used_user_addr = used;

@@ -27,18 +27,22 @@ void hv_log(enum hv_log_level level, const char *fmt, ...)
 bool hv_ratelimit_ok(struct hv_ratelimit *rl)
 {
 	time_t now = time(NULL);
+	time_t start = __atomic_load_n(&rl->window_start, __ATOMIC_RELAXED);
 
-	if (now - rl->window_start >= RL_INTERVAL) {
-		if (rl->suppressed)
-			hv_warn("%lu similar messages suppressed", rl->suppressed);
-		rl->window_start = now;
-		rl->printed = 0;
-		rl->suppressed = 0;
+	/* A new window (or a clock that went back): one caller opens it. */
+	if ((now - start >= RL_INTERVAL || now < start) &&
+	    __atomic_compare_exchange_n(&rl->window_start, &start, now, false, __ATOMIC_RELAXED,
+					__ATOMIC_RELAXED)) {
+		unsigned long n = __atomic_exchange_n(&rl->suppressed, 0, __ATOMIC_RELAXED);
+
+		__atomic_store_n(&rl->printed, 0, __ATOMIC_RELAXED);
+		if (n)
+			hv_warn("%lu similar messages suppressed", n);
 	}
-	if (rl->printed < RL_BURST) {
-		rl->printed++;
+	/* Checked before counting, so the count never wraps. */
+	if (__atomic_load_n(&rl->printed, __ATOMIC_RELAXED) < RL_BURST &&
+	    __atomic_fetch_add(&rl->printed, 1, __ATOMIC_RELAXED) < RL_BURST)
 		return true;
-	}
-	rl->suppressed++;
+	__atomic_fetch_add(&rl->suppressed, 1, __ATOMIC_RELAXED);
 	return false;
 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "hvdpa/loop.h"
@@ -79,4 +80,59 @@ int hv_loop_run_once(struct hv_loop *loop, int timeout_ms)
 		loop->slots[i].cb(loop->slots[i].opaque, ev[k].events);
 	}
 	return n;
+}
+
+static void defer_cb(void *opaque, uint32_t events)
+{
+	struct hv_defer *d = opaque;
+	uint64_t n;
+
+	(void)events;
+	if (read(d->fd, &n, sizeof(n)) < 0) {
+		/* Nothing to clear: a stale wake-up. */
+	}
+	d->armed = false;
+	d->fn(d->opaque);
+}
+
+int hv_defer_init(struct hv_defer *d, struct hv_loop *loop, void (*fn)(void *opaque), void *opaque)
+{
+	int r;
+
+	d->loop = loop;
+	d->fn = fn;
+	d->opaque = opaque;
+	d->armed = false;
+	d->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (d->fd < 0)
+		return -errno;
+	r = hv_loop_add(loop, d->fd, EPOLLIN, defer_cb, d);
+	if (r < 0) {
+		close(d->fd);
+		d->fd = -1;
+	}
+	return r;
+}
+
+void hv_defer_arm(struct hv_defer *d)
+{
+	uint64_t one = 1;
+
+	if (d->armed || !d->loop)
+		return;
+	/* An eventfd write cannot fail short of a counter overflow, which the
+	 * read in defer_cb rules out. */
+	if (write(d->fd, &one, sizeof(one)) == sizeof(one))
+		d->armed = true;
+}
+
+void hv_defer_fini(struct hv_defer *d)
+{
+	if (!d->loop || d->fd < 0)
+		return;
+	hv_loop_del(d->loop, d->fd);
+	close(d->fd);
+	d->fd = -1;
+	d->loop = NULL;
+	d->armed = false;
 }

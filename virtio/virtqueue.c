@@ -28,8 +28,11 @@ static inline void store16(void *p, uint16_t v)
 int hv_vq_init(struct hv_vq *vq, struct hv_mem *mem, const struct hv_vq_layout *l, const char *name)
 {
 	uint64_t n = l->size;
+	struct hv_ratelimit rl = vq->rl;
 
+	/* The log's limiter outlives the queue: every reset re-inits it. */
 	memset(vq, 0, sizeof(*vq));
+	vq->rl = rl;
 	vq->name = name ? name : "vq";
 	if (n == 0 || n > HV_VQ_MAX_SIZE || (n & (n - 1)))
 		return -EINVAL;
@@ -52,7 +55,19 @@ int hv_vq_init(struct hv_vq *vq, struct hv_mem *mem, const struct hv_vq_layout *
 	vq->last_avail = l->last_avail;
 	vq->used_idx = l->used_idx;
 	vq->signalled_used = l->used_idx;
+	hv_vq_begin_pass(vq);
 	return 0;
+}
+
+void hv_vq_begin_pass(struct hv_vq *vq)
+{
+	vq->pass_left = vq->size;
+	vq->pass_desc_left = HV_VQ_PASS_DESC * vq->size;
+}
+
+static bool pass_spent(const struct hv_vq *vq)
+{
+	return vq->pass_left == 0 || vq->pass_desc_left == 0;
 }
 
 uint16_t hv_vq_avail_count(struct hv_vq *vq)
@@ -65,7 +80,7 @@ uint16_t hv_vq_avail_count(struct hv_vq *vq)
 static void vq_mark_broken(struct hv_vq *vq, const char *why, unsigned int v)
 {
 	if (!vq->broken)
-		hv_err("%s: %s (%u): queue needs a reset", vq->name, why, v);
+		hv_err_ratelimited(&vq->rl, "%s: %s (%u): queue needs a reset", vq->name, why, v);
 	vq->broken = true;
 }
 
@@ -96,31 +111,40 @@ static int vq_map_desc(struct hv_vq *vq, struct hv_vq_elem *elem, uint64_t addr,
 		addr += avail;
 		left -= avail;
 	}
-	if (write)
+	if (write) {
 		elem->in_len += len;
-	else
+		elem->in_desc++;
+	} else {
 		elem->out_len += len;
+		elem->out_desc++;
+	}
 	return 0;
 }
 
 /* Walks the chain at head. Returns 0 or a negative errno naming why the
- * chain is unusable. */
+ * chain is unusable. At most queue-size buffer descriptors are read, plus
+ * the one that points at an indirect table. */
 static int vq_walk(struct hv_vq *vq, uint16_t head, struct hv_vq_elem *elem, const char **why)
 {
 	const struct vring_desc *table = vq->desc;
 	uint32_t table_size = vq->size;
 	uint32_t i = head;
-	uint32_t seen = 0;
+	uint32_t seen = 0;  /* slots of this table visited */
+	uint32_t total = 0; /* buffer descriptors of the chain */
 	bool in_indirect = false;
 
 	elem->head = head;
 	elem->out_num = elem->in_num = 0;
+	elem->out_desc = elem->in_desc = 0;
 	elem->out_len = elem->in_len = 0;
 
 	for (;;) {
 		struct vring_desc d;
 		int r;
 
+		vq->stats.descriptors++;
+		if (vq->pass_desc_left)
+			vq->pass_desc_left--;
 		/* One read of each field: the driver may rewrite them under us. */
 		d.addr = le64toh(__atomic_load_n(&table[i].addr, __ATOMIC_RELAXED));
 		d.len = le32toh(__atomic_load_n(&table[i].len, __ATOMIC_RELAXED));
@@ -140,8 +164,14 @@ static int vq_walk(struct hv_vq *vq, uint16_t head, struct hv_vq_elem *elem, con
 				*why = "indirect descriptor with NEXT";
 				return -EINVAL;
 			}
-			if (d.len == 0 || d.len % DESC_SIZE || d.len / DESC_SIZE > HV_VQ_MAX_SIZE) {
+			if (d.len == 0 || d.len % DESC_SIZE) {
 				*why = "bad indirect table length";
+				return -EINVAL;
+			}
+			/* The table's entries are part of the chain, which may
+			 * not be longer than the queue (virtio 1.2, 2.7.5.3). */
+			if (d.len / DESC_SIZE > vq->size) {
+				*why = "indirect table larger than the queue";
 				return -EINVAL;
 			}
 			table = hv_mem_contig(vq->mem, d.addr, d.len, false);
@@ -160,6 +190,10 @@ static int vq_walk(struct hv_vq *vq, uint16_t head, struct hv_vq_elem *elem, con
 		 * a loop. */
 		if (++seen > table_size) {
 			*why = "descriptor loop";
+			return -ELOOP;
+		}
+		if (++total > vq->size) {
+			*why = "chain longer than the queue";
 			return -ELOOP;
 		}
 		if (d.flags & VRING_DESC_F_WRITE) {
@@ -196,8 +230,13 @@ static int vq_walk(struct hv_vq *vq, uint16_t head, struct hv_vq_elem *elem, con
 static int vq_pop_recovered(struct hv_vq *vq, struct hv_vq_elem *elem)
 {
 	while (vq->resubmit_pos < vq->resubmit_n) {
-		uint16_t head = log_resubmit(vq->log)[vq->resubmit_pos++];
+		uint16_t head;
 		const char *why = "";
+
+		if (pass_spent(vq))
+			return -EAGAIN;
+		vq->pass_left--;
+		head = log_resubmit(vq->log)[vq->resubmit_pos++];
 
 		if (vq_walk(vq, head, elem, &why) == 0) {
 			vq->stats.popped++;
@@ -215,8 +254,12 @@ int hv_vq_pop(struct hv_vq *vq, struct hv_vq_elem *elem)
 {
 	if (vq->broken)
 		return -EIO;
-	if (vq->resubmit_pos < vq->resubmit_n && vq_pop_recovered(vq, elem))
-		return 1;
+	if (vq->resubmit_pos < vq->resubmit_n) {
+		int r = vq_pop_recovered(vq, elem);
+
+		if (r)
+			return r;
+	}
 	for (;;) {
 		uint16_t pending, head;
 		const char *why = "";
@@ -239,6 +282,11 @@ int hv_vq_pop(struct hv_vq *vq, struct hv_vq_elem *elem)
 			vq_mark_broken(vq, "head index out of range", head);
 			return -EIO;
 		}
+		/* Malformed chains count too: a driver that adds them as fast
+		 * as we answer must not hold this thread. */
+		if (pass_spent(vq))
+			return -EAGAIN;
+		vq->pass_left--;
 		/* avail_event is left alone: it moves only in
 		 * hv_vq_enable_notify(), so kicks stay quiet while we poll. */
 		vq->last_avail++;

@@ -19,6 +19,9 @@ void hv_log(enum hv_log_level level, const char *fmt, ...) __attribute__((format
 /*
  * A driver that sends garbage can send it a million times a second; the
  * log must not become the denial of service. Allows a burst per interval.
+ * Safe to share between threads. Keep one where the driver cannot renew
+ * it (in the device, or a queue that survives resets): a limiter that a
+ * reset re-creates limits nothing.
  */
 struct hv_ratelimit {
 	time_t window_start;
@@ -28,10 +31,14 @@ struct hv_ratelimit {
 
 bool hv_ratelimit_ok(struct hv_ratelimit *rl);
 
-#define hv_warn_ratelimited(rl, ...)                                                               \
+#define hv_log_ratelimited(rl, level, ...)                                                         \
 	do {                                                                                       \
 		if (hv_ratelimit_ok(rl))                                                           \
-			hv_warn(__VA_ARGS__);                                                      \
+			hv_log(level, __VA_ARGS__);                                                \
 	} while (0)
+
+#define hv_err_ratelimited(rl, ...)  hv_log_ratelimited(rl, HV_LOG_ERR, __VA_ARGS__)
+#define hv_warn_ratelimited(rl, ...) hv_log_ratelimited(rl, HV_LOG_WARN, __VA_ARGS__)
+#define hv_info_ratelimited(rl, ...) hv_log_ratelimited(rl, HV_LOG_INFO, __VA_ARGS__)
 
 #endif

@@ -2,6 +2,7 @@
 #ifndef HVDPA_LOOP_H
 #define HVDPA_LOOP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* A minimal epoll loop: one per thread, callbacks run on that thread. */
@@ -28,5 +29,23 @@ int hv_loop_del(struct hv_loop *loop, int fd);
 /* Waits up to timeout_ms (-1: forever) and runs ready callbacks. Returns
  * the number run, or a negative errno (-EINTR included). */
 int hv_loop_run_once(struct hv_loop *loop, int timeout_ms);
+
+/*
+ * A call on a later round of a loop: a pass that stopped on its budget
+ * comes back by itself, without waiting for a kick, once whatever else is
+ * ready (a stop request) had its turn.
+ */
+struct hv_defer {
+	struct hv_loop *loop;
+	int fd;
+	bool armed;
+	void (*fn)(void *opaque);
+	void *opaque;
+};
+
+int hv_defer_init(struct hv_defer *d, struct hv_loop *loop, void (*fn)(void *opaque), void *opaque);
+void hv_defer_arm(struct hv_defer *d);
+/* Safe on a zeroed or finished one, and from inside the loop. */
+void hv_defer_fini(struct hv_defer *d);
 
 #endif

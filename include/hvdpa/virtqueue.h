@@ -17,9 +17,20 @@
  * once into locals and bounded before use; a chain that is malformed is
  * answered with a used length of 0 and counted, and a ring whose avail index
  * or head is impossible marks the queue broken (the device needs a reset).
+ *
+ * The work a driver can cause is bounded: a chain has at most queue-size
+ * descriptors, indirect ones included (virtio 1.2, 2.7.5.3.1: an indirect
+ * table of more entries is malformed), and one pass takes at most
+ * queue-size chains, malformed ones included, however fast the driver adds
+ * them, and begins none once it read HV_VQ_PASS_DESC * queue-size
+ * descriptors: then hv_vq_pop() says -EAGAIN and the caller comes back
+ * later.
  */
 
 #define HV_VQ_MAX_SIZE 32768u
+/* Descriptors one pass reads, per queue entry, before it stops beginning
+ * chains: a pass is O(queue size) whatever the chains look like. */
+#define HV_VQ_PASS_DESC 4u
 
 struct hv_inflight;
 
@@ -28,13 +39,17 @@ struct hv_vq_elem {
 	uint16_t out_num; /* device-readable iovecs, first */
 	uint16_t in_num;  /* device-writable iovecs, after them */
 	uint16_t max_iov; /* capacity of iov[], set by the owner */
+	/* Descriptors with a non-empty buffer, per direction (a descriptor
+	 * may take several iovecs where guest memory is split). */
+	uint16_t out_desc, in_desc;
 	uint64_t out_len;
 	uint64_t in_len;
 	struct iovec *iov;
 };
 
 struct hv_vq_stats {
-	uint64_t malformed; /* chains answered with length 0 */
+	uint64_t malformed;   /* chains answered with length 0 */
+	uint64_t descriptors; /* read while walking chains */
 	uint64_t popped;
 	uint64_t notifies;
 };
@@ -61,7 +76,13 @@ struct hv_vq {
 	struct hv_inflight *log;
 	uint16_t resubmit_pos, resubmit_n;
 
+	/* Chains hv_vq_pop() may still take in this pass, and descriptors it
+	 * may still read (a chain is begun while both are left). */
+	uint32_t pass_left, pass_desc_left;
+
 	struct hv_vq_stats stats;
+	/* Kept by hv_vq_init(): a driver that resets its device does not win
+	 * a fresh burst of log lines. */
 	struct hv_ratelimit rl;
 	const char *name; /* for log lines */
 };
@@ -75,16 +96,24 @@ struct hv_vq_layout {
 };
 
 /* Maps the rings. -EINVAL for a size that is not a power of two up to
- * HV_VQ_MAX_SIZE, -EFAULT when a ring is not mapped contiguously. */
+ * HV_VQ_MAX_SIZE, -EFAULT when a ring is not mapped contiguously. vq must
+ * be zeroed or initialised before: its rate-limit state is kept. Starts a
+ * pass. */
 int hv_vq_init(struct hv_vq *vq, struct hv_mem *mem, const struct hv_vq_layout *l,
 	       const char *name);
 
 /*
  * Takes the next available chain. Returns 1 with elem filled, 0 when the
- * ring is empty, -EIO when the queue is broken. Malformed chains met on the
- * way are pushed back with length 0 (flush them with hv_vq_flush()).
+ * ring is empty, -EIO when the queue is broken, -EAGAIN when chains wait
+ * but this pass has spent its budget (see above): the caller must
+ * yield and come back (a new pass) without waiting for a kick. Malformed
+ * chains met on the way are pushed back with length 0 (flush them with
+ * hv_vq_flush()).
  */
 int hv_vq_pop(struct hv_vq *vq, struct hv_vq_elem *elem);
+
+/* Starts a pass: hv_vq_pop() may take up to queue-size chains again. */
+void hv_vq_begin_pass(struct hv_vq *vq);
 
 /* Returns a chain to the driver, unpublished until hv_vq_flush(). */
 void hv_vq_push(struct hv_vq *vq, uint16_t head, uint32_t len);

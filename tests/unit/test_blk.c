@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "blk_fixture.h"
@@ -322,6 +323,197 @@ static void test_null_backend(void)
 	bf_teardown(&f);
 }
 
+/* A driver that re-adds a request for each one answered at once (out of
+ * range: IOERR, no I/O), as a second vCPU can. */
+static void *(*plain_translate)(struct hv_mem *, uint64_t, uint64_t, bool, uint64_t *);
+static unsigned long refills;
+static uint16_t refill_head;
+static uint64_t refill_trigger;
+
+static void *refilling_translate(struct hv_mem *mem, uint64_t addr, uint64_t len, bool write,
+				 uint64_t *avail)
+{
+	if (refills && addr == refill_trigger) {
+		refills--;
+		fd_publish(&f.d, refill_head);
+	}
+	return plain_translate(mem, addr, len, write, avail);
+}
+
+/* Issue 12 #1b in a queue thread: one kick answers at most a queue's worth
+ * of chains and returns, so the thread sees a stop request; the loop calls
+ * it back for the rest, and nothing is lost. */
+static void test_kick_yields_to_the_loop(void)
+{
+	CHECK_EQ(bf_setup(&f, 1 * MiB, 16, NULL), 0);
+	uint64_t b = fd_alloc(&f.d, 512);
+	unsigned long answered = 0;
+	uint32_t id, len;
+	int rounds = 0;
+
+	plain_translate = f.d.fm.mem.translate;
+	f.d.fm.mem.translate = refilling_translate;
+	refill_head = bf_request(&f, VIRTIO_BLK_T_IN, 1ull << 40, b, 512, true, NULL);
+	refill_trigger = le64toh(fd_desc(&f.d, refill_head)->addr);
+	refills = 100000;
+	f.dev->ops->queue_kick(&f.q);
+	while (fd_used(&f.d, &id, &len))
+		answered++;
+	CHECK_EQ(answered, 16);
+	CHECK(refills > 0);
+	refills = 0;
+	while (answered < le16toh(f.d.avail->idx) && rounds++ < 1000) {
+		hv_loop_run_once(&f.loop, 100);
+		while (fd_used(&f.d, &id, &len))
+			answered++;
+	}
+	CHECK_EQ(answered, le16toh(f.d.avail->idx));
+	f.d.fm.mem.translate = plain_translate;
+	bf_teardown(&f);
+}
+
+/* A request of n data segments of seg bytes each, all over the buffer at
+ * data (the driver may point them at the same memory), as one chain. */
+static uint64_t multi_status;
+
+static void multi_request(uint32_t type, unsigned int n, uint64_t data, uint32_t seg)
+{
+	uint64_t h = fd_alloc(&f.d, sizeof(struct virtio_blk_outhdr));
+	struct virtio_blk_outhdr *hdr = fd_ptr(&f.d, h);
+	struct fd_buf b[260];
+	unsigned int k = 0;
+
+	multi_status = fd_alloc(&f.d, 1);
+	*(uint8_t *)fd_ptr(&f.d, multi_status) = 0xee;
+	hdr->type = htole32(type);
+	hdr->ioprio = 0;
+	hdr->sector = 0;
+	b[k++] = (struct fd_buf){h, sizeof(*hdr), false};
+	for (unsigned int i = 0; i < n; i++)
+		b[k++] = (struct fd_buf){data, seg, type == VIRTIO_BLK_T_IN};
+	b[k++] = (struct fd_buf){multi_status, 1, true};
+	fd_publish(&f.d, fd_chain(&f.d, b, k));
+}
+
+static bool image_is_zero(uint64_t bytes)
+{
+	static uint8_t buf[1 << 16];
+
+	for (uint64_t off = 0; off < bytes; off += sizeof(buf)) {
+		if (pread(f.fd, buf, sizeof(buf), (off_t)off) != (ssize_t)sizeof(buf))
+			return false;
+		for (size_t i = 0; i < sizeof(buf); i++)
+			if (buf[i])
+				return false;
+	}
+	return true;
+}
+
+/* Issue 12 #3: the seg_max and size_max we offer are enforced (IOERR, no
+ * I/O), and a request at both limits is served. */
+static void test_request_limits_enforced(void)
+{
+	CHECK_EQ(bf_setup(&f, 128 * MiB, 256, NULL), 0);
+	struct virtio_blk_config c;
+	uint32_t seg_max, size_max, id, len;
+	uint64_t buf = fd_alloc(&f.d, 2 * MiB);
+
+	memcpy(&c, f.dev->config, sizeof(c));
+	seg_max = le32toh(c.seg_max);
+	size_max = le32toh(c.size_max);
+	CHECK_EQ(seg_max, 126);
+	CHECK_EQ(size_max, MiB);
+	pattern(fd_ptr(&f.d, buf), 2 * MiB, 7);
+
+	/* seg_max + 1 segments of a sector each. */
+	multi_request(VIRTIO_BLK_T_OUT, seg_max + 1, buf, 512);
+	CHECK_EQ(bf_run(&f, 1, &id, &len), 1);
+	CHECK_EQ(*(uint8_t *)fd_ptr(&f.d, multi_status), VIRTIO_BLK_S_IOERR);
+	/* One segment of more than size_max. */
+	multi_request(VIRTIO_BLK_T_OUT, 1, buf, size_max + 512);
+	CHECK_EQ(bf_run(&f, 1, &id, &len), 1);
+	CHECK_EQ(*(uint8_t *)fd_ptr(&f.d, multi_status), VIRTIO_BLK_S_IOERR);
+	/* The same as reads: the driver's buffer is left alone. */
+	multi_request(VIRTIO_BLK_T_IN, seg_max + 1, buf, 512);
+	CHECK_EQ(bf_run(&f, 1, &id, &len), 1);
+	CHECK_EQ(*(uint8_t *)fd_ptr(&f.d, multi_status), VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(len, 1);
+	multi_request(VIRTIO_BLK_T_IN, 2, buf, size_max + 512);
+	CHECK_EQ(bf_run(&f, 1, &id, &len), 1);
+	CHECK_EQ(*(uint8_t *)fd_ptr(&f.d, multi_status), VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(len, 1);
+	/* None of it reached the image. */
+	CHECK(image_is_zero(4 * MiB));
+
+	/* At both limits: seg_max segments of size_max, 126 MiB. */
+	multi_request(VIRTIO_BLK_T_IN, seg_max, buf, size_max);
+	CHECK_EQ(bf_run(&f, 1, &id, &len), 1);
+	CHECK_EQ(*(uint8_t *)fd_ptr(&f.d, multi_status), VIRTIO_BLK_S_OK);
+	CHECK_EQ(len, (uint64_t)seg_max * size_max + 1);
+	pattern(fd_ptr(&f.d, buf), 4096, 7); /* the read zeroed it */
+	multi_request(VIRTIO_BLK_T_OUT, seg_max, buf, 4096);
+	CHECK_EQ(bf_run(&f, 1, &id, &len), 1);
+	CHECK_EQ(*(uint8_t *)fd_ptr(&f.d, multi_status), VIRTIO_BLK_S_OK);
+	CHECK(!image_is_zero(4096));
+	bf_teardown(&f);
+}
+
+/* Runs fn with stderr going to a file; returns the lines it wrote. */
+static int stderr_lines(void (*fn)(void))
+{
+	FILE *t = tmpfile();
+	int saved = dup(2), lines = 0, c;
+
+	fflush(stderr);
+	dup2(fileno(t), 2);
+	fn();
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(t);
+	while ((c = fgetc(t)) != EOF)
+		lines += c == '\n';
+	fclose(t);
+	return lines;
+}
+
+static void resets_with_bad_requests(void)
+{
+	uint64_t b = fd_alloc(&f.d, 512);
+
+	for (int i = 0; i < 1000; i++) {
+		struct hv_vq_layout l;
+
+		/* A device reset: the queue stops and starts again. */
+		f.dev->ops->queue_stop(&f.q);
+		fd_layout(&f.d, &l, f.dev->features);
+		l.last_avail = l.used_idx = le16toh(f.d.avail->idx);
+		CHECK_EQ(hv_vq_init(&f.q.vq, &f.d.fm.mem, &l, "tblk-0"), 0);
+		CHECK_EQ(f.dev->ops->queue_start(f.dev, &f.q), 0);
+		f.d.last_used = l.used_idx;
+		CHECK_EQ(bf_do(&f, VIRTIO_BLK_T_IN, 1ull << 40, b, 512, true).status,
+			 VIRTIO_BLK_S_IOERR);
+	}
+}
+
+/* Issue 12 #12: what a driver makes blk log is limited across resets (the
+ * limiter was the queue's, and every reset made a new one). */
+static void test_log_bounded_across_resets(void)
+{
+	enum hv_log_level saved = hv_log_level;
+	int n;
+
+	CHECK_EQ(bf_setup(&f, 1 * MiB, 16, NULL), 0);
+	hv_log_level = HV_LOG_WARN;
+	n = stderr_lines(resets_with_bad_requests);
+	hv_log_level = saved;
+	CHECK(n > 0);
+	CHECK(n <= 24);
+	if (n > 24)
+		printf("# %d log lines\n", n);
+	bf_teardown(&f);
+}
+
 int main(void)
 {
 	hv_log_level = HV_LOG_ERR;
@@ -339,5 +531,8 @@ int main(void)
 	RUN(test_missing_image);
 	RUN(test_image_locked);
 	RUN(test_null_backend);
+	RUN(test_kick_yields_to_the_loop);
+	RUN(test_request_limits_enforced);
+	RUN(test_log_bounded_across_resets);
 	return check_done();
 }

@@ -57,9 +57,13 @@ static uint16_t submit(uint8_t tag)
 	return head;
 }
 
+/* One chain per pass, as a driver kicking for each. */
 static int pop_tag(void)
 {
-	int r = hv_vq_pop(&vq, &elem);
+	int r;
+
+	hv_vq_begin_pass(&vq);
+	r = hv_vq_pop(&vq, &elem);
 
 	if (r <= 0)
 		return -1;

@@ -20,7 +20,7 @@
 
 static struct fake_driver d;
 static struct hvb_shadow *s;
-static int kick;
+static int kick, call;
 static struct vring_desc *sdesc;
 static struct vring_avail *savail;
 static struct vring_used *sused;
@@ -46,7 +46,8 @@ static void setup(void)
 	CHECK_EQ(hvb_shadow_create(1, QSIZE, &s), 0);
 	hvb_shadow_set_iova(s, IOVA);
 	kick = eventfd(0, EFD_NONBLOCK);
-	CHECK_EQ(hvb_shadow_queue_start(s, 0, &d.fm.mem, &zq, 1ull << 32, kick, &desc, &avail,
+	call = eventfd(0, EFD_NONBLOCK);
+	CHECK_EQ(hvb_shadow_queue_start(s, 0, &d.fm.mem, &zq, 1ull << 32, kick, call, &desc, &avail,
 					&used, &num),
 		 0);
 	CHECK_EQ(num, QSIZE);
@@ -60,6 +61,7 @@ static void teardown(void)
 {
 	hvb_shadow_destroy(s);
 	close(kick);
+	close(call);
 	fd_free(&d);
 }
 
@@ -260,6 +262,65 @@ static void test_write_only_request(void)
 	teardown();
 }
 
+/* A zone whose second vCPU adds a malformed chain for every one answered
+ * (here: from inside our own reads of zone RAM). */
+static void *(*plain_translate)(struct hv_mem *, uint64_t, uint64_t, bool, uint64_t *);
+static unsigned long refills;
+static uint16_t refill_head;
+
+static void *refilling_translate(struct hv_mem *mem, uint64_t addr, uint64_t len, bool write,
+				 uint64_t *avail)
+{
+	if (refills) {
+		refills--;
+		fd_publish(&d, refill_head);
+	}
+	return plain_translate(mem, addr, len, write, avail);
+}
+
+static bool called(void)
+{
+	uint64_t n;
+
+	return read(call, &n, sizeof(n)) == sizeof(n);
+}
+
+/* Issue 12 #1b: one QueueNotify answers at most a queue's worth of zone
+ * chains and returns; the bridge is called back (call_fd) for the rest,
+ * and nothing the zone queued is lost. */
+static void test_endless_zone_yields(void)
+{
+	uint32_t id, len;
+	unsigned long answered = 0, published;
+	int r, rounds = 0;
+
+	setup();
+	plain_translate = d.fm.mem.translate;
+	d.fm.mem.translate = refilling_translate;
+	refill_head = fd_chain(&d, (struct fd_buf[]){{0x1000, 64, false}}, 1);
+	fd_publish(&d, refill_head);
+	refills = 100000;
+	CHECK_EQ(hvb_shadow_kick(s, 0), 1);
+	while (fd_used(&d, &id, &len))
+		answered++;
+	CHECK_EQ(answered, QSIZE);
+	CHECK(called()); /* it asked to come back */
+	CHECK(refills > 0);
+	/* The writer stops; the callbacks finish the rest. */
+	refills = 0;
+	published = le16toh(d.avail->idx);
+	do {
+		r = hvb_shadow_complete(s, 0);
+		CHECK(r >= 0);
+		while (fd_used(&d, &id, &len))
+			answered++;
+	} while (called() && ++rounds < 100);
+	CHECK_EQ(answered, published);
+	CHECK(!kicked()); /* none of it reached the device */
+	d.fm.mem.translate = plain_translate;
+	teardown();
+}
+
 int main(void)
 {
 	RUN(test_round_trip);
@@ -267,5 +328,6 @@ int main(void)
 	RUN(test_hostile_zone);
 	RUN(test_confused_device);
 	RUN(test_write_only_request);
+	RUN(test_endless_zone_yields);
 	return check_done();
 }
