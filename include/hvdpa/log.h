@@ -5,7 +5,10 @@
 #include <stdbool.h>
 #include <time.h>
 
-enum hv_log_level { HV_LOG_ERR, HV_LOG_WARN, HV_LOG_INFO, HV_LOG_DEBUG };
+/* HV_LOG_NONE as the level prints nothing at all (fuzz targets); it is
+ * never the level of a line. The enum is unsigned: there is nothing below
+ * HV_LOG_NONE. */
+enum hv_log_level { HV_LOG_NONE, HV_LOG_ERR, HV_LOG_WARN, HV_LOG_INFO, HV_LOG_DEBUG };
 
 extern enum hv_log_level hv_log_level;
 
