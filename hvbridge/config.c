@@ -63,6 +63,11 @@ static int parse_ram(struct cj_ctx *c, json_object *o, struct hvb_zone *z)
 		FAIL(c, "%s: RAM 0x%llx+0x%llx must be non-empty, page-aligned and not wrap",
 		     c->where, (unsigned long long)z->ram_base, (unsigned long long)z->ram_size);
 	}
+	if (z->ram_offset + z->ram_size < z->ram_offset) {
+		free(backing);
+		FAIL(c, "%s.offset: 0x%llx+0x%llx wraps the address space", c->where,
+		     (unsigned long long)z->ram_offset, (unsigned long long)z->ram_size);
+	}
 	if (strcmp(backing, "sim") == 0) {
 		z->backing = HVB_RAM_SIM;
 		free(backing);
