@@ -42,7 +42,7 @@ void hvb_bridge_access(struct hvb_bridge *b, struct hvb_trap *t,
 	uint64_t val = 0;
 
 	if (!d) {
-		hv_warn_ratelimited(&stray_rl, "zone %u: %s of 0x%llx hits no device",
+		hv_warn_ratelimited(z ? &z->rl : &stray_rl, "zone %u: %s of 0x%llx hits no device",
 				    req->src_zone, req->is_write ? "write" : "read",
 				    (unsigned long long)req->address);
 	} else if (req->size > 8) {

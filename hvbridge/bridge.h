@@ -56,7 +56,8 @@ struct hvb_zone {
 	struct hvb_zone_mem mem;
 	struct hvb_device **devs;
 	unsigned int n_devs;
-	struct hvb_trap *trap; /* where its accesses come from */
+	struct hvb_trap *trap;	/* where its accesses come from */
+	struct hv_ratelimit rl; /* lines the zone can cause, not about one device */
 };
 
 struct hvb_bridge {

@@ -63,9 +63,12 @@ static int choose_mode(struct hvb_zone *z, int fd)
 		return -errno;
 	direct_ok = S_ISREG(st.st_mode);
 	if (z->data == HVB_DATA_DIRECT && !direct_ok) {
-		hv_err("zone %u: data \"direct\" needs RAM that is a shared file mapping "
-		       "(memfd, tmpfs, hugetlbfs), which vhost-vdpa can map; use \"shadow\"",
-		       z->id);
+		hv_err_ratelimited(
+			&z->rl,
+			"zone %u: data \"direct\" needs RAM that is a shared file mapping "
+			"(memfd, tmpfs, hugetlbfs), which vhost-vdpa can map; use "
+			"\"shadow\"",
+			z->id);
 		return -EOPNOTSUPP;
 	}
 	z->shadow = z->data == HVB_DATA_SHADOW || !direct_ok;
@@ -82,9 +85,11 @@ int hvb_zone_set_ram(struct hvb_zone *z, int fd, uint64_t base, uint64_t size)
 	if (z->ram)
 		return -EBUSY;
 	if (base != z->ram_base || size != z->ram_size) {
-		hv_err("zone %u: RAM offered at 0x%llx+0x%llx, but the config says 0x%llx+0x%llx",
-		       z->id, (unsigned long long)base, (unsigned long long)size,
-		       (unsigned long long)z->ram_base, (unsigned long long)z->ram_size);
+		hv_err_ratelimited(
+			&z->rl,
+			"zone %u: RAM offered at 0x%llx+0x%llx, but the config says 0x%llx+0x%llx",
+			z->id, (unsigned long long)base, (unsigned long long)size,
+			(unsigned long long)z->ram_base, (unsigned long long)z->ram_size);
 		return -EINVAL;
 	}
 	r = choose_mode(z, fd);
@@ -94,16 +99,18 @@ int hvb_zone_set_ram(struct hvb_zone *z, int fd, uint64_t base, uint64_t size)
 	 * a file hold it at an offset. */
 	off = z->backing == HVB_RAM_SIM ? 0 : z->ram_offset;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < off + size) {
-		hv_err("zone %u: its RAM file holds %lld bytes, short of 0x%llx+0x%llx: the zone "
-		       "would fault on what is missing",
-		       z->id, (long long)st.st_size, (unsigned long long)off,
-		       (unsigned long long)size);
+		hv_err_ratelimited(
+			&z->rl,
+			"zone %u: its RAM file holds %lld bytes, short of 0x%llx+0x%llx: "
+			"the zone would fault on what is missing",
+			z->id, (long long)st.st_size, (unsigned long long)off,
+			(unsigned long long)size);
 		return -EINVAL;
 	}
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
 	if (p == MAP_FAILED) {
 		r = -errno;
-		hv_err("zone %u: mapping its RAM: %s", z->id, strerror(-r));
+		hv_err_ratelimited(&z->rl, "zone %u: mapping its RAM: %s", z->id, strerror(-r));
 		return r;
 	}
 	z->ram = p;
@@ -111,16 +118,17 @@ int hvb_zone_set_ram(struct hvb_zone *z, int fd, uint64_t base, uint64_t size)
 	z->mem.zone = z;
 	for (unsigned int i = 0; i < z->n_devs; i++) {
 		if (z->devs[i]->bd && (r = device_map(z->devs[i])) < 0) {
-			hv_err("zone %u: %s: cannot map zone RAM for the device: %s", z->id,
-			       z->devs[i]->cfg.name, strerror(-r));
+			hv_err_ratelimited(&z->rl,
+					   "zone %u: %s: cannot map zone RAM for the device: %s",
+					   z->id, z->devs[i]->cfg.name, strerror(-r));
 			hvb_zone_drop_ram(z);
 			return r;
 		}
 	}
-	hv_info("zone %u: RAM 0x%llx+0x%llx mapped; data mode %s", z->id, (unsigned long long)base,
-		(unsigned long long)size,
-		z->shadow ? "shadow: requests are copied through rings of ours"
-			  : "direct: devices use zone RAM in place");
+	hv_info_ratelimited(&z->rl, "zone %u: RAM 0x%llx+0x%llx mapped; data mode %s", z->id,
+			    (unsigned long long)base, (unsigned long long)size,
+			    z->shadow ? "shadow: requests are copied through rings of ours"
+				      : "direct: devices use zone RAM in place");
 	return 0;
 }
 

@@ -31,10 +31,14 @@ struct hv_ratelimit {
 
 bool hv_ratelimit_ok(struct hv_ratelimit *rl);
 
-#define hv_warn_ratelimited(rl, ...)                                                               \
+#define hv_log_ratelimited(rl, level, ...)                                                         \
 	do {                                                                                       \
-		if (hv_ratelimit_ok(rl))                                                           \
-			hv_warn(__VA_ARGS__);                                                      \
+		if ((level) <= hv_log_level && hv_ratelimit_ok(rl))                                \
+			hv_log(level, __VA_ARGS__);                                                \
 	} while (0)
+
+#define hv_err_ratelimited(rl, ...)  hv_log_ratelimited(rl, HV_LOG_ERR, __VA_ARGS__)
+#define hv_warn_ratelimited(rl, ...) hv_log_ratelimited(rl, HV_LOG_WARN, __VA_ARGS__)
+#define hv_info_ratelimited(rl, ...) hv_log_ratelimited(rl, HV_LOG_INFO, __VA_ARGS__)
 
 #endif
