@@ -6,6 +6,7 @@
  * apart from the config that first described them.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,58 @@ static int choose_mode(struct hvb_zone *z, int fd)
 	return 0;
 }
 
+/*
+ * Zone RAM is mapped shared: if its file shrank, the next touch of a page
+ * past the new end would be SIGBUS in whichever thread made it, and
+ * hvbridge would die with every zone. So the file must be one that cannot
+ * shrink under us: a memfd sealed with F_SEAL_SHRINK (seals are never
+ * lifted, so what is checked here holds for good), or a file only root or
+ * our own user may write. Growing does no harm and is not required to be
+ * sealed. hvisor's device memory is not a file and cannot shrink.
+ */
+static int check_ram_fd(struct hvb_zone *z, int fd)
+{
+	struct stat st;
+	int seals;
+
+	if (z->backing == HVB_RAM_HVISOR)
+		return 0;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals >= 0 && (seals & F_SEAL_SHRINK))
+		return 0;
+	if (z->backing == HVB_RAM_SIM) {
+		hv_err_ratelimited(&z->rl,
+				   "zone %u: RAM refused: a memfd without F_SEAL_SHRINK could be "
+				   "truncated under hvbridge (seal it: fcntl(fd, F_ADD_SEALS, "
+				   "F_SEAL_SHRINK | F_SEAL_GROW))",
+				   z->id);
+		return -EPERM;
+	}
+	if (!S_ISREG(st.st_mode))
+		return 0; /* a device node: nothing to truncate */
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		hv_err_ratelimited(
+			&z->rl,
+			"zone %u: RAM file %s refused: owned by uid %u, who could truncate "
+			"it under hvbridge (make it root's, mode 0600, or hand over a memfd "
+			"sealed with F_SEAL_SHRINK)",
+			z->id, z->ram_path ? z->ram_path : "(unnamed)", (unsigned int)st.st_uid);
+		return -EPERM;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		hv_err_ratelimited(
+			&z->rl,
+			"zone %u: RAM file %s refused: writable by group or others, who "
+			"could truncate it under hvbridge (chmod 0600, or hand over a memfd "
+			"sealed with F_SEAL_SHRINK)",
+			z->id, z->ram_path ? z->ram_path : "(unnamed)");
+		return -EPERM;
+	}
+	return 0;
+}
+
 int hvb_zone_set_ram(struct hvb_zone *z, int fd, uint64_t base, uint64_t size)
 {
 	struct stat st;
@@ -92,6 +145,9 @@ int hvb_zone_set_ram(struct hvb_zone *z, int fd, uint64_t base, uint64_t size)
 			(unsigned long long)z->ram_base, (unsigned long long)z->ram_size);
 		return -EINVAL;
 	}
+	r = check_ram_fd(z, fd);
+	if (r < 0)
+		return r;
 	r = choose_mode(z, fd);
 	if (r < 0)
 		return r;
