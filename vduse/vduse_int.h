@@ -43,6 +43,7 @@ void vduse_iotlb_reset(struct vduse_iotlb *t);
 void vduse_iotlb_fini(struct vduse_iotlb *t);
 
 /* state.c: the lock and the record that outlive a crash. */
+extern const char *vduse_node_dir; /* "/dev/vduse"; tests point it elsewhere */
 bool vduse_state_reattach(const struct hv_vduse_state *s);
 int vduse_state_map(struct hv_vduse_state *s, const struct hv_device *dev);
 void vduse_state_created(struct hv_vduse_state *s);
