@@ -20,6 +20,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -43,6 +44,7 @@ struct con_dev {
 	int listen_fd, relay_stop;
 	pthread_t relay;
 	bool relay_running;
+	bool own_path; /* opt.path is a socket or link we made: removed at the end */
 
 	/* queue 0's thread */
 	struct hv_queue *rxq;
@@ -304,18 +306,16 @@ static void con_destroy(struct hv_device *d)
 			hv_err("%s: cannot stop the socket relay", d->name);
 		pthread_join(cd->relay, NULL);
 	}
-	if (cd->listen_fd >= 0) {
+	if (cd->listen_fd >= 0)
 		close(cd->listen_fd);
+	if (cd->own_path)
 		unlink(cd->opt.path);
-	}
 	if (cd->relay_stop >= 0)
 		close(cd->relay_stop);
 	if (cd->opt.backend != HV_CONSOLE_STDIO && cd->in_fd >= 0) {
 		close(cd->in_fd);
 		if (cd->slave_fd >= 0)
 			close(cd->slave_fd);
-		if (cd->opt.path[0] && cd->opt.backend == HV_CONSOLE_PTY)
-			unlink(cd->opt.path);
 	}
 	free(cd->ring);
 	free(cd);
@@ -331,6 +331,25 @@ static const struct hv_device_ops console_ops = {
 const char *hv_console_where(const struct hv_device *dev)
 {
 	return ((const struct con_dev *)dev)->where;
+}
+
+/* path= and link= come from whoever configures the device (hvbridge's
+ * control socket too): what is there already is replaced only if it is
+ * what we would make ourselves (a stale socket, a link), never a file. */
+static int make_room(const char *path, mode_t type, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0
+				       : hv_opt_fail(err, errlen, "%s: %s", path, strerror(errno));
+	if ((st.st_mode & S_IFMT) != type) {
+		snprintf(err, errlen, "%s exists and is not a %s: not replacing it", path,
+			 type == S_IFSOCK ? "socket" : "symlink");
+		return -EEXIST;
+	}
+	unlink(path);
+	return 0;
 }
 
 /* A pty in raw mode: without it the line discipline would echo the
@@ -363,15 +382,18 @@ static int open_pty(struct con_dev *cd, char *err, size_t errlen)
 	cfmakeraw(&t);
 	tcsetattr(cd->slave_fd, TCSANOW, &t);
 	if (cd->opt.path[0]) {
-		unlink(cd->opt.path);
-		if (symlink(pts, cd->opt.path) < 0) {
-			snprintf(err, errlen, "link %s -> %s: %s", cd->opt.path, pts,
-				 strerror(errno));
+		int r = make_room(cd->opt.path, S_IFLNK, err, errlen);
+
+		if (r == 0 && symlink(pts, cd->opt.path) < 0)
+			r = hv_opt_fail(err, errlen, "link %s -> %s: %s", cd->opt.path, pts,
+					strerror(errno));
+		if (r < 0) {
 			close(cd->slave_fd);
 			cd->slave_fd = -1;
 			close(m);
-			return -EIO;
+			return r;
 		}
+		cd->own_path = true;
 	}
 	cd->in_fd = cd->out_fd = m;
 	return 0;
@@ -514,12 +536,18 @@ static int open_socket(struct con_dev *cd, char *err, size_t errlen)
 	strcpy(cd->opt.path, sa.sun_path);
 	if (r < 0)
 		return r;
+	r = make_room(cd->opt.path, S_IFSOCK, err, errlen);
+	if (r < 0)
+		return r;
 	cd->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	cd->relay_stop = eventfd(0, EFD_CLOEXEC);
-	unlink(cd->opt.path);
 	if (cd->listen_fd < 0 || cd->relay_stop < 0 ||
-	    bind(cd->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(cd->listen_fd, 1) < 0 || pthread_create(&cd->relay, NULL, relay_thread, cd)) {
+	    bind(cd->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		snprintf(err, errlen, "%s: %s", cd->opt.path, strerror(errno));
+		return -EIO;
+	}
+	cd->own_path = true;
+	if (listen(cd->listen_fd, 1) < 0 || pthread_create(&cd->relay, NULL, relay_thread, cd)) {
 		snprintf(err, errlen, "%s: %s", cd->opt.path, strerror(errno));
 		return -EIO;
 	}

@@ -42,7 +42,7 @@ void hvb_bridge_access(struct hvb_bridge *b, struct hvb_trap *t,
 	uint64_t val = 0;
 
 	if (!d) {
-		hv_warn_ratelimited(&stray_rl, "zone %u: %s of 0x%llx hits no device",
+		hv_warn_ratelimited(z ? &z->rl : &stray_rl, "zone %u: %s of 0x%llx hits no device",
 				    req->src_zone, req->is_write ? "write" : "read",
 				    (unsigned long long)req->address);
 	} else if (req->size > 8) {
@@ -134,7 +134,7 @@ int hvb_bridge_start(struct hvb_bridge *b, char *err, size_t errlen)
 		hvb_trap_hvisor_publish(b->hvisor, addrs, n);
 	}
 	if (b->control_path) {
-		r = hvb_control_listen(b->control_path, &b->control_fd, err, errlen);
+		r = hvb_control_listen(b, err, errlen);
 		if (r < 0)
 			return r;
 	}
@@ -228,6 +228,8 @@ static int build(struct hvb_bridge *b, struct poll_set *ps)
 		r = poll_add(ps, trap_of(b, i)->fd, NULL, 0);
 	if (b->control_fd >= 0 && r == 0)
 		r = poll_add(ps, b->control_fd, NULL, 0);
+	for (unsigned int i = 0; i < b->n_control_clients && r == 0; i++)
+		r = poll_add(ps, b->control_clients[i], NULL, 0);
 	for (unsigned int i = 0; i < b->n_zones; i++) {
 		struct hvb_zone *z = b->zones[i];
 
@@ -266,6 +268,7 @@ int hvb_bridge_run(struct hvb_bridge *b)
 			spin_us = trap_of(b, i)->poll_us;
 	while (!*b->stop) {
 		unsigned int ntr = n_traps(b);
+		bool control = false;
 		int timeout = 0;
 
 		if (drain_traps(b))
@@ -297,11 +300,13 @@ int hvb_bridge_run(struct hvb_bridge *b)
 					goto out;
 				}
 			} else {
-				/* Devices may be gone: the rest of this set is stale. */
-				hvb_control_serve(b);
-				break;
+				control = true;
 			}
 		}
+		/* Last, without blocking: a request may remove devices, which
+		 * makes this set stale. */
+		if (control)
+			hvb_control_serve(b);
 	}
 out:
 	pthread_sigmask(SIG_UNBLOCK, &stop_sigs, NULL);
@@ -324,12 +329,10 @@ void hvb_bridge_free(struct hvb_bridge *b)
 	}
 	if (b->hvisor)
 		b->hvisor->ops->destroy(b->hvisor); /* closes hvisor_fd too */
-	if (b->control_fd >= 0) {
-		close(b->control_fd);
-		unlink(b->control_path);
-	}
+	hvb_control_close(b);
 	free(b->zones);
 	free(b->trap_kind);
 	free(b->hvisor_dev);
 	free(b->control_path);
+	free(b->control_group);
 }

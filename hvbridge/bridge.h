@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "hvdpa/virtio_mmio.h"
 #include "trap.h"
@@ -56,7 +57,8 @@ struct hvb_zone {
 	struct hvb_zone_mem mem;
 	struct hvb_device **devs;
 	unsigned int n_devs;
-	struct hvb_trap *trap; /* where its accesses come from */
+	struct hvb_trap *trap;	/* where its accesses come from */
+	struct hv_ratelimit rl; /* lines the zone can cause, not about one device */
 };
 
 struct hvb_bridge {
@@ -65,10 +67,16 @@ struct hvb_bridge {
 	char *trap_kind; /* "hvisor" or "sim" */
 	char *hvisor_dev;
 	char *control_path;
+	char *control_group; /* may use the control socket, besides root */
 
 	struct hvb_trap *hvisor; /* shared by all zones under hvisor */
 	int hvisor_fd;
 	int control_fd;
+	gid_t control_gid;
+	/* Connected control clients, oldest first; read only when readable. */
+#define HVB_CONTROL_MAX_CLIENTS 8
+	int control_clients[HVB_CONTROL_MAX_CLIENTS];
+	unsigned int n_control_clients;
 	volatile sig_atomic_t *stop;
 };
 

@@ -63,6 +63,11 @@ static int parse_ram(struct cj_ctx *c, json_object *o, struct hvb_zone *z)
 		FAIL(c, "%s: RAM 0x%llx+0x%llx must be non-empty, page-aligned and not wrap",
 		     c->where, (unsigned long long)z->ram_base, (unsigned long long)z->ram_size);
 	}
+	if (z->ram_offset + z->ram_size < z->ram_offset) {
+		free(backing);
+		FAIL(c, "%s.offset: 0x%llx+0x%llx wraps the address space", c->where,
+		     (unsigned long long)z->ram_offset, (unsigned long long)z->ram_size);
+	}
 	if (strcmp(backing, "sim") == 0) {
 		z->backing = HVB_RAM_SIM;
 		free(backing);
@@ -151,7 +156,8 @@ static int parse_zone(struct cj_ctx *c, json_object *o, struct hvb_zone *z)
 
 static int parse_root(struct cj_ctx *c, json_object *root, struct hvb_bridge *b)
 {
-	static const char *const keys[] = {"trap", "hvisor_dev", "control", "zones", NULL};
+	static const char *const keys[] = {"trap",	    "hvisor_dev", "control",
+					   "control_group", "zones",	  NULL};
 	json_object *zones;
 	int r;
 
@@ -161,7 +167,8 @@ static int parse_root(struct cj_ctx *c, json_object *root, struct hvb_bridge *b)
 	if ((r = cj_keys(c, root, keys)) < 0 ||
 	    (r = cj_str(c, root, "trap", false, &b->trap_kind)) < 0 ||
 	    (r = cj_str(c, root, "hvisor_dev", false, &b->hvisor_dev)) < 0 ||
-	    (r = cj_str(c, root, "control", false, &b->control_path)) < 0)
+	    (r = cj_str(c, root, "control", false, &b->control_path)) < 0 ||
+	    (r = cj_str(c, root, "control_group", false, &b->control_group)) < 0)
 		return r;
 	if (!b->trap_kind && !(b->trap_kind = strdup("hvisor")))
 		return -ENOMEM;

@@ -58,6 +58,9 @@ static int parse_regions(struct cj_ctx *c, json_object *zo, struct hvb_zone *z, 
 		if (size[i] == 0 || base[i] + size[i] < base[i] || base[i] % 4096 || size[i] % 4096)
 			FAIL(c, "%s: 0x%llx+0x%llx must be non-empty, page-aligned and not wrap",
 			     c->where, (unsigned long long)base[i], (unsigned long long)size[i]);
+		if (ipa0 + size[i] < ipa0)
+			FAIL(c, "%s.zone0_ipa: 0x%llx+0x%llx wraps the address space", c->where,
+			     (unsigned long long)ipa0, (unsigned long long)size[i]);
 		for (size_t j = 0; j < i; j++)
 			if (cj_overlap(base[i], size[i], base[j], size[j]))
 				FAIL(c, "%s.zonex_ipa: overlaps memory_region[%zu]", c->where, j);
@@ -73,6 +76,29 @@ static int parse_regions(struct cj_ctx *c, json_object *zo, struct hvb_zone *z, 
 	return 0;
 }
 
+/*
+ * A value pasted into a "local" spec: a ',' would end it and start another
+ * option (img "r.img,readonly=off"), so it is refused. '=' is harmless:
+ * only the first one of an option splits key from value.
+ */
+static int spec_value(struct cj_ctx *c, json_object *o, const char *key, char **out)
+{
+	int r = cj_str(c, o, key, true, out);
+
+	if (r < 0)
+		return r;
+	if (strchr(*out, ',')) {
+		snprintf(c->err, c->errlen,
+			 "%s.%s: '%s' contains ',', which hvbridge's device options cannot "
+			 "carry; rename it",
+			 c->where, key, *out);
+		free(*out);
+		*out = NULL;
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* The "local" spec for a device of hvisor-tool's. */
 static int device_spec(struct cj_ctx *c, json_object *o, const char *type, char **out)
 {
@@ -81,13 +107,13 @@ static int device_spec(struct cj_ctx *c, json_object *o, const char *type, char 
 	int r = 0;
 
 	if (!strcmp(type, "blk")) {
-		if ((r = cj_str(c, o, "img", true, &img)) < 0)
+		if ((r = spec_value(c, o, "img", &img)) < 0)
 			return r;
 		snprintf(buf, sizeof(buf), "blk:path=%s", img);
 	} else if (!strcmp(type, "net")) {
 		size_t n;
 
-		if ((r = cj_str(c, o, "tap", true, &tap)) < 0)
+		if ((r = spec_value(c, o, "tap", &tap)) < 0)
 			return r;
 		r = 0;
 		n = (size_t)snprintf(buf, sizeof(buf), "net:tap=%s", tap);
@@ -169,6 +195,11 @@ static int parse_devices(struct cj_ctx *c, json_object *zo, struct hvb_zone *z, 
 		    (r = device_spec(c, o, type, &d->cfg.local)) < 0) {
 			free(type);
 			return r;
+		}
+		if (d->cfg.base + d->cfg.size < d->cfg.base) {
+			free(type);
+			FAIL(c, "%s.len: window 0x%llx+0x%llx wraps the address space", c->where,
+			     (unsigned long long)d->cfg.base, (unsigned long long)d->cfg.size);
 		}
 		d->cfg.irq = (uint32_t)irq;
 		d->cfg.name = malloc(32);

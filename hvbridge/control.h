@@ -9,7 +9,9 @@
  *   remove ZONE NAME
  *   list
  *
- * The answer starts with "ok" or "error: ".
+ * The answer starts with "ok" or "error: ". Only root, hvbridge's own user
+ * and members of the control group (config "control_group", or
+ * --control-group) may connect; others get "error: permission denied".
  */
 #ifndef HVBRIDGE_CONTROL_H
 #define HVBRIDGE_CONTROL_H
@@ -18,9 +20,15 @@
 
 struct hvb_bridge;
 
-int hvb_control_listen(const char *path, int *fd, char *err, size_t errlen);
-/* Serves one waiting request, if any. */
+/* Listens on b->control_path, 0600 (0660 and group b->control_group if
+ * set) whatever the umask; only a stale socket there is replaced. */
+int hvb_control_listen(struct hvb_bridge *b, char *err, size_t errlen);
+/* Without blocking: answers each held client that has sent its request,
+ * then accepts waiting connections from allowed peers. The fds to poll
+ * are b->control_fd and b->control_clients[]. */
 void hvb_control_serve(struct hvb_bridge *b);
+/* Closes every client and the socket, and removes it. */
+void hvb_control_close(struct hvb_bridge *b);
 /* Client side: sends one request and prints the answer; returns 0 on "ok". */
 int hvb_control_request(const char *path, const char *request);
 

@@ -2,9 +2,9 @@
 /*
  * What the zone simulator (tests/zonesim) and hvbridge's "sim" trap source
  * say to each other over a SOCK_SEQPACKET UNIX socket: the zone's RAM once
- * (a memfd passed with SCM_RIGHTS), then MMIO accesses in hvisor's own
- * request format, answers to the accesses a vCPU waits for, and
- * interrupts. One message per packet.
+ * (a memfd sealed with F_SEAL_SHRINK, passed with SCM_RIGHTS), then MMIO
+ * accesses in hvisor's own request format, answers to the accesses a vCPU
+ * waits for, and interrupts. One message per packet.
  */
 #ifndef HVBRIDGE_SIM_PROTO_H
 #define HVBRIDGE_SIM_PROTO_H

@@ -41,7 +41,7 @@ static void disconnect(struct sim_trap *st)
 	if (st->has_ram && st->t.zone_event)
 		st->t.zone_event(st->t.arg, st->zone, -1, 0, 0);
 	st->has_ram = false;
-	hv_info("zone %u: simulator disconnected", st->zone);
+	hv_info_ratelimited(&st->rl, "zone %u: simulator disconnected", st->zone);
 }
 
 static void hello(struct sim_trap *st, const struct hvb_sim_msg *msg, int fd)
@@ -49,8 +49,9 @@ static void hello(struct sim_trap *st, const struct hvb_sim_msg *msg, int fd)
 	int r = -EPROTO;
 
 	if (fd < 0 || msg->zone != st->zone || st->has_ram)
-		hv_warn("zone %u: bad hello from the simulator (zone %u, fd %d)", st->zone,
-			msg->zone, fd);
+		hv_warn_ratelimited(&st->rl,
+				    "zone %u: bad hello from the simulator (zone %u, fd %d)",
+				    st->zone, msg->zone, fd);
 	else if (st->t.zone_event)
 		r = st->t.zone_event(st->t.arg, st->zone, fd, msg->hello.ram_base,
 				     msg->hello.ram_size);
@@ -165,7 +166,7 @@ static int st_wake(struct hvb_trap *t)
 		return errno == EAGAIN || errno == EINTR || errno == ECONNABORTED ? 0 : -errno;
 	st->conn_fd = fd;
 	t->fd = fd;
-	hv_info("zone %u: simulator connected", st->zone);
+	hv_info_ratelimited(&st->rl, "zone %u: simulator connected", st->zone);
 	return 0;
 }
 

@@ -41,6 +41,13 @@ struct hvb_vhost {
 	struct hv_ratelimit rl;
 };
 
+static int sys_ioctl(int fd, unsigned long req, void *arg)
+{
+	return ioctl(fd, req, arg);
+}
+
+int (*hvb_vhost_ioctl)(int fd, unsigned long req, void *arg) = sys_ioctl;
+
 static struct hvb_vhost *to_vh(struct hv_mmio_dev *m)
 {
 	return m->backend;
@@ -48,7 +55,7 @@ static struct hvb_vhost *to_vh(struct hv_mmio_dev *m)
 
 static int vh_ioctl(struct hvb_vhost *vh, unsigned long req, void *arg, const char *what)
 {
-	if (ioctl(vh->fd, req, arg) < 0) {
+	if (hvb_vhost_ioctl(vh->fd, req, arg) < 0) {
 		int r = -errno;
 
 		hv_warn_ratelimited(&vh->rl, "%s: %s: %s", vh->path, what, strerror(-r));
@@ -74,8 +81,9 @@ static int iotlb_send(struct hvb_vhost *vh, uint8_t type, uint64_t iova, uint64_
 	if (write(vh->fd, &msg, sizeof(msg)) != sizeof(msg)) {
 		int r = errno ? -errno : -EIO;
 
-		hv_warn("%s: IOTLB message %u for 0x%llx+0x%llx: %s", vh->path, type,
-			(unsigned long long)iova, (unsigned long long)size, strerror(-r));
+		hv_warn_ratelimited(&vh->rl, "%s: IOTLB message %u for 0x%llx+0x%llx: %s", vh->path,
+				    type, (unsigned long long)iova, (unsigned long long)size,
+				    strerror(-r));
 		return r;
 	}
 	return 0;
@@ -105,10 +113,12 @@ static int iotlb_map(struct hvb_vhost *vh, const struct hvb_ram *ram)
 	int r;
 
 	if (ram->base < vh->iova_range.first || ram->base + ram->size - 1 > vh->iova_range.last) {
-		hv_err("%s: 0x%llx+0x%llx is outside the device's IOVA range 0x%llx-0x%llx",
-		       vh->path, (unsigned long long)ram->base, (unsigned long long)ram->size,
-		       (unsigned long long)vh->iova_range.first,
-		       (unsigned long long)vh->iova_range.last);
+		hv_err_ratelimited(
+			&vh->rl,
+			"%s: 0x%llx+0x%llx is outside the device's IOVA range 0x%llx-0x%llx",
+			vh->path, (unsigned long long)ram->base, (unsigned long long)ram->size,
+			(unsigned long long)vh->iova_range.first,
+			(unsigned long long)vh->iova_range.last);
 		return -ERANGE;
 	}
 	r = iotlb_update(vh, VHOST_IOTLB_UPDATE, ram);
@@ -171,8 +181,9 @@ static int status_has(struct hvb_vhost *vh, uint8_t bits)
 	if (r < 0)
 		return r;
 	if ((now & bits) != bits || (now & VIRTIO_CONFIG_S_NEEDS_RESET)) {
-		hv_warn("%s: the device did not accept status 0x%x (it reports 0x%x)", vh->path,
-			bits, now);
+		hv_warn_ratelimited(&vh->rl,
+				    "%s: the device did not accept status 0x%x (it reports 0x%x)",
+				    vh->path, bits, now);
 		return -EIO;
 	}
 	return 0;
@@ -349,10 +360,10 @@ static int probe(struct hvb_vhost *vh, struct hv_mmio_dev *m, char *err, size_t 
 	const char *what;
 
 	what = "VHOST_SET_OWNER";
-	if (ioctl(vh->fd, VHOST_SET_OWNER) < 0)
+	if (hvb_vhost_ioctl(vh->fd, VHOST_SET_OWNER, NULL) < 0)
 		goto fail;
 	what = "VHOST_GET_BACKEND_FEATURES";
-	if (ioctl(vh->fd, VHOST_GET_BACKEND_FEATURES, &vh->backend_features) < 0)
+	if (hvb_vhost_ioctl(vh->fd, VHOST_GET_BACKEND_FEATURES, &vh->backend_features) < 0)
 		goto fail;
 	if (!(vh->backend_features & (1ull << VHOST_BACKEND_F_IOTLB_MSG_V2))) {
 		snprintf(err, errlen, "%s: the kernel's vhost-vdpa lacks IOTLB_MSG_V2", vh->path);
@@ -360,25 +371,25 @@ static int probe(struct hvb_vhost *vh, struct hv_mmio_dev *m, char *err, size_t 
 	}
 	vh->backend_features &= want;
 	what = "VHOST_SET_BACKEND_FEATURES";
-	if (ioctl(vh->fd, VHOST_SET_BACKEND_FEATURES, &vh->backend_features) < 0)
+	if (hvb_vhost_ioctl(vh->fd, VHOST_SET_BACKEND_FEATURES, &vh->backend_features) < 0)
 		goto fail;
 	what = "VHOST_VDPA_GET_DEVICE_ID";
-	if (ioctl(vh->fd, VHOST_VDPA_GET_DEVICE_ID, &device_id) < 0)
+	if (hvb_vhost_ioctl(vh->fd, VHOST_VDPA_GET_DEVICE_ID, &device_id) < 0)
 		goto fail;
 	what = "VHOST_GET_FEATURES";
-	if (ioctl(vh->fd, VHOST_GET_FEATURES, &vh->device_features) < 0)
+	if (hvb_vhost_ioctl(vh->fd, VHOST_GET_FEATURES, &vh->device_features) < 0)
 		goto fail;
 	what = "VHOST_VDPA_GET_VRING_NUM";
-	if (ioctl(vh->fd, VHOST_VDPA_GET_VRING_NUM, &vring_num) < 0)
+	if (hvb_vhost_ioctl(vh->fd, VHOST_VDPA_GET_VRING_NUM, &vring_num) < 0)
 		goto fail;
 	what = "VHOST_VDPA_GET_CONFIG_SIZE";
-	if (ioctl(vh->fd, VHOST_VDPA_GET_CONFIG_SIZE, &config_size) < 0)
+	if (hvb_vhost_ioctl(vh->fd, VHOST_VDPA_GET_CONFIG_SIZE, &config_size) < 0)
 		goto fail;
 	what = "VHOST_VDPA_GET_VQS_COUNT";
-	if (ioctl(vh->fd, VHOST_VDPA_GET_VQS_COUNT, &nvqs) < 0)
+	if (hvb_vhost_ioctl(vh->fd, VHOST_VDPA_GET_VQS_COUNT, &nvqs) < 0)
 		goto fail;
 	what = "VHOST_VDPA_GET_IOVA_RANGE";
-	if (ioctl(vh->fd, VHOST_VDPA_GET_IOVA_RANGE, &vh->iova_range) < 0)
+	if (hvb_vhost_ioctl(vh->fd, VHOST_VDPA_GET_IOVA_RANGE, &vh->iova_range) < 0)
 		goto fail;
 	if (device_id == 0 || nvqs == 0 || nvqs > 1024 || vring_num == 0 ||
 	    config_size > HV_MMIO_WIN_SIZE - HV_MMIO_CONFIG) {

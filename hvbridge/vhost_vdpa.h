@@ -22,6 +22,11 @@ int hvb_vhost_open(const char *path, struct hv_mmio_dev *m, struct hvb_vhost **o
 		   size_t errlen);
 void hvb_vhost_close(struct hvb_vhost *vh);
 
+/* Every ioctl on the node goes through this; a unit test plays a device
+ * by replacing it. Every log line a zone can cause here is rate-limited
+ * per device. */
+extern int (*hvb_vhost_ioctl)(int fd, unsigned long req, void *arg);
+
 /* The register file's backend: pass these with the handle from open. */
 extern const struct hv_mmio_ops hvb_vhost_mmio_ops;
 extern const struct hvb_backend_ops hvb_vhost_backend;

@@ -6,6 +6,7 @@
  * apart from the config that first described them.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,12 +64,67 @@ static int choose_mode(struct hvb_zone *z, int fd)
 		return -errno;
 	direct_ok = S_ISREG(st.st_mode);
 	if (z->data == HVB_DATA_DIRECT && !direct_ok) {
-		hv_err("zone %u: data \"direct\" needs RAM that is a shared file mapping "
-		       "(memfd, tmpfs, hugetlbfs), which vhost-vdpa can map; use \"shadow\"",
-		       z->id);
+		hv_err_ratelimited(
+			&z->rl,
+			"zone %u: data \"direct\" needs RAM that is a shared file mapping "
+			"(memfd, tmpfs, hugetlbfs), which vhost-vdpa can map; use "
+			"\"shadow\"",
+			z->id);
 		return -EOPNOTSUPP;
 	}
 	z->shadow = z->data == HVB_DATA_SHADOW || !direct_ok;
+	return 0;
+}
+
+/*
+ * Zone RAM is mapped shared: if its file shrank, the next touch of a page
+ * past the new end would be SIGBUS in whichever thread made it, and
+ * hvbridge would die with every zone. So the file must be one that cannot
+ * shrink under us: a memfd sealed with F_SEAL_SHRINK (seals are never
+ * lifted, so what is checked here holds for good), or a file only root or
+ * our own user may write. Growing does no harm and is not required to be
+ * sealed. hvisor's device memory is not a file and cannot shrink.
+ */
+static int check_ram_fd(struct hvb_zone *z, int fd)
+{
+	struct stat st;
+	int seals;
+
+	if (z->backing == HVB_RAM_HVISOR)
+		return 0;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals >= 0 && (seals & F_SEAL_SHRINK))
+		return 0;
+	if (z->backing == HVB_RAM_SIM) {
+		hv_err_ratelimited(&z->rl,
+				   "zone %u: RAM refused: a memfd without F_SEAL_SHRINK could be "
+				   "truncated under hvbridge (seal it: fcntl(fd, F_ADD_SEALS, "
+				   "F_SEAL_SHRINK | F_SEAL_GROW))",
+				   z->id);
+		return -EPERM;
+	}
+	if (!S_ISREG(st.st_mode))
+		return 0; /* a device node: nothing to truncate */
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		hv_err_ratelimited(
+			&z->rl,
+			"zone %u: RAM file %s refused: owned by uid %u, who could truncate "
+			"it under hvbridge (make it root's, mode 0600, or hand over a memfd "
+			"sealed with F_SEAL_SHRINK)",
+			z->id, z->ram_path ? z->ram_path : "(unnamed)", (unsigned int)st.st_uid);
+		return -EPERM;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		hv_err_ratelimited(
+			&z->rl,
+			"zone %u: RAM file %s refused: writable by group or others, who "
+			"could truncate it under hvbridge (chmod 0600, or hand over a memfd "
+			"sealed with F_SEAL_SHRINK)",
+			z->id, z->ram_path ? z->ram_path : "(unnamed)");
+		return -EPERM;
+	}
 	return 0;
 }
 
@@ -82,11 +138,16 @@ int hvb_zone_set_ram(struct hvb_zone *z, int fd, uint64_t base, uint64_t size)
 	if (z->ram)
 		return -EBUSY;
 	if (base != z->ram_base || size != z->ram_size) {
-		hv_err("zone %u: RAM offered at 0x%llx+0x%llx, but the config says 0x%llx+0x%llx",
-		       z->id, (unsigned long long)base, (unsigned long long)size,
-		       (unsigned long long)z->ram_base, (unsigned long long)z->ram_size);
+		hv_err_ratelimited(
+			&z->rl,
+			"zone %u: RAM offered at 0x%llx+0x%llx, but the config says 0x%llx+0x%llx",
+			z->id, (unsigned long long)base, (unsigned long long)size,
+			(unsigned long long)z->ram_base, (unsigned long long)z->ram_size);
 		return -EINVAL;
 	}
+	r = check_ram_fd(z, fd);
+	if (r < 0)
+		return r;
 	r = choose_mode(z, fd);
 	if (r < 0)
 		return r;
@@ -94,16 +155,18 @@ int hvb_zone_set_ram(struct hvb_zone *z, int fd, uint64_t base, uint64_t size)
 	 * a file hold it at an offset. */
 	off = z->backing == HVB_RAM_SIM ? 0 : z->ram_offset;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < off + size) {
-		hv_err("zone %u: its RAM file holds %lld bytes, short of 0x%llx+0x%llx: the zone "
-		       "would fault on what is missing",
-		       z->id, (long long)st.st_size, (unsigned long long)off,
-		       (unsigned long long)size);
+		hv_err_ratelimited(
+			&z->rl,
+			"zone %u: its RAM file holds %lld bytes, short of 0x%llx+0x%llx: "
+			"the zone would fault on what is missing",
+			z->id, (long long)st.st_size, (unsigned long long)off,
+			(unsigned long long)size);
 		return -EINVAL;
 	}
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
 	if (p == MAP_FAILED) {
 		r = -errno;
-		hv_err("zone %u: mapping its RAM: %s", z->id, strerror(-r));
+		hv_err_ratelimited(&z->rl, "zone %u: mapping its RAM: %s", z->id, strerror(-r));
 		return r;
 	}
 	z->ram = p;
@@ -111,16 +174,17 @@ int hvb_zone_set_ram(struct hvb_zone *z, int fd, uint64_t base, uint64_t size)
 	z->mem.zone = z;
 	for (unsigned int i = 0; i < z->n_devs; i++) {
 		if (z->devs[i]->bd && (r = device_map(z->devs[i])) < 0) {
-			hv_err("zone %u: %s: cannot map zone RAM for the device: %s", z->id,
-			       z->devs[i]->cfg.name, strerror(-r));
+			hv_err_ratelimited(&z->rl,
+					   "zone %u: %s: cannot map zone RAM for the device: %s",
+					   z->id, z->devs[i]->cfg.name, strerror(-r));
 			hvb_zone_drop_ram(z);
 			return r;
 		}
 	}
-	hv_info("zone %u: RAM 0x%llx+0x%llx mapped; data mode %s", z->id, (unsigned long long)base,
-		(unsigned long long)size,
-		z->shadow ? "shadow: requests are copied through rings of ours"
-			  : "direct: devices use zone RAM in place");
+	hv_info_ratelimited(&z->rl, "zone %u: RAM 0x%llx+0x%llx mapped; data mode %s", z->id,
+			    (unsigned long long)base, (unsigned long long)size,
+			    z->shadow ? "shadow: requests are copied through rings of ours"
+				      : "direct: devices use zone RAM in place");
 	return 0;
 }
 

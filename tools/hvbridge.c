@@ -7,6 +7,8 @@
  *                                    virtio_cfg.json unchanged)
  *   hvbridge --sim DIR ...           the zone simulator plays every zone, on
  *                                    DIR/zone<ID>.sock, instead of hvisor
+ *   hvbridge --control-group GROUP   members of GROUP may use the control socket
+ *                                    too (else only root)
  *   hvbridge ctl SOCKET REQUEST      talk to a running one (add, remove, list)
  *
  * Exit status: 0 after SIGTERM/SIGINT, 1 on a runtime failure, 2 on bad
@@ -32,7 +34,7 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: hvbridge [-v] [--sim DIR] --config FILE\n"
+	fprintf(f, "usage: hvbridge [-v] [--sim DIR] [--control-group GROUP] --config FILE\n"
 		   "       hvbridge ctl SOCKET 'add {\"zone\": Z, \"name\": N, \"base\": B, "
 		   "\"irq\": I, \"vhost\": PATH}'\n"
 		   "       hvbridge ctl SOCKET 'remove ZONE NAME'\n"
@@ -63,13 +65,14 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"sim", required_argument, NULL, 's'},
+		{"control-group", required_argument, NULL, 'g'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	struct sigaction sa = {.sa_handler = on_signal};
 	struct hvb_bridge b = {.stop = &stop, .hvisor_fd = -1, .control_fd = -1};
-	const char *config = NULL, *sim_dir = NULL;
+	const char *config = NULL, *sim_dir = NULL, *control_group = NULL;
 	char err[512];
 	int o, r;
 
@@ -87,6 +90,9 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			sim_dir = optarg;
+			break;
+		case 'g':
+			control_group = optarg;
 			break;
 		case 'v':
 			hv_log_level = HV_LOG_DEBUG;
@@ -108,6 +114,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hvbridge: %s\n", err);
 		hvb_bridge_free(&b);
 		return 2;
+	}
+	if (control_group) {
+		free(b.control_group);
+		b.control_group = strdup(control_group);
 	}
 	if (sim_dir && use_simulator(&b, sim_dir) < 0) {
 		hvb_bridge_free(&b);

@@ -122,11 +122,13 @@ int vduse_queue_start(struct hv_vduse *v, struct vduse_queue *vq, unsigned int i
 {
 	struct vduse_vq_info info = {.index = index};
 	struct vduse_vq_eventfd kick = {.index = index};
-	struct hv_ratelimit rl = vq->run.rl;
+	/* The limiters outlive a reset: the driver must not renew them. */
+	struct hv_ratelimit rl = vq->run.rl, vq_rl = vq->run.q.vq.rl;
 	int r;
 
 	memset(vq, 0, sizeof(*vq));
 	vq->run.rl = rl;
+	vq->run.q.vq.rl = vq_rl;
 	vq->kick_fd = -1;
 	vq->v = v;
 	snprintf(vq->name, sizeof(vq->name), "%s/vq%u", v->dev->name, index);

@@ -43,12 +43,15 @@ struct state_hdr {
 #define HDR_BYTES ((sizeof(struct state_hdr) + 63) & ~(size_t)63)
 
 struct hv_vduse_state {
-	char path[PATH_MAX];
-	int fd;
+	char path[PATH_MAX]; /* for messages; files are reached through dirfd */
+	char file[NAME_MAX + 1];
+	int dirfd, fd;
 	bool reattach;
 	struct state_hdr *hdr;
 	size_t len;
 };
+
+const char *vduse_node_dir = "/dev/vduse";
 
 static int mkdir_p(const char *dir)
 {
@@ -66,6 +69,50 @@ static int mkdir_p(const char *dir)
 	return mkdir(p, 0755) < 0 && errno != EEXIST ? -errno : 0;
 }
 
+/*
+ * Root writes through the state directory, so nobody else may have put
+ * anything in it: it must be root's (or our own user's) and writable by
+ * no one else. Returns an fd on it, or a negative errno with err set.
+ */
+static int open_state_dir(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+	int r = mkdir_p(dir), fd;
+
+	if (r < 0) {
+		snprintf(err, errlen, "state directory %s: %s", dir, strerror(-r));
+		return r;
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "state directory %s: %s%s", dir, strerror(-r),
+			 r == -ENOTDIR || r == -ELOOP ? " (a symlink is not accepted)" : "");
+		return r;
+	}
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "state directory %s: %s", dir, strerror(-r));
+	} else if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		snprintf(err, errlen,
+			 "state directory %s is owned by uid %u: only root's (or hvdpad's user's) "
+			 "is trusted",
+			 dir, (unsigned int)st.st_uid);
+		r = -EPERM;
+	} else if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen,
+			 "state directory %s is writable by group or others, who could plant "
+			 "files in it: chmod go-w it, or use another",
+			 dir);
+		r = -EPERM;
+	}
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
 int hv_vduse_claim(const char *dir, const char *name, struct hv_vduse_state **out, char *err,
 		   size_t errlen)
 {
@@ -74,30 +121,42 @@ int hv_vduse_claim(const char *dir, const char *name, struct hv_vduse_state **ou
 
 	if (!s)
 		return -ENOMEM;
-	s->fd = -1;
+	s->fd = s->dirfd = -1;
 	if ((size_t)snprintf(s->path, sizeof(s->path), "%s/%s.state", dir, name) >=
-	    sizeof(s->path)) {
-		snprintf(err, errlen, "state directory path too long");
+		    sizeof(s->path) ||
+	    (size_t)snprintf(s->file, sizeof(s->file), "%s.state", name) >= sizeof(s->file) ||
+	    strchr(name, '/')) {
+		snprintf(err, errlen, "state directory path too long, or a bad name");
 		free(s);
 		return -ENAMETOOLONG;
 	}
-	r = mkdir_p(dir);
-	if (r < 0) {
-		snprintf(err, errlen, "state directory %s: %s", dir, strerror(-r));
+	s->dirfd = open_state_dir(dir, err, errlen);
+	if (s->dirfd < 0) {
+		r = s->dirfd;
 		free(s);
 		return r;
 	}
 	/* A holder that unlinks the file as it exits leaves us a lock on a
-	 * dead inode: lock, then check the name still leads to it. */
+	 * dead inode: lock, then check the name still leads to it. Never
+	 * through a symlink, and only to a regular file of ours. */
 	for (;;) {
 		struct stat a, b;
 
-		s->fd = open(s->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		s->fd = openat(s->dirfd, s->file, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (s->fd < 0) {
 			r = -errno;
-			snprintf(err, errlen, "%s: %s", s->path, strerror(-r));
+			snprintf(err, errlen, "%s: %s%s", s->path, strerror(-r),
+				 r == -ELOOP ? " (a symlink: refused, not followed)" : "");
+			close(s->dirfd);
 			free(s);
 			return r;
+		}
+		if (fstat(s->fd, &a) < 0 || !S_ISREG(a.st_mode) || a.st_uid != geteuid()) {
+			snprintf(err, errlen, "%s: not a regular file of ours: refused", s->path);
+			close(s->fd);
+			close(s->dirfd);
+			free(s);
+			return -EPERM;
 		}
 		if (flock(s->fd, LOCK_EX | LOCK_NB) < 0) {
 			uint32_t pid = 0;
@@ -114,11 +173,12 @@ int hv_vduse_claim(const char *dir, const char *name, struct hv_vduse_state **ou
 			else
 				snprintf(err, errlen, "%s: flock: %s", s->path, strerror(-r));
 			close(s->fd);
+			close(s->dirfd);
 			free(s);
 			return r;
 		}
-		if (fstat(s->fd, &a) == 0 && stat(s->path, &b) == 0 && a.st_ino == b.st_ino &&
-		    a.st_dev == b.st_dev)
+		if (fstatat(s->dirfd, s->file, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    a.st_ino == b.st_ino && a.st_dev == b.st_dev)
 			break;
 		close(s->fd);
 	}
@@ -142,8 +202,9 @@ void hv_vduse_release(struct hv_vduse_state *s)
 	if (s->hdr)
 		munmap(s->hdr, s->len);
 	else if (fstat(s->fd, &st) == 0 && st.st_size < (off_t)sizeof(struct state_hdr))
-		unlink(s->path); /* only our pid in it: no record to keep */
+		unlinkat(s->dirfd, s->file, 0); /* only our pid in it: no record to keep */
 	close(s->fd);
+	close(s->dirfd);
 	free(s);
 }
 
@@ -172,12 +233,14 @@ static const char *mismatch(const struct state_hdr *h, const struct hv_device *d
 int hv_vduse_claim_check(struct hv_vduse_state *s, const struct hv_device *dev, char *err,
 			 size_t errlen)
 {
-	char node[320];
+	char node[PATH_MAX];
 	struct state_hdr h;
 	struct stat st;
 	const char *why;
+	uint64_t stride;
+	size_t len = state_len(dev, &stride);
 
-	snprintf(node, sizeof(node), "/dev/vduse/%s", dev->name);
+	snprintf(node, sizeof(node), "%s/%s", vduse_node_dir, dev->name);
 	s->reattach = false;
 	if (stat(node, &st) < 0)
 		return 0;
@@ -196,6 +259,18 @@ int hv_vduse_claim_check(struct hv_vduse_state *s, const struct hv_device *dev, 
 			 "created with, or remove it (vdpa dev del %s, then let that hvdpad exit)",
 			 node, why, dev->name);
 		return -EEXIST;
+	}
+	/* What the file says of its own layout is used to find the logs:
+	 * it must be exactly what this device makes. */
+	if (fstat(s->fd, &st) < 0)
+		st.st_size = 0;
+	if (h.queue_stride != stride || (uint64_t)st.st_size < len) {
+		snprintf(err, errlen,
+			 "%s is damaged (queue_stride %llu, expected %llu; %lld of %zu bytes): not "
+			 "taking over %s from it; remove the device (vdpa dev del %s) and the file",
+			 s->path, (unsigned long long)h.queue_stride, (unsigned long long)stride,
+			 (long long)st.st_size, len, node, dev->name);
+		return -EINVAL;
 	}
 	s->reattach = true;
 	return 1;
@@ -221,6 +296,12 @@ int vduse_state_map(struct hv_vduse_state *s, const struct hv_device *dev)
 		return -errno;
 	s->hdr = p;
 	s->len = len;
+	if (s->reattach && s->hdr->queue_stride != stride) {
+		/* Changed since hv_vduse_claim_check() read it. */
+		munmap(p, len);
+		s->hdr = NULL;
+		return -EINVAL;
+	}
 	s->hdr->pid = (uint32_t)getpid();
 	if (s->reattach)
 		return 0;
@@ -260,5 +341,5 @@ struct hv_inflight *vduse_state_log(struct hv_vduse_state *s, unsigned int queue
 
 void vduse_state_remove(struct hv_vduse_state *s)
 {
-	unlink(s->path);
+	unlinkat(s->dirfd, s->file, 0);
 }

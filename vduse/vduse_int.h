@@ -23,7 +23,13 @@ struct iotlb_map {
 	void *mmap_base;
 	size_t mmap_len;
 	uint8_t perm;
+	/* Dead maps only: per queue, the last chain it had taken when the map
+	 * was invalidated (its log's counter; 0: none to wait for). NULL:
+	 * kept until reset. */
+	uint64_t *wait;
 };
+
+struct vduse_iotlb_entry;
 
 struct vduse_iotlb {
 	struct hv_mem mem;
@@ -31,19 +37,28 @@ struct vduse_iotlb {
 	pthread_rwlock_t lock;
 	struct iotlb_map *maps; /* live, looked up */
 	unsigned int nmaps, cap;
-	/* Invalidated while queues may still hold pointers into them: unmapped
-	 * only once every queue is stopped. */
+	/* Invalidated while queues may still hold pointers into them:
+	 * unmapped once no queue can (see vduse_iotlb_invalidate), or at
+	 * reset. Touched by the control thread only. */
 	struct iotlb_map *dead;
 	unsigned int ndead, dead_cap;
+	struct hv_ratelimit rl;
+	/* VDUSE_IOTLB_GET_FD on dev_fd; tests play the kernel here. */
+	int (*get_fd)(struct vduse_iotlb *t, struct vduse_iotlb_entry *e);
 };
 
+/* t is the iotlb member of a struct hv_vduse: invalidation looks at its
+ * queues to know when a retired map is no longer in use. */
 void vduse_iotlb_init(struct vduse_iotlb *t, int dev_fd);
+/* On the control thread: retires the maps overlapping [start, last], and
+ * unmaps retired ones no queue thread can still be using. */
 void vduse_iotlb_invalidate(struct vduse_iotlb *t, uint64_t start, uint64_t last);
 /* Unmaps everything. Only with every queue stopped. */
 void vduse_iotlb_reset(struct vduse_iotlb *t);
 void vduse_iotlb_fini(struct vduse_iotlb *t);
 
 /* state.c: the lock and the record that outlive a crash. */
+extern const char *vduse_node_dir; /* "/dev/vduse"; tests point it elsewhere */
 bool vduse_state_reattach(const struct hv_vduse_state *s);
 int vduse_state_map(struct hv_vduse_state *s, const struct hv_device *dev);
 void vduse_state_created(struct hv_vduse_state *s);

@@ -8,10 +8,10 @@ enum hv_log_level hv_log_level = HV_LOG_INFO;
 
 void hv_log(enum hv_log_level level, const char *fmt, ...)
 {
-	static const char *const tag[] = {"error", "warning", "info", "debug"};
+	static const char *const tag[] = {"none", "error", "warning", "info", "debug"};
 	va_list ap;
 
-	if (level > hv_log_level)
+	if (level == HV_LOG_NONE || level > hv_log_level || level > HV_LOG_DEBUG)
 		return;
 	/* One fprintf per line so lines from queue threads do not interleave. */
 	char line[1024];

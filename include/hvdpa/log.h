@@ -5,7 +5,10 @@
 #include <stdbool.h>
 #include <time.h>
 
-enum hv_log_level { HV_LOG_ERR, HV_LOG_WARN, HV_LOG_INFO, HV_LOG_DEBUG };
+/* HV_LOG_NONE as the level prints nothing at all (fuzz targets); it is
+ * never the level of a line. The enum is unsigned: there is nothing below
+ * HV_LOG_NONE. */
+enum hv_log_level { HV_LOG_NONE, HV_LOG_ERR, HV_LOG_WARN, HV_LOG_INFO, HV_LOG_DEBUG };
 
 extern enum hv_log_level hv_log_level;
 
@@ -33,7 +36,7 @@ bool hv_ratelimit_ok(struct hv_ratelimit *rl);
 
 #define hv_log_ratelimited(rl, level, ...)                                                         \
 	do {                                                                                       \
-		if (hv_ratelimit_ok(rl))                                                           \
+		if ((level) <= hv_log_level && hv_ratelimit_ok(rl))                                \
 			hv_log(level, __VA_ARGS__);                                                \
 	} while (0)
 

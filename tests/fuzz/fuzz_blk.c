@@ -34,7 +34,7 @@ static void setup_once(void)
 	if (done)
 		return;
 	done = 1;
-	hv_log_level = HV_LOG_ERR - 1; /* silent */
+	hv_log_level = HV_LOG_NONE;
 	if (bf_setup(&f, 1 << 20, qsize, NULL) < 0)
 		abort();
 	atexit(teardown);

@@ -83,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.config_size = 20,
 	};
 
-	hv_log_level = HV_LOG_ERR;
+	hv_log_level = HV_LOG_NONE;
 	if (hv_mmio_init(&m, &ops, NULL, "fuzz") < 0)
 		abort();
 	for (size_t i = 0; i + 12 <= size; i += 12) {

@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 4)
 		return 0;
-	hv_log_level = HV_LOG_ERR - 1; /* silent */
+	hv_log_level = HV_LOG_NONE;
 	fd_init(&d, MEM, (uint16_t)(1u << (data[0] % 9)));
 	if (data[1] & 1)
 		features |= 1ull << VIRTIO_RING_F_EVENT_IDX;

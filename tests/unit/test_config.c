@@ -96,6 +96,9 @@ static void test_mistakes_name_the_field(void)
 		   "\"backing\": \"hvisor\"}, \"devices\": []}]}") < 0 &&
 	      strstr(err, "zones[1].id: zone 1 is listed twice"));
 	CHECK(load("{\"trap\": \"kvm\", \"zones\": []}") < 0 && strstr(err, "config.trap: 'kvm'"));
+	CHECK(load("{\"zones\": [{\"id\": 1, \"ram\": {\"base\": 0, \"size\": 8192, \"backing\": "
+		   "\"/dev/shm/r\", \"offset\": \"0xfffffffffffff000\"}, \"devices\": []}]}") < 0 &&
+	      strstr(err, "zones[0].ram.offset: 0xfffffffffffff000+0x2000 wraps"));
 }
 
 static void test_runtime_device_json(void)
@@ -173,6 +176,33 @@ static void test_hvisor_tool_format(void)
 	      strstr(err, "zones[0].devices[0].mac: expected 6 hex byte strings"));
 }
 
+/* hvisor-tool's values become a "local" spec: none may smuggle in options,
+ * and a window may not wrap the address space. */
+static void test_hvisor_tool_hostile_values(void)
+{
+	CHECK(load(HT_ZONE(HT_REGION("0x50000000", "0x30000000"),
+			   "{\"type\": \"blk\", \"addr\": \"0xa003c00\", \"len\": \"0x200\", "
+			   "\"irq\": 78, \"img\": \"r.img,readonly=off,serial=x\"}")) < 0 &&
+	      strstr(err, "zones[0].devices[0].img: ") && strstr(err, "','"));
+	CHECK(load(HT_ZONE(HT_REGION("0x50000000", "0x30000000"),
+			   "{\"type\": \"net\", \"addr\": \"0xa003600\", \"len\": \"0x200\", "
+			   "\"irq\": 75, \"tap\": \"tap0,mtu=68\"}")) < 0 &&
+	      strstr(err, "zones[0].devices[0].tap: ") && strstr(err, "','"));
+	CHECK(load(HT_ZONE(HT_REGION("0x50000000", "0x30000000"),
+			   "{\"type\": \"console\", \"addr\": \"0xfffffffffffffe00\", "
+			   "\"len\": \"0x400\", \"irq\": 76}")) < 0 &&
+	      strstr(err, "zones[0].devices[0].len: window 0xfffffffffffffe00+0x400 wraps"));
+	CHECK(load(HT_ZONE("{\"zone0_ipa\": \"0xfffffffffffff000\", \"zonex_ipa\": "
+			   "\"0x50000000\", \"size\": \"0x2000\"}",
+			   HT_CON)) < 0 &&
+	      strstr(err, "zones[0].memory_region[0].zone0_ipa: 0xfffffffffffff000+0x2000 wraps"));
+	/* '=' in a value is passed through: only the first '=' splits. */
+	CHECK_EQ(load(HT_ZONE(HT_REGION("0x50000000", "0x30000000"),
+			      "{\"type\": \"blk\", \"addr\": \"0xa003c00\", \"len\": "
+			      "\"0x200\", \"irq\": 78, \"img\": \"a=b.img\"}")),
+		 0);
+}
+
 int main(void)
 {
 	RUN(test_example_parses);
@@ -180,5 +210,6 @@ int main(void)
 	RUN(test_mistakes_name_the_field);
 	RUN(test_runtime_device_json);
 	RUN(test_hvisor_tool_format);
+	RUN(test_hvisor_tool_hostile_values);
 	return check_done();
 }

@@ -5,6 +5,7 @@
  * answers, as a vCPU spins in hvisor; a QueueNotify write does not.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,9 +42,11 @@ int zs_connect(struct zs_link *l, const char *path)
 		.msg_controllen = sizeof(cbuf.buf),
 	};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	int mfd = memfd_create("zone-ram", MFD_CLOEXEC);
+	int mfd = memfd_create("zone-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 
-	if (mfd < 0 || ftruncate(mfd, (off_t)l->ram_size) < 0)
+	/* hvbridge takes RAM only if it cannot shrink under it. */
+	if (mfd < 0 || ftruncate(mfd, (off_t)l->ram_size) < 0 ||
+	    fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
 		die("memfd");
 	l->ram = mmap(NULL, l->ram_size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 	if (l->ram == MAP_FAILED)
