@@ -271,9 +271,10 @@ void vduse_iotlb_invalidate(struct vduse_iotlb *t, uint64_t start, uint64_t last
 			struct vduse_queue *vq = &v->queues[q];
 
 			if (running(vq))
-				m->wait[q] = vq->run.q.vq.log ? __atomic_load_n(&vq->run.q.vq.log->counter,
-									    __ATOMIC_ACQUIRE)
-							  : UINT64_MAX;
+				m->wait[q] = vq->run.q.vq.log
+						     ? __atomic_load_n(&vq->run.q.vq.log->counter,
+								       __ATOMIC_ACQUIRE)
+						     : UINT64_MAX;
 		}
 		if (push(&t->dead, &t->ndead, &t->dead_cap, m) < 0)
 			free(m->wait);
