@@ -24,7 +24,7 @@ ip link set hvtap1 mtu 9000 up
 ip addr add 10.79.0.1/24 dev hvtap1
 head -c 64M /dev/urandom >"$W/img"
 
-echo "# attach=vhost: a NIC and a disk"
+echo "# attach=vhost: a NIC and a disk ($(date +%T))"
 start_daemon d --net name=hvnet1,tap=hvtap1,mtu=9000,attach=vhost \
 	--blk name=hblk5,path="$W/img",attach=vhost || exit 1
 wait_until 60 'grep -q "hvnet1: attached" "$W/d.log" && grep -q "hblk5: attached" "$W/d.log"'
@@ -34,7 +34,7 @@ mac=$(sed -n 's/^hvnet1: ready: .*, mac \([0-9a-f:]*\),.*/\1/p' "$W/d.log")
 check "both on vhost_vdpa: $vnet $vblk" test -c "$vnet" -a -c "$vblk"
 check_idle "$DPID" "attach=vhost"
 
-echo "# DPDK testpmd through $vnet"
+echo "# DPDK testpmd through $vnet ($(date +%T))"
 # tp_start MODE: testpmd forwarding in MODE, commands through a FIFO.
 tp_start() {
 	rm -f "$W/tp.in"
@@ -80,14 +80,15 @@ tp_start 5tswap
 "$UDP" check 10.79.0.1 10.79.0.2 7000 8972 >"$W/echo" 2>&1
 cat "$W/echo"
 check "5tswap: datagrams of 1-8972 bytes echoed byte for byte" \
-	grep -Eq '^([0-9]+) sent, \1 echoed identical$' "$W/echo" || tail -n 30 "$W/tp-5tswap.log"
+	grep -Eq '^([0-9]+) sent, \1 echoed identical$' "$W/echo" ||
+	{ tail -n 30 "$W/tp-5tswap.log"; grep . /sys/class/net/hvtap1/statistics/*_packets; }
 check "testpmd exits 0 (device reset) within 30 s" tp_stop 5tswap
 check "5tswap: testpmd forwarded what it received" \
 	test "$(tp_count 5tswap RX)" = "$(tp_count 5tswap TX)" -a "$(tp_count 5tswap RX)" -gt 0
 
 rx0=$(tapstat rx_packets) drop0=$(tapstat rx_dropped)
 tp_start txonly
-sleep 3
+sleep 2
 tp_stop txonly
 sleep 1
 tx=$(tp_count txonly TX)
@@ -105,7 +106,7 @@ check "rxonly: the tap handed hvdpad $sent, testpmd received $rx" test "$sent" -
 check "hvdpad kept answering VDUSE (no broken device, no failed message)" \
 	sh -c "! grep -Eiq 'broken|VDUSE_.*(failed|error)|EIO' '$W/d.log'"
 
-echo "# QEMU 10 guest: its own virtio_net and virtio_blk through vhost-vdpa"
+echo "# QEMU 10 guest: its own virtio_net and virtio_blk through vhost-vdpa ($(date +%T))"
 cat >"$W/ginit" <<'GINIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -144,7 +145,7 @@ check "4 MiB over TCP from the guest, identical" cmp -s "$W/want4" "$W/recv"
 check "QEMU enabled the NIC's queues after DRIVER_OK, and they started" \
 	grep -q "hvnet1/vq[01]: enabled by the driver after DRIVER_OK" "$W/d.log"
 
-echo "# stop"
+echo "# stop ($(date +%T))"
 "$CTL" detach hvnet1 >/dev/null 2>&1
 "$CTL" detach hblk5 >/dev/null 2>&1
 check "SIGTERM: clean exit" stop_daemon 10
