@@ -32,6 +32,13 @@
 #define EXIT_USAGE 2
 
 struct served {
+	/* Each device's VDUSE messages (and its control fd) are answered on
+	 * a thread of its own: a device whose reset waits for its queues
+	 * never delays another device's messages past the kernel's timeout. */
+	struct hv_loop loop;
+	pthread_t thread;
+	int stop_fd;
+	bool stopping, thread_running;
 	struct hv_device *dev;
 	struct hv_vduse *vduse;
 	struct hv_vduse_state *claim; /* until hv_vduse_create takes it */
@@ -45,8 +52,26 @@ struct served {
 
 static struct served *served;
 static unsigned int nserved;
-static volatile int quit;
+static int quit;
 static int exit_status;
+/* A device thread that fails asks the main thread to shut down here. */
+static int quit_fd = -1;
+
+static void request_quit(int status)
+{
+	uint64_t one = 1;
+
+	if (status)
+		__atomic_store_n(&exit_status, status, __ATOMIC_RELAXED);
+	__atomic_store_n(&quit, 1, __ATOMIC_RELEASE);
+	if (quit_fd >= 0 && write(quit_fd, &one, sizeof(one)) < 0)
+		hv_err("cannot wake the main thread: %s", strerror(errno));
+}
+
+static bool quitting(void)
+{
+	return __atomic_load_n(&quit, __ATOMIC_ACQUIRE);
+}
 
 static void usage(FILE *f)
 {
@@ -163,10 +188,8 @@ static void on_attach_done(void *opaque, uint32_t events)
 	attach_done_fd = -1;
 	pthread_join(attach_thread, NULL);
 	attach_running = false;
-	if (attach_failed) {
-		exit_status = 1;
-		quit = 1;
-	}
+	if (attach_failed)
+		request_quit(1);
 }
 
 static int start_attach(struct hv_loop *loop)
@@ -194,7 +217,7 @@ static void on_signal(void *opaque, uint32_t events)
 	(void)events;
 	if (read(fd, &si, sizeof(si)) == sizeof(si)) {
 		hv_info("signal %u: shutting down", si.ssi_signo);
-		quit = 1;
+		request_quit(0);
 	}
 }
 
@@ -207,8 +230,82 @@ static void on_vduse(void *opaque, uint32_t events)
 	r = hv_vduse_handle_messages(s->vduse);
 	if (r < 0) {
 		hv_err("%s: device fd failed: %s", s->dev->name, strerror(-r));
-		exit_status = 1;
-		quit = 1;
+		hv_loop_del(&s->loop, hv_vduse_fd(s->vduse));
+		request_quit(1);
+	}
+}
+
+static void on_quit(void *opaque, uint32_t events)
+{
+	uint64_t n;
+
+	(void)opaque;
+	(void)events;
+	if (read(quit_fd, &n, sizeof(n)) < 0)
+		return;
+}
+
+static void on_device_stop(void *opaque, uint32_t events)
+{
+	struct served *s = opaque;
+
+	(void)events;
+	__atomic_store_n(&s->stopping, true, __ATOMIC_RELEASE);
+}
+
+static void *device_thread(void *opaque)
+{
+	struct served *s = opaque;
+
+	while (!__atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE)) {
+		int r = hv_loop_run_once(&s->loop, -1);
+
+		if (r < 0 && r != -EINTR) {
+			hv_err("%s: epoll: %s", s->name, strerror(-r));
+			request_quit(1);
+			break;
+		}
+	}
+	return NULL;
+}
+
+static void on_control(void *opaque, uint32_t events);
+
+/* The device's own thread: its VDUSE fd and its control fd (the net
+ * device's link changes, which end in VDUSE config ioctls). */
+static int start_device_thread(struct served *s)
+{
+	int ctl = s->dev->ops->control_fd ? s->dev->ops->control_fd(s->dev) : -1;
+
+	s->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (s->stop_fd < 0 || hv_loop_init(&s->loop) < 0 ||
+	    hv_loop_add(&s->loop, s->stop_fd, EPOLLIN, on_device_stop, s) < 0 ||
+	    hv_loop_add(&s->loop, hv_vduse_fd(s->vduse), EPOLLIN, on_vduse, s) < 0 ||
+	    (ctl >= 0 && hv_loop_add(&s->loop, ctl, EPOLLIN, on_control, s) < 0))
+		return -1;
+	/* Created with the link up: say what it really is. */
+	if (ctl >= 0)
+		s->dev->ops->control_event(s->dev);
+	if (pthread_create(&s->thread, NULL, device_thread, s) != 0)
+		return -1;
+	s->thread_running = true;
+	return 0;
+}
+
+static void stop_device_thread(struct served *s)
+{
+	uint64_t one = 1;
+
+	if (s->thread_running) {
+		if (write(s->stop_fd, &one, sizeof(one)) < 0)
+			hv_err("%s: cannot stop its thread: %s", s->name, strerror(errno));
+		pthread_join(s->thread, NULL);
+		s->thread_running = false;
+	}
+	if (s->stop_fd >= 0) {
+		hv_loop_fini(&s->loop);
+		close(s->stop_fd);
+		s->stop_fd = -1;
 	}
 }
 
@@ -248,6 +345,8 @@ static void print_ready(const struct served *s)
 
 static void shutdown_all(void)
 {
+	for (unsigned int i = 0; i < nserved; i++)
+		stop_device_thread(&served[i]);
 	for (unsigned int i = nserved; i-- > 0;) {
 		struct served *s = &served[i];
 
@@ -289,6 +388,8 @@ int main(int argc, char **argv)
 	served = calloc((size_t)argc, sizeof(*served));
 	if (!served)
 		return 1;
+	for (int i = 0; i < argc; i++)
+		served[i].stop_fd = -1;
 	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
@@ -362,7 +463,10 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sfd < 0 || hv_loop_init(&loop) < 0 || hv_loop_add(&loop, sfd, EPOLLIN, on_signal, &sfd))
+	quit_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (sfd < 0 || quit_fd < 0 || hv_loop_init(&loop) < 0 ||
+	    hv_loop_add(&loop, sfd, EPOLLIN, on_signal, &sfd) ||
+	    hv_loop_add(&loop, quit_fd, EPOLLIN, on_quit, NULL))
 		return 1;
 
 	for (unsigned int i = 0; i < nserved; i++) {
@@ -375,18 +479,10 @@ int main(int argc, char **argv)
 			shutdown_all();
 			return r == -EEXIST ? EXIT_USAGE : 1;
 		}
-		if (hv_loop_add(&loop, hv_vduse_fd(s->vduse), EPOLLIN, on_vduse, s) < 0) {
+		if (start_device_thread(s) < 0) {
+			hv_err("%s: cannot start its thread: %s", s->name, strerror(errno));
 			shutdown_all();
 			return 1;
-		}
-		if (s->dev->ops->control_fd && s->dev->ops->control_fd(s->dev) >= 0) {
-			if (hv_loop_add(&loop, s->dev->ops->control_fd(s->dev), EPOLLIN, on_control,
-					s) < 0) {
-				shutdown_all();
-				return 1;
-			}
-			/* Created with the link up: say what it really is. */
-			s->dev->ops->control_event(s->dev);
 		}
 		print_ready(s);
 	}
@@ -398,16 +494,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	while (!quit || attach_running) {
+	while (!quitting() || attach_running) {
 		r = hv_loop_run_once(&loop, -1);
 		if (r < 0 && r != -EINTR) {
 			hv_err("epoll: %s", strerror(-r));
-			exit_status = 1;
+			request_quit(1);
 			break;
 		}
 	}
 	shutdown_all();
 	hv_loop_fini(&loop);
 	close(sfd);
-	return exit_status;
+	return __atomic_load_n(&exit_status, __ATOMIC_RELAXED);
 }

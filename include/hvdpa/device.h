@@ -47,8 +47,9 @@ struct hv_device_ops {
 	void (*queue_stop)(struct hv_queue *q);
 	/* Optional. Device reset, after every queue stopped. */
 	void (*reset)(struct hv_device *dev);
-	/* Optional: an fd the transport polls on its control thread, and what
-	 * to do when it is readable (net: the tap's link changed). */
+	/* Optional: an fd the transport polls on the device's control thread
+	 * (hvdpad: the one that answers its VDUSE messages), and what to do
+	 * when it is readable (net: the tap's link changed). */
 	int (*control_fd)(struct hv_device *dev);
 	void (*control_event)(struct hv_device *dev);
 	void (*destroy)(struct hv_device *dev);
