@@ -8,7 +8,7 @@
  *   vhost_blk_reset /dev/vhost-vdpa-N COUNT
  *
  * Prints "resetting" just before, then "reset took N ms, M of COUNT reads
- * completed before".
+ * answered by its end".
  */
 #include <endian.h>
 #include <errno.h>
