@@ -57,10 +57,7 @@ pwd >"$job/cwd"
 } >"$job/cmd.sh"
 
 qemu=qemu-system-x86_64
-accel="-accel tcg,thread=multi -cpu max"
-if [ -w /dev/kvm ] && [ -z "${HVDPA_VM_TCG:-}" ]; then
-	accel="-accel kvm -cpu host"
-fi
+accel=$(sh "$here/accel.sh" "$kroot/boot/vmlinuz-$kver")
 
 # shellcheck disable=SC2086
 timeout -k 5 "$timeout_s" $qemu $accel -smp 2 -m "$mem" \
