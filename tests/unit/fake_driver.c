@@ -13,6 +13,11 @@ static void *fake_translate(struct hv_mem *mem, uint64_t addr, uint64_t len, boo
 
 	(void)write;
 	fm->translations++;
+	if (fm->refills) {
+		fm->refills--;
+		/* fm is the first member of its driver. */
+		fd_publish((struct fake_driver *)fm, fm->refill_head);
+	}
 	if (addr < FD_BASE || addr >= end)
 		return NULL;
 	*avail = end - addr < len ? end - addr : len;

@@ -25,6 +25,11 @@ struct fake_mem {
 	 * mappings met there. */
 	uint64_t split_at;
 	unsigned long translations;
+	/* A second vCPU that publishes refill_head again on each of our
+	 * reads, refills times: a driver that adds a chain for every one the
+	 * device answers. */
+	unsigned long refills;
+	uint16_t refill_head;
 };
 
 struct fake_driver {

@@ -262,22 +262,6 @@ static void test_write_only_request(void)
 	teardown();
 }
 
-/* A zone whose second vCPU adds a malformed chain for every one answered
- * (here: from inside our own reads of zone RAM). */
-static void *(*plain_translate)(struct hv_mem *, uint64_t, uint64_t, bool, uint64_t *);
-static unsigned long refills;
-static uint16_t refill_head;
-
-static void *refilling_translate(struct hv_mem *mem, uint64_t addr, uint64_t len, bool write,
-				 uint64_t *avail)
-{
-	if (refills) {
-		refills--;
-		fd_publish(&d, refill_head);
-	}
-	return plain_translate(mem, addr, len, write, avail);
-}
-
 static bool called(void)
 {
 	uint64_t n;
@@ -295,19 +279,17 @@ static void test_endless_zone_yields(void)
 	int r, rounds = 0;
 
 	setup();
-	plain_translate = d.fm.mem.translate;
-	d.fm.mem.translate = refilling_translate;
-	refill_head = fd_chain(&d, (struct fd_buf[]){{0x1000, 64, false}}, 1);
-	fd_publish(&d, refill_head);
-	refills = 100000;
+	d.fm.refill_head = fd_chain(&d, (struct fd_buf[]){{0x1000, 64, false}}, 1);
+	fd_publish(&d, d.fm.refill_head);
+	d.fm.refills = 100000;
 	CHECK_EQ(hvb_shadow_kick(s, 0), 1);
 	while (fd_used(&d, &id, &len))
 		answered++;
 	CHECK_EQ(answered, QSIZE);
 	CHECK(called()); /* it asked to come back */
-	CHECK(refills > 0);
+	CHECK(d.fm.refills > 0);
 	/* The writer stops; the callbacks finish the rest. */
-	refills = 0;
+	d.fm.refills = 0;
 	published = le16toh(d.avail->idx);
 	do {
 		r = hvb_shadow_complete(s, 0);
@@ -317,7 +299,6 @@ static void test_endless_zone_yields(void)
 	} while (called() && ++rounds < 100);
 	CHECK_EQ(answered, published);
 	CHECK(!kicked()); /* none of it reached the device */
-	d.fm.mem.translate = plain_translate;
 	teardown();
 }
 

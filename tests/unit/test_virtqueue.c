@@ -519,22 +519,6 @@ static void test_huge_indirect_tables_bounded(void)
 	fd_free(&big);
 }
 
-/* A driver that adds a malformed chain for each one we answer, as a second
- * vCPU can: the hook republishes from inside our own reads. */
-static void *(*plain_translate)(struct hv_mem *, uint64_t, uint64_t, bool, uint64_t *);
-static unsigned long refills;
-static uint16_t refill_head;
-
-static void *refilling_translate(struct hv_mem *mem, uint64_t addr, uint64_t len, bool write,
-				 uint64_t *avail)
-{
-	if (refills) {
-		refills--;
-		fd_publish(&d, refill_head);
-	}
-	return plain_translate(mem, addr, len, write, avail);
-}
-
 /* Issue 12 #1b: one pass takes at most queue-size chains however fast the
  * driver adds them, and the rest are there for the next pass. */
 static void test_endless_writer_bounded_per_pass(void)
@@ -543,17 +527,15 @@ static void test_endless_writer_bounded_per_pass(void)
 	int r, passes = 0;
 
 	setup(FEATS);
-	plain_translate = d.fm.mem.translate;
-	d.fm.mem.translate = refilling_translate;
-	refill_head = fd_chain(&d, (struct fd_buf[]){{0x1000, 64, false}}, 1);
-	fd_publish(&d, refill_head);
-	refills = 100000;
+	d.fm.refill_head = fd_chain(&d, (struct fd_buf[]){{0x1000, 64, false}}, 1);
+	fd_publish(&d, d.fm.refill_head);
+	d.fm.refills = 100000;
 	hv_vq_begin_pass(&vq);
 	r = hv_vq_pop(&vq, &elem);
 	CHECK_EQ(r, -EAGAIN);
 	CHECK_EQ(vq.stats.malformed, QSIZE);
 	/* The writer stops; later passes finish what it left. */
-	refills = 0;
+	d.fm.refills = 0;
 	do {
 		hv_vq_begin_pass(&vq);
 		r = hv_vq_pop(&vq, &elem);
@@ -567,7 +549,6 @@ static void test_endless_writer_bounded_per_pass(void)
 	fd_publish(&d, fd_chain(&d, (struct fd_buf[]){{ok, 8, true}}, 1));
 	hv_vq_begin_pass(&vq);
 	CHECK_EQ(hv_vq_pop(&vq, &elem), 1);
-	d.fm.mem.translate = plain_translate;
 	teardown();
 }
 
