@@ -37,10 +37,11 @@ static int parse_device(struct cj_ctx *c, json_object *o, struct hvb_device_cfg 
 	if (irq > UINT32_MAX)
 		FAIL(c, "%s.irq: %llu is out of range", c->where, (unsigned long long)irq);
 	d->irq = (uint32_t)irq;
-	if (d->base % 4 || d->size < HV_MMIO_CONFIG || d->size % 4 || d->base + d->size < d->base)
+	if (d->base % 4 || d->size < VIRTIO_MMIO_CONFIG || d->size % 4 ||
+	    d->base + d->size < d->base)
 		FAIL(c, "%s: window 0x%llx+0x%llx must be 4-byte aligned and at least 0x%x bytes",
 		     c->where, (unsigned long long)d->base, (unsigned long long)d->size,
-		     HV_MMIO_CONFIG);
+		     VIRTIO_MMIO_CONFIG);
 	return 0;
 }
 

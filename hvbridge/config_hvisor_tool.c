@@ -209,7 +209,7 @@ static int parse_devices(struct cj_ctx *c, json_object *zo, struct hvb_zone *z, 
 		}
 		snprintf(d->cfg.name, 32, "%s%u", type, i);
 		free(type);
-		if (irq > UINT32_MAX || d->cfg.size < HV_MMIO_CONFIG || d->cfg.base % 4)
+		if (irq > UINT32_MAX || d->cfg.size < VIRTIO_MMIO_CONFIG || d->cfg.base % 4)
 			FAIL(c, "%s: irq %llu, window 0x%llx+0x%llx: out of range", c->where,
 			     (unsigned long long)irq, (unsigned long long)d->cfg.base,
 			     (unsigned long long)d->cfg.size);

@@ -217,7 +217,7 @@ static void lo_completion(void *be, struct hv_mmio_dev *m, unsigned int q)
 {
 	(void)be;
 	(void)q;
-	hv_mmio_raise(m, 1);
+	hv_mmio_raise(m, VIRTIO_MMIO_INT_VRING);
 }
 
 static void lo_close(void *be)

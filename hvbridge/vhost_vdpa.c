@@ -317,7 +317,7 @@ static void vh_notify(struct hv_mmio_dev *m, unsigned int index)
 		if (r < 0)
 			hv_mmio_needs_reset(m);
 		else if (r > 0)
-			hv_mmio_raise(m, 1);
+			hv_mmio_raise(m, VIRTIO_MMIO_INT_VRING);
 		return;
 	}
 	if (write(vh->kick[index], &one, sizeof(one)) != sizeof(one))
@@ -392,7 +392,7 @@ static int probe(struct hvb_vhost *vh, struct hv_mmio_dev *m, char *err, size_t 
 	if (hvb_vhost_ioctl(vh->fd, VHOST_VDPA_GET_IOVA_RANGE, &vh->iova_range) < 0)
 		goto fail;
 	if (device_id == 0 || nvqs == 0 || nvqs > 1024 || vring_num == 0 ||
-	    config_size > HV_MMIO_WIN_SIZE - HV_MMIO_CONFIG) {
+	    config_size > HV_MMIO_WIN_SIZE - VIRTIO_MMIO_CONFIG) {
 		snprintf(err, errlen,
 			 "%s: a device this bridge cannot present (id %u, %u queues of %u, "
 			 "%u config bytes)",
@@ -487,14 +487,14 @@ void hvb_vhost_completion(struct hvb_vhost *vh, struct hv_mmio_dev *m, unsigned 
 	int r;
 
 	if (!vh->shadow_mem) {
-		hv_mmio_raise(m, 1);
+		hv_mmio_raise(m, VIRTIO_MMIO_INT_VRING);
 		return;
 	}
 	r = hvb_shadow_complete(vh->shadow, q);
 	if (r < 0)
 		hv_mmio_needs_reset(m);
 	else if (r > 0)
-		hv_mmio_raise(m, 1);
+		hv_mmio_raise(m, VIRTIO_MMIO_INT_VRING);
 }
 
 int hvb_vhost_call_fd(const struct hvb_vhost *vh, unsigned int q)

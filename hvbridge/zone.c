@@ -218,7 +218,7 @@ static int device_open(struct hvb_device *d, char *err, size_t errlen)
 	}
 	if (r < 0)
 		return r;
-	if (HV_MMIO_CONFIG + d->mmio.config_size > d->cfg.size) {
+	if (VIRTIO_MMIO_CONFIG + d->mmio.config_size > d->cfg.size) {
 		snprintf(err, errlen,
 			 "%s: a window of 0x%llx bytes is too small for %u config bytes",
 			 d->cfg.name, (unsigned long long)d->cfg.size, d->mmio.config_size);

@@ -86,12 +86,15 @@ static void test_reset_loop_logs_bounded(void)
 	CHECK_EQ(hv_mmio_init(&m, &hvb_vhost_mmio_ops, vh, "v0"), 0);
 	capture_begin(&c);
 	for (int i = 0; i < 2000; i++) {
-		w(&m, 0x70, 1);
-		w(&m, 0x70, 3);
-		w(&m, 0x24, 1);
-		w(&m, 0x20, (uint32_t)(F_DEV >> 32));
-		w(&m, 0x70, 0xb); /* refused by the device */
-		w(&m, 0x70, 0);
+		w(&m, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+		w(&m, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+		w(&m, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+		w(&m, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(F_DEV >> 32));
+		/* refused by the device */
+		w(&m, VIRTIO_MMIO_STATUS,
+		  VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+			  VIRTIO_CONFIG_S_FEATURES_OK);
+		w(&m, VIRTIO_MMIO_STATUS, 0);
 	}
 	out = capture_end(&c);
 	printf("# %u lines, %u about the refused status\n", count_lines(out),
