@@ -13,6 +13,7 @@
 
 #include "bridge.h"
 #include "config_json.h"
+#include "range.h"
 
 static int parse_device(struct cj_ctx *c, json_object *o, struct hvb_device_cfg *d)
 {
@@ -145,11 +146,11 @@ static int parse_zone(struct cj_ctx *c, json_object *o, struct hvb_zone *z)
 
 			if (strcmp(e->name, d->cfg.name) == 0)
 				FAIL(c, "%s.name: '%s' is used twice", c->where, e->name);
-			if (cj_overlap(e->base, e->size, d->cfg.base, d->cfg.size))
+			if (hvb_range_overlap(e->base, e->size, d->cfg.base, d->cfg.size))
 				FAIL(c, "%s.base: window overlaps devices[%u] ('%s')", c->where, j,
 				     e->name);
 		}
-		if (cj_overlap(z->ram_base, z->ram_size, d->cfg.base, d->cfg.size))
+		if (hvb_range_overlap(z->ram_base, z->ram_size, d->cfg.base, d->cfg.size))
 			FAIL(c, "%s.base: window overlaps the zone's RAM", c->where);
 	}
 	return 0;

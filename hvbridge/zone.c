@@ -17,6 +17,7 @@
 #include "bridge.h"
 #include "hvdpa/log.h"
 #include "local.h"
+#include "range.h"
 #include "vhost_vdpa.h"
 
 static void device_irq(struct hv_mmio_dev *m)
@@ -296,14 +297,14 @@ int hvb_zone_add_device(struct hvb_zone *z, const struct hvb_device_cfg *cfg, ch
 				 cfg->name, z->id);
 			return -EEXIST;
 		}
-		if (cfg->base < e->base + e->size && e->base < cfg->base + cfg->size) {
+		if (hvb_range_overlap(cfg->base, cfg->size, e->base, e->size)) {
 			snprintf(err, errlen, "%s: window 0x%llx+0x%llx overlaps %s", cfg->name,
 				 (unsigned long long)cfg->base, (unsigned long long)cfg->size,
 				 e->name);
 			return -EEXIST;
 		}
 	}
-	if (cfg->base < z->ram_base + z->ram_size && z->ram_base < cfg->base + cfg->size) {
+	if (hvb_range_overlap(cfg->base, cfg->size, z->ram_base, z->ram_size)) {
 		snprintf(err, errlen, "%s: window overlaps zone %u's RAM", cfg->name, z->id);
 		return -EINVAL;
 	}
