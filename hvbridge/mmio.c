@@ -17,7 +17,7 @@
 		hv_warn_ratelimited(&(m)->rl, __VA_ARGS__);                                        \
 	} while (0)
 
-int hv_mmio_init(struct hv_mmio_dev *m, const struct hv_mmio_ops *ops, void *backend,
+int hv_mmio_init(struct hv_mmio_dev *m, const struct hv_mmio_ops *ops, struct hvb_backend *backend,
 		 const char *name)
 {
 	m->ops = ops;

@@ -49,6 +49,7 @@ struct hv_mmio_queue {
 };
 
 struct hv_mmio_dev;
+struct hvb_backend; /* hvbridge/backend.h */
 
 struct hv_mmio_ops {
 	/* Config space bytes [off, off+len), len <= 8, already bounded by
@@ -72,7 +73,7 @@ struct hv_mmio_ops {
 
 struct hv_mmio_dev {
 	const struct hv_mmio_ops *ops;
-	void *backend;
+	struct hvb_backend *backend; /* whose ops these are; NULL in tests */
 	const char *name;
 
 	/* What the device is; set before the zone sees it. */
@@ -100,7 +101,7 @@ struct hv_mmio_dev {
 };
 
 /* Allocates the queue array; drops HV_MMIO_HIDDEN_FEATURES from the offer. */
-int hv_mmio_init(struct hv_mmio_dev *m, const struct hv_mmio_ops *ops, void *backend,
+int hv_mmio_init(struct hv_mmio_dev *m, const struct hv_mmio_ops *ops, struct hvb_backend *backend,
 		 const char *name);
 void hv_mmio_fini(struct hv_mmio_dev *m);
 

@@ -74,16 +74,16 @@ static void w(struct hv_mmio_dev *m, uint64_t off, uint32_t v)
 static void test_reset_loop_logs_bounded(void)
 {
 	struct hv_mmio_dev m = {0};
-	struct hvb_vhost *vh = NULL;
+	struct hvb_backend *be = NULL;
 	struct capture c;
 	char err[256], *out;
 
 	hvb_vhost_ioctl = fake_ioctl;
 	dev.refuse = VIRTIO_CONFIG_S_FEATURES_OK;
-	CHECK_EQ(hvb_vhost_open("/dev/null", &m, &vh, err, sizeof(err)), 0);
-	if (!vh)
+	CHECK_EQ(hvb_vhost_open("/dev/null", &m, &be, err, sizeof(err)), 0);
+	if (!be)
 		return;
-	CHECK_EQ(hv_mmio_init(&m, &hvb_vhost_mmio_ops, vh, "v0"), 0);
+	CHECK_EQ(hv_mmio_init(&m, be->ops->mmio, be, "v0"), 0);
 	capture_begin(&c);
 	for (int i = 0; i < 2000; i++) {
 		w(&m, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
@@ -104,7 +104,7 @@ static void test_reset_loop_logs_bounded(void)
 	CHECK(count_lines(out) <= 44); /* two windows of the limiters at most */
 	free(out);
 	hv_mmio_fini(&m);
-	hvb_vhost_close(vh);
+	be->ops->close(be);
 }
 
 int main(void)
