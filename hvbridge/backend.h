@@ -9,6 +9,7 @@
 #define HVBRIDGE_BACKEND_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "hvdpa/guest_mem.h"
 #include "hvdpa/virtio_mmio.h"
@@ -20,17 +21,36 @@ struct hvb_ram {
 	void *host;
 };
 
+struct hvb_backend;
+
 struct hvb_backend_ops {
+	/* What the register file calls; m->backend is this backend. */
 	const struct hv_mmio_ops *mmio;
 	/* Zone RAM arrived (ram->host set) or went (NULL). mem reaches it with
 	 * every address bounded; shadow asks vhost-vdpa for shadow rings. */
-	int (*set_ram)(void *be, const struct hvb_ram *ram, struct hv_mem *mem, bool shadow);
-	unsigned int (*num_queues)(void *be);
+	int (*set_ram)(struct hvb_backend *be, const struct hvb_ram *ram, struct hv_mem *mem,
+		       bool shadow);
+	unsigned int (*num_queues)(struct hvb_backend *be);
 	/* Readable when queue q has used buffers for the zone. */
-	int (*call_fd)(void *be, unsigned int q);
+	int (*call_fd)(struct hvb_backend *be, unsigned int q);
 	/* call_fd(q) was readable (and is drained): raise what is due. */
-	void (*completion)(void *be, struct hv_mmio_dev *m, unsigned int q);
-	void (*close)(void *be);
+	void (*completion)(struct hvb_backend *be, struct hv_mmio_dev *m, unsigned int q);
+	/* Frees the backend's state, this included. */
+	void (*close)(struct hvb_backend *be);
 };
+
+/*
+ * The first member of each backend's state (struct hvb_vhost in
+ * vhost_vdpa.c, struct hvb_local in local.c), which gets its state back
+ * with container_of. The bridge (struct hvb_device.be) and the register
+ * file (struct hv_mmio_dev.backend) hold a pointer to this, typed.
+ */
+struct hvb_backend {
+	const struct hvb_backend_ops *ops;
+};
+
+#ifndef container_of
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+#endif
 
 #endif

@@ -180,7 +180,7 @@ static void completion(struct hvb_device *d, int fd, unsigned int q)
 	uint64_t n;
 
 	if (read(fd, &n, sizeof(n)) == sizeof(n) && d->zone->ram)
-		d->be->completion(d->bd, &d->mmio, q);
+		d->be->ops->completion(d->be, &d->mmio, q);
 }
 
 /* Rebuilt every round: the set changes as simulators come and go and as
@@ -236,9 +236,9 @@ static int build(struct hvb_bridge *b, struct poll_set *ps)
 		for (unsigned int j = 0; j < z->n_devs && r == 0; j++) {
 			struct hvb_device *d = z->devs[j];
 
-			for (unsigned int q = 0; d->bd && q < d->be->num_queues(d->bd) && r == 0;
-			     q++)
-				r = poll_add(ps, d->be->call_fd(d->bd, q), d, q);
+			for (unsigned int q = 0;
+			     d->be && q < d->be->ops->num_queues(d->be) && r == 0; q++)
+				r = poll_add(ps, d->be->ops->call_fd(d->be, q), d, q);
 		}
 	}
 	return r;

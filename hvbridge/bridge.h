@@ -38,8 +38,7 @@ struct hvb_device {
 	struct hvb_device_cfg cfg;
 	struct hvb_zone *zone;
 	struct hv_mmio_dev mmio;
-	const struct hvb_backend_ops *be;
-	void *bd; /* the backend's own, NULL while the device is not open */
+	struct hvb_backend *be; /* NULL while the device is not open */
 };
 
 struct hvb_zone {

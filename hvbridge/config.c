@@ -13,6 +13,7 @@
 
 #include "bridge.h"
 #include "config_json.h"
+#include "range.h"
 
 static int parse_device(struct cj_ctx *c, json_object *o, struct hvb_device_cfg *d)
 {
@@ -37,10 +38,11 @@ static int parse_device(struct cj_ctx *c, json_object *o, struct hvb_device_cfg 
 	if (irq > UINT32_MAX)
 		FAIL(c, "%s.irq: %llu is out of range", c->where, (unsigned long long)irq);
 	d->irq = (uint32_t)irq;
-	if (d->base % 4 || d->size < HV_MMIO_CONFIG || d->size % 4 || d->base + d->size < d->base)
+	if (d->base % 4 || d->size < VIRTIO_MMIO_CONFIG || d->size % 4 ||
+	    d->base + d->size < d->base)
 		FAIL(c, "%s: window 0x%llx+0x%llx must be 4-byte aligned and at least 0x%x bytes",
 		     c->where, (unsigned long long)d->base, (unsigned long long)d->size,
-		     HV_MMIO_CONFIG);
+		     VIRTIO_MMIO_CONFIG);
 	return 0;
 }
 
@@ -144,11 +146,11 @@ static int parse_zone(struct cj_ctx *c, json_object *o, struct hvb_zone *z)
 
 			if (strcmp(e->name, d->cfg.name) == 0)
 				FAIL(c, "%s.name: '%s' is used twice", c->where, e->name);
-			if (cj_overlap(e->base, e->size, d->cfg.base, d->cfg.size))
+			if (hvb_range_overlap(e->base, e->size, d->cfg.base, d->cfg.size))
 				FAIL(c, "%s.base: window overlaps devices[%u] ('%s')", c->where, j,
 				     e->name);
 		}
-		if (cj_overlap(z->ram_base, z->ram_size, d->cfg.base, d->cfg.size))
+		if (hvb_range_overlap(z->ram_base, z->ram_size, d->cfg.base, d->cfg.size))
 			FAIL(c, "%s.base: window overlaps the zone's RAM", c->where);
 	}
 	return 0;

@@ -21,6 +21,7 @@
 
 #include "bridge.h"
 #include "config_json.h"
+#include "range.h"
 
 bool hvb_config_is_hvisor_tool(json_object *root)
 {
@@ -62,7 +63,7 @@ static int parse_regions(struct cj_ctx *c, json_object *zo, struct hvb_zone *z, 
 			FAIL(c, "%s.zone0_ipa: 0x%llx+0x%llx wraps the address space", c->where,
 			     (unsigned long long)ipa0, (unsigned long long)size[i]);
 		for (size_t j = 0; j < i; j++)
-			if (cj_overlap(base[i], size[i], base[j], size[j]))
+			if (hvb_range_overlap(base[i], size[i], base[j], size[j]))
 				FAIL(c, "%s.zonex_ipa: overlaps memory_region[%zu]", c->where, j);
 		if (i == 0) {
 			z->ram_base = base[0];
@@ -209,16 +210,16 @@ static int parse_devices(struct cj_ctx *c, json_object *zo, struct hvb_zone *z, 
 		}
 		snprintf(d->cfg.name, 32, "%s%u", type, i);
 		free(type);
-		if (irq > UINT32_MAX || d->cfg.size < HV_MMIO_CONFIG || d->cfg.base % 4)
+		if (irq > UINT32_MAX || d->cfg.size < VIRTIO_MMIO_CONFIG || d->cfg.base % 4)
 			FAIL(c, "%s: irq %llu, window 0x%llx+0x%llx: out of range", c->where,
 			     (unsigned long long)irq, (unsigned long long)d->cfg.base,
 			     (unsigned long long)d->cfg.size);
 		for (unsigned int j = 0; j + 1 < z->n_devs; j++)
-			if (cj_overlap(d->cfg.base, d->cfg.size, z->devs[j]->cfg.base,
-				       z->devs[j]->cfg.size))
+			if (hvb_range_overlap(d->cfg.base, d->cfg.size, z->devs[j]->cfg.base,
+					      z->devs[j]->cfg.size))
 				FAIL(c, "%s.addr: window overlaps %s", c->where,
 				     z->devs[j]->cfg.name);
-		if (cj_overlap(d->cfg.base, d->cfg.size, z->ram_base, z->ram_size))
+		if (hvb_range_overlap(d->cfg.base, d->cfg.size, z->ram_base, z->ram_size))
 			FAIL(c, "%s.addr: window overlaps the zone's RAM", c->where);
 	}
 	return 0;

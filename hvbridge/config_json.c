@@ -65,8 +65,3 @@ int cj_keys(struct cj_ctx *c, json_object *obj, const char *const *keys)
 	}
 	return 0;
 }
-
-bool cj_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
-{
-	return a < b + blen && b < a + alen;
-}

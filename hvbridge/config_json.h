@@ -29,7 +29,6 @@ int cj_u64(struct cj_ctx *c, json_object *obj, const char *key, bool required, u
 int cj_str(struct cj_ctx *c, json_object *obj, const char *key, bool required, char **out);
 /* Refuses keys not in the NULL-terminated list. */
 int cj_keys(struct cj_ctx *c, json_object *obj, const char *const *keys);
-bool cj_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen);
 
 struct hvb_bridge;
 

@@ -33,6 +33,7 @@ struct lqueue {
 };
 
 struct hvb_local {
+	struct hvb_backend be; /* first: what the register file and the bridge hold */
 	struct hv_device *dev;
 	struct hv_mem *mem; /* zone RAM, NULL while there is none */
 	uint64_t features;
@@ -40,9 +41,14 @@ struct hvb_local {
 	struct hv_ratelimit rl;
 };
 
+static struct hvb_local *from_be(struct hvb_backend *be)
+{
+	return be ? container_of(be, struct hvb_local, be) : NULL;
+}
+
 static struct hvb_local *to_lo(struct hv_mmio_dev *m)
 {
-	return m->backend;
+	return from_be(m->backend);
 }
 
 static void lq_notify(struct hv_queue *q)
@@ -187,9 +193,10 @@ static const struct hv_mmio_ops local_mmio_ops = {
 	.reset = lo_reset,
 };
 
-static int lo_set_ram(void *be, const struct hvb_ram *ram, struct hv_mem *mem, bool shadow)
+static int lo_set_ram(struct hvb_backend *be, const struct hvb_ram *ram, struct hv_mem *mem,
+		      bool shadow)
 {
-	struct hvb_local *lo = be;
+	struct hvb_local *lo = from_be(be);
 
 	(void)shadow; /* served in place: nothing to shadow */
 	if (!ram || !ram->host) {
@@ -201,28 +208,28 @@ static int lo_set_ram(void *be, const struct hvb_ram *ram, struct hv_mem *mem, b
 	return 0;
 }
 
-static unsigned int lo_num_queues(void *be)
+static unsigned int lo_num_queues(struct hvb_backend *be)
 {
-	return ((struct hvb_local *)be)->dev->num_queues;
+	return from_be(be)->dev->num_queues;
 }
 
-static int lo_call_fd(void *be, unsigned int q)
+static int lo_call_fd(struct hvb_backend *be, unsigned int q)
 {
-	struct hvb_local *lo = be;
+	struct hvb_local *lo = from_be(be);
 
 	return q < lo->dev->num_queues ? lo->q[q].call_fd : -1;
 }
 
-static void lo_completion(void *be, struct hv_mmio_dev *m, unsigned int q)
+static void lo_completion(struct hvb_backend *be, struct hv_mmio_dev *m, unsigned int q)
 {
 	(void)be;
 	(void)q;
-	hv_mmio_raise(m, 1);
+	hv_mmio_raise(m, VIRTIO_MMIO_INT_VRING);
 }
 
-static void lo_close(void *be)
+static void lo_close(struct hvb_backend *be)
 {
-	struct hvb_local *lo = be;
+	struct hvb_local *lo = from_be(be);
 
 	if (!lo)
 		return;
@@ -243,7 +250,7 @@ static void lo_close(void *be)
 	free(lo);
 }
 
-const struct hvb_backend_ops hvb_local_backend = {
+static const struct hvb_backend_ops local_backend_ops = {
 	.mmio = &local_mmio_ops,
 	.set_ram = lo_set_ram,
 	.num_queues = lo_num_queues,
@@ -290,8 +297,8 @@ static int create_device(const char *spec, const char *name, struct hv_device **
 	return -EINVAL;
 }
 
-int hvb_local_open(const char *spec, const char *name, struct hv_mmio_dev *m, void **out, char *err,
-		   size_t errlen)
+int hvb_local_open(const char *spec, const char *name, struct hv_mmio_dev *m,
+		   struct hvb_backend **out, char *err, size_t errlen)
 {
 	struct hvb_local *lo = calloc(1, sizeof(*lo));
 	char why[400];
@@ -301,6 +308,7 @@ int hvb_local_open(const char *spec, const char *name, struct hv_mmio_dev *m, vo
 		snprintf(err, errlen, "%s: out of memory", name);
 		return -ENOMEM;
 	}
+	lo->be.ops = &local_backend_ops;
 	r = create_device(spec, name, &lo->dev, why, sizeof(why));
 	if (r < 0) {
 		snprintf(err, errlen, "%s: %s", name, why);
@@ -309,7 +317,7 @@ int hvb_local_open(const char *spec, const char *name, struct hv_mmio_dev *m, vo
 	}
 	lo->q = calloc(lo->dev->num_queues, sizeof(*lo->q));
 	if (!lo->q) {
-		lo_close(lo);
+		lo_close(&lo->be);
 		snprintf(err, errlen, "%s: out of memory", name);
 		return -ENOMEM;
 	}
@@ -324,7 +332,7 @@ int hvb_local_open(const char *spec, const char *name, struct hv_mmio_dev *m, vo
 		lq->call_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (lq->kick_fd < 0 || lq->call_fd < 0) {
 			r = -errno;
-			lo_close(lo);
+			lo_close(&lo->be);
 			snprintf(err, errlen, "%s: eventfd: %s", name, strerror(-r));
 			return r;
 		}
@@ -334,6 +342,6 @@ int hvb_local_open(const char *spec, const char *name, struct hv_mmio_dev *m, vo
 	m->num_queues = lo->dev->num_queues;
 	m->queue_num_max = lo->dev->queue_size;
 	m->config_size = lo->dev->config_size;
-	*out = lo;
+	*out = &lo->be;
 	return 0;
 }

@@ -15,9 +15,7 @@
 
 /* spec: "blk:path=IMG[,readonly=on,...]" or "net:tap=TAP[,mac=...]": the
  * same keys as hvdpad's --blk and --net, without name=. */
-int hvb_local_open(const char *spec, const char *name, struct hv_mmio_dev *m, void **out, char *err,
-		   size_t errlen);
-
-extern const struct hvb_backend_ops hvb_local_backend;
+int hvb_local_open(const char *spec, const char *name, struct hv_mmio_dev *m,
+		   struct hvb_backend **out, char *err, size_t errlen);
 
 #endif

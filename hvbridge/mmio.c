@@ -11,44 +11,13 @@
 
 #include "hvdpa/virtio_mmio.h"
 
-enum {
-	REG_MAGIC = 0x000,
-	REG_VERSION = 0x004,
-	REG_DEVICE_ID = 0x008,
-	REG_VENDOR_ID = 0x00c,
-	REG_DEVICE_FEATURES = 0x010,
-	REG_DEVICE_FEATURES_SEL = 0x014,
-	REG_DRIVER_FEATURES = 0x020,
-	REG_DRIVER_FEATURES_SEL = 0x024,
-	REG_QUEUE_SEL = 0x030,
-	REG_QUEUE_NUM_MAX = 0x034,
-	REG_QUEUE_NUM = 0x038,
-	REG_QUEUE_READY = 0x044,
-	REG_QUEUE_NOTIFY = 0x050,
-	REG_INTERRUPT_STATUS = 0x060,
-	REG_INTERRUPT_ACK = 0x064,
-	REG_STATUS = 0x070,
-	REG_QUEUE_DESC_LOW = 0x080,
-	REG_QUEUE_DESC_HIGH = 0x084,
-	REG_QUEUE_DRIVER_LOW = 0x090,
-	REG_QUEUE_DRIVER_HIGH = 0x094,
-	REG_QUEUE_DEVICE_LOW = 0x0a0,
-	REG_QUEUE_DEVICE_HIGH = 0x0a4,
-	REG_SHM_SEL = 0x0ac,
-	REG_SHM_LEN_LOW = 0x0b0,
-	REG_SHM_LEN_HIGH = 0x0b4,
-	REG_SHM_BASE_LOW = 0x0b8,
-	REG_SHM_BASE_HIGH = 0x0bc,
-	REG_CONFIG_GENERATION = 0x0fc,
-};
-
 #define IGNORE(m, ...)                                                                             \
 	do {                                                                                       \
 		(m)->ignored++;                                                                    \
 		hv_warn_ratelimited(&(m)->rl, __VA_ARGS__);                                        \
 	} while (0)
 
-int hv_mmio_init(struct hv_mmio_dev *m, const struct hv_mmio_ops *ops, void *backend,
+int hv_mmio_init(struct hv_mmio_dev *m, const struct hv_mmio_ops *ops, struct hvb_backend *backend,
 		 const char *name)
 {
 	m->ops = ops;
@@ -88,7 +57,7 @@ static void set_half(uint64_t *v, bool high, uint32_t val)
  * config. */
 static bool config_access_ok(struct hv_mmio_dev *m, uint64_t off, unsigned int width)
 {
-	uint64_t rel = off - HV_MMIO_CONFIG;
+	uint64_t rel = off - VIRTIO_MMIO_CONFIG;
 
 	return (width == 1 || width == 2 || width == 4 || width == 8) && rel % width == 0 &&
 	       rel + width <= m->config_size;
@@ -98,7 +67,7 @@ uint64_t hv_mmio_read(struct hv_mmio_dev *m, uint64_t off, unsigned int width)
 {
 	struct hv_mmio_queue *q = cur_queue(m);
 
-	if (off >= HV_MMIO_CONFIG) {
+	if (off >= VIRTIO_MMIO_CONFIG) {
 		uint64_t v = 0;
 
 		if (!config_access_ok(m, off, width)) {
@@ -106,7 +75,7 @@ uint64_t hv_mmio_read(struct hv_mmio_dev *m, uint64_t off, unsigned int width)
 			       (unsigned long long)off);
 			return 0;
 		}
-		m->ops->config_read(m, (uint32_t)(off - HV_MMIO_CONFIG), &v, width);
+		m->ops->config_read(m, (uint32_t)(off - VIRTIO_MMIO_CONFIG), &v, width);
 		return v; /* config space is little-endian, and so are we */
 	}
 	if (width != 4 || off % 4) {
@@ -115,32 +84,32 @@ uint64_t hv_mmio_read(struct hv_mmio_dev *m, uint64_t off, unsigned int width)
 		return 0;
 	}
 	switch (off) {
-	case REG_MAGIC:
-		return HV_MMIO_MAGIC;
-	case REG_VERSION:
-		return HV_MMIO_VERSION;
-	case REG_DEVICE_ID:
+	case VIRTIO_MMIO_MAGIC_VALUE:
+		return HV_MMIO_MAGIC_VALUE;
+	case VIRTIO_MMIO_VERSION:
+		return HV_MMIO_VERSION_MODERN;
+	case VIRTIO_MMIO_DEVICE_ID:
 		return m->device_id;
-	case REG_VENDOR_ID:
-		return HV_MMIO_VENDOR;
-	case REG_DEVICE_FEATURES:
+	case VIRTIO_MMIO_VENDOR_ID:
+		return HV_MMIO_VENDOR_ID_HVISOR;
+	case VIRTIO_MMIO_DEVICE_FEATURES:
 		if (m->device_features_sel > 1)
 			return 0;
 		return (uint32_t)(m->device_features >> (32 * m->device_features_sel));
-	case REG_QUEUE_NUM_MAX:
+	case VIRTIO_MMIO_QUEUE_NUM_MAX:
 		return q ? m->queue_num_max : 0;
-	case REG_QUEUE_READY:
+	case VIRTIO_MMIO_QUEUE_READY:
 		return q ? q->ready : 0;
-	case REG_INTERRUPT_STATUS:
+	case VIRTIO_MMIO_INTERRUPT_STATUS:
 		return __atomic_load_n(&m->interrupt_status, __ATOMIC_ACQUIRE);
-	case REG_STATUS:
+	case VIRTIO_MMIO_STATUS:
 		return m->status;
-	case REG_SHM_LEN_LOW:
-	case REG_SHM_LEN_HIGH:
-	case REG_SHM_BASE_LOW:
-	case REG_SHM_BASE_HIGH:
+	case VIRTIO_MMIO_SHM_LEN_LOW:
+	case VIRTIO_MMIO_SHM_LEN_HIGH:
+	case VIRTIO_MMIO_SHM_BASE_LOW:
+	case VIRTIO_MMIO_SHM_BASE_HIGH:
 		return 0xffffffffu; /* no shared memory regions */
-	case REG_CONFIG_GENERATION:
+	case VIRTIO_MMIO_CONFIG_GENERATION:
 		return __atomic_load_n(&m->config_generation, __ATOMIC_ACQUIRE);
 	default:
 		IGNORE(m, "%s: read of write-only or unknown register 0x%llx", m->name,
@@ -165,7 +134,7 @@ void hv_mmio_needs_reset(struct hv_mmio_dev *m)
 {
 	m->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
 	if (m->status & VIRTIO_CONFIG_S_DRIVER_OK)
-		hv_mmio_raise(m, 2);
+		hv_mmio_raise(m, VIRTIO_MMIO_INT_CONFIG);
 }
 
 static void write_status(struct hv_mmio_dev *m, uint8_t val)
@@ -245,7 +214,7 @@ static void write_queue_reg(struct hv_mmio_dev *m, uint64_t off, uint32_t val)
 		return;
 	}
 	switch (off) {
-	case REG_QUEUE_NUM:
+	case VIRTIO_MMIO_QUEUE_NUM:
 		if (val == 0 || val > m->queue_num_max || (val & (val - 1))) {
 			IGNORE(m, "%s: QueueNum %u (max %u) ignored", m->name, val,
 			       m->queue_num_max);
@@ -253,16 +222,16 @@ static void write_queue_reg(struct hv_mmio_dev *m, uint64_t off, uint32_t val)
 		}
 		q->num = (uint16_t)val;
 		return;
-	case REG_QUEUE_DESC_LOW:
-	case REG_QUEUE_DESC_HIGH:
-		set_half(&q->desc, off == REG_QUEUE_DESC_HIGH, val);
+	case VIRTIO_MMIO_QUEUE_DESC_LOW:
+	case VIRTIO_MMIO_QUEUE_DESC_HIGH:
+		set_half(&q->desc, off == VIRTIO_MMIO_QUEUE_DESC_HIGH, val);
 		return;
-	case REG_QUEUE_DRIVER_LOW:
-	case REG_QUEUE_DRIVER_HIGH:
-		set_half(&q->driver, off == REG_QUEUE_DRIVER_HIGH, val);
+	case VIRTIO_MMIO_QUEUE_AVAIL_LOW:
+	case VIRTIO_MMIO_QUEUE_AVAIL_HIGH:
+		set_half(&q->driver, off == VIRTIO_MMIO_QUEUE_AVAIL_HIGH, val);
 		return;
 	default:
-		set_half(&q->device, off == REG_QUEUE_DEVICE_HIGH, val);
+		set_half(&q->device, off == VIRTIO_MMIO_QUEUE_USED_HIGH, val);
 		return;
 	}
 }
@@ -271,14 +240,15 @@ void hv_mmio_write(struct hv_mmio_dev *m, uint64_t off, unsigned int width, uint
 {
 	uint32_t val = (uint32_t)val64;
 
-	if (off >= HV_MMIO_CONFIG) {
+	if (off >= VIRTIO_MMIO_CONFIG) {
 		if (!config_access_ok(m, off, width)) {
 			IGNORE(m, "%s: config write of %u bytes at 0x%llx ignored", m->name, width,
 			       (unsigned long long)off);
 			return;
 		}
 		if (m->ops->config_write)
-			m->ops->config_write(m, (uint32_t)(off - HV_MMIO_CONFIG), &val64, width);
+			m->ops->config_write(m, (uint32_t)(off - VIRTIO_MMIO_CONFIG), &val64,
+					     width);
 		return;
 	}
 	if (width != 4 || off % 4) {
@@ -287,10 +257,10 @@ void hv_mmio_write(struct hv_mmio_dev *m, uint64_t off, unsigned int width, uint
 		return;
 	}
 	switch (off) {
-	case REG_DEVICE_FEATURES_SEL:
+	case VIRTIO_MMIO_DEVICE_FEATURES_SEL:
 		m->device_features_sel = val;
 		return;
-	case REG_DRIVER_FEATURES:
+	case VIRTIO_MMIO_DRIVER_FEATURES:
 		if (m->status & VIRTIO_CONFIG_S_FEATURES_OK || m->driver_features_sel > 1) {
 			IGNORE(m, "%s: DriverFeatures write ignored (sel %u, status 0x%x)", m->name,
 			       m->driver_features_sel, m->status);
@@ -298,22 +268,22 @@ void hv_mmio_write(struct hv_mmio_dev *m, uint64_t off, unsigned int width, uint
 		}
 		set_half(&m->driver_features, m->driver_features_sel == 1, val);
 		return;
-	case REG_DRIVER_FEATURES_SEL:
+	case VIRTIO_MMIO_DRIVER_FEATURES_SEL:
 		m->driver_features_sel = val;
 		return;
-	case REG_QUEUE_SEL:
+	case VIRTIO_MMIO_QUEUE_SEL:
 		m->queue_sel = val;
 		return;
-	case REG_QUEUE_NUM:
-	case REG_QUEUE_DESC_LOW:
-	case REG_QUEUE_DESC_HIGH:
-	case REG_QUEUE_DRIVER_LOW:
-	case REG_QUEUE_DRIVER_HIGH:
-	case REG_QUEUE_DEVICE_LOW:
-	case REG_QUEUE_DEVICE_HIGH:
+	case VIRTIO_MMIO_QUEUE_NUM:
+	case VIRTIO_MMIO_QUEUE_DESC_LOW:
+	case VIRTIO_MMIO_QUEUE_DESC_HIGH:
+	case VIRTIO_MMIO_QUEUE_AVAIL_LOW:
+	case VIRTIO_MMIO_QUEUE_AVAIL_HIGH:
+	case VIRTIO_MMIO_QUEUE_USED_LOW:
+	case VIRTIO_MMIO_QUEUE_USED_HIGH:
 		write_queue_reg(m, off, val);
 		return;
-	case REG_QUEUE_READY: {
+	case VIRTIO_MMIO_QUEUE_READY: {
 		struct hv_mmio_queue *q = cur_queue(m);
 
 		if (!q)
@@ -323,7 +293,7 @@ void hv_mmio_write(struct hv_mmio_dev *m, uint64_t off, unsigned int width, uint
 			write_queue_ready(m, q, val);
 		return;
 	}
-	case REG_QUEUE_NOTIFY:
+	case VIRTIO_MMIO_QUEUE_NOTIFY:
 		if (val >= m->num_queues || !m->queues[val].ready ||
 		    !(m->status & VIRTIO_CONFIG_S_DRIVER_OK)) {
 			IGNORE(m, "%s: notify of queue %u ignored (status 0x%x)", m->name, val,
@@ -332,13 +302,13 @@ void hv_mmio_write(struct hv_mmio_dev *m, uint64_t off, unsigned int width, uint
 		}
 		m->ops->notify(m, val);
 		return;
-	case REG_INTERRUPT_ACK:
+	case VIRTIO_MMIO_INTERRUPT_ACK:
 		__atomic_fetch_and(&m->interrupt_status, ~val, __ATOMIC_ACQ_REL);
 		return;
-	case REG_STATUS:
+	case VIRTIO_MMIO_STATUS:
 		write_status(m, (uint8_t)val);
 		return;
-	case REG_SHM_SEL:
+	case VIRTIO_MMIO_SHM_SEL:
 		return;
 	default:
 		IGNORE(m, "%s: write 0x%x to read-only or unknown register 0x%llx ignored", m->name,
@@ -349,7 +319,7 @@ void hv_mmio_write(struct hv_mmio_dev *m, uint64_t off, unsigned int width, uint
 
 void hv_mmio_raise(struct hv_mmio_dev *m, uint32_t bits)
 {
-	if (bits & 2)
+	if (bits & VIRTIO_MMIO_INT_CONFIG)
 		__atomic_fetch_add(&m->config_generation, 1, __ATOMIC_ACQ_REL);
 	__atomic_fetch_or(&m->interrupt_status, bits, __ATOMIC_ACQ_REL);
 	if (m->irq)

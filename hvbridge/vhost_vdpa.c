@@ -24,6 +24,7 @@
 #include "vhost_vdpa.h"
 
 struct hvb_vhost {
+	struct hvb_backend be; /* first: what the register file and the bridge hold */
 	int fd;
 	char *path;
 	uint64_t backend_features;
@@ -48,9 +49,14 @@ static int sys_ioctl(int fd, unsigned long req, void *arg)
 
 int (*hvb_vhost_ioctl)(int fd, unsigned long req, void *arg) = sys_ioctl;
 
+static struct hvb_vhost *from_be(struct hvb_backend *be)
+{
+	return container_of(be, struct hvb_vhost, be);
+}
+
 static struct hvb_vhost *to_vh(struct hv_mmio_dev *m)
 {
-	return m->backend;
+	return from_be(m->backend);
 }
 
 static int vh_ioctl(struct hvb_vhost *vh, unsigned long req, void *arg, const char *what)
@@ -127,8 +133,16 @@ static int iotlb_map(struct hvb_vhost *vh, const struct hvb_ram *ram)
 	return r;
 }
 
-int hvb_vhost_set_ram(struct hvb_vhost *vh, const struct hvb_ram *ram, struct hv_mem *shadow_mem)
+/* Zone RAM arrived (ram->host != NULL) or went (NULL). Direct: it is
+ * mapped in the device's IOTLB at zone-physical addresses. Shadow: the
+ * device maps our shadow rings instead, and requests are carried between
+ * them through mem. While there is no RAM, the zone's queues cannot be made
+ * ready. */
+static int vh_set_ram(struct hvb_backend *be, const struct hvb_ram *ram, struct hv_mem *mem,
+		      bool shadow)
 {
+	struct hvb_vhost *vh = from_be(be);
+	struct hv_mem *shadow_mem = shadow ? mem : NULL;
 	struct hvb_ram sh;
 	int r;
 
@@ -317,7 +331,7 @@ static void vh_notify(struct hv_mmio_dev *m, unsigned int index)
 		if (r < 0)
 			hv_mmio_needs_reset(m);
 		else if (r > 0)
-			hv_mmio_raise(m, 1);
+			hv_mmio_raise(m, VIRTIO_MMIO_INT_VRING);
 		return;
 	}
 	if (write(vh->kick[index], &one, sizeof(one)) != sizeof(one))
@@ -341,7 +355,7 @@ static void vh_reset(struct hv_mmio_dev *m)
 			;
 }
 
-const struct hv_mmio_ops hvb_vhost_mmio_ops = {
+static const struct hv_mmio_ops vh_mmio_ops = {
 	.config_read = vh_config_read,
 	.config_write = vh_config_write,
 	.features_ok = vh_features_ok,
@@ -392,7 +406,7 @@ static int probe(struct hvb_vhost *vh, struct hv_mmio_dev *m, char *err, size_t 
 	if (hvb_vhost_ioctl(vh->fd, VHOST_VDPA_GET_IOVA_RANGE, &vh->iova_range) < 0)
 		goto fail;
 	if (device_id == 0 || nvqs == 0 || nvqs > 1024 || vring_num == 0 ||
-	    config_size > HV_MMIO_WIN_SIZE - HV_MMIO_CONFIG) {
+	    config_size > HV_MMIO_WIN_SIZE - VIRTIO_MMIO_CONFIG) {
 		snprintf(err, errlen,
 			 "%s: a device this bridge cannot present (id %u, %u queues of %u, "
 			 "%u config bytes)",
@@ -415,7 +429,70 @@ fail:
 	return -errno;
 }
 
-int hvb_vhost_open(const char *path, struct hv_mmio_dev *m, struct hvb_vhost **out, char *err,
+static void vh_close(struct hvb_backend *be)
+{
+	struct hvb_vhost *vh;
+
+	if (!be)
+		return;
+	vh = from_be(be);
+	if (vh->fd >= 0) {
+		/* Closing resets the device and drops its mappings. */
+		close(vh->fd);
+	}
+	for (unsigned int i = 0; vh->kick && vh->call && i < vh->nvqs; i++) {
+		if (vh->kick[i] >= 0)
+			close(vh->kick[i]);
+		if (vh->call[i] >= 0)
+			close(vh->call[i]);
+	}
+	hvb_shadow_destroy(vh->shadow);
+	free(vh->kick);
+	free(vh->call);
+	free(vh->path);
+	free(vh);
+}
+
+/* The device signalled queue q's call eventfd (already drained). */
+static void vh_completion(struct hvb_backend *be, struct hv_mmio_dev *m, unsigned int q)
+{
+	struct hvb_vhost *vh = from_be(be);
+	int r;
+
+	if (!vh->shadow_mem) {
+		hv_mmio_raise(m, VIRTIO_MMIO_INT_VRING);
+		return;
+	}
+	r = hvb_shadow_complete(vh->shadow, q);
+	if (r < 0)
+		hv_mmio_needs_reset(m);
+	else if (r > 0)
+		hv_mmio_raise(m, VIRTIO_MMIO_INT_VRING);
+}
+
+/* The eventfd the device signals when queue q has used buffers. */
+static int vh_call_fd(struct hvb_backend *be, unsigned int q)
+{
+	struct hvb_vhost *vh = from_be(be);
+
+	return q < vh->nvqs ? vh->call[q] : -1;
+}
+
+static unsigned int vh_num_queues(struct hvb_backend *be)
+{
+	return from_be(be)->nvqs;
+}
+
+static const struct hvb_backend_ops vh_backend_ops = {
+	.mmio = &vh_mmio_ops,
+	.set_ram = vh_set_ram,
+	.num_queues = vh_num_queues,
+	.call_fd = vh_call_fd,
+	.completion = vh_completion,
+	.close = vh_close,
+};
+
+int hvb_vhost_open(const char *path, struct hv_mmio_dev *m, struct hvb_backend **out, char *err,
 		   size_t errlen)
 {
 	struct hvb_vhost *vh = calloc(1, sizeof(*vh));
@@ -426,6 +503,7 @@ int hvb_vhost_open(const char *path, struct hv_mmio_dev *m, struct hvb_vhost **o
 		snprintf(err, errlen, "%s: out of memory", path);
 		return -ENOMEM;
 	}
+	vh->be.ops = &vh_backend_ops;
 	vh->fd = open(path, O_RDWR | O_CLOEXEC);
 	if (vh->fd < 0) {
 		r = -errno;
@@ -454,89 +532,9 @@ int hvb_vhost_open(const char *path, struct hv_mmio_dev *m, struct hvb_vhost **o
 			goto fail;
 		}
 	}
-	*out = vh;
+	*out = &vh->be;
 	return 0;
 fail:
-	hvb_vhost_close(vh);
+	vh_close(&vh->be);
 	return r;
 }
-
-void hvb_vhost_close(struct hvb_vhost *vh)
-{
-	if (!vh)
-		return;
-	if (vh->fd >= 0) {
-		/* Closing resets the device and drops its mappings. */
-		close(vh->fd);
-	}
-	for (unsigned int i = 0; vh->kick && vh->call && i < vh->nvqs; i++) {
-		if (vh->kick[i] >= 0)
-			close(vh->kick[i]);
-		if (vh->call[i] >= 0)
-			close(vh->call[i]);
-	}
-	hvb_shadow_destroy(vh->shadow);
-	free(vh->kick);
-	free(vh->call);
-	free(vh->path);
-	free(vh);
-}
-
-void hvb_vhost_completion(struct hvb_vhost *vh, struct hv_mmio_dev *m, unsigned int q)
-{
-	int r;
-
-	if (!vh->shadow_mem) {
-		hv_mmio_raise(m, 1);
-		return;
-	}
-	r = hvb_shadow_complete(vh->shadow, q);
-	if (r < 0)
-		hv_mmio_needs_reset(m);
-	else if (r > 0)
-		hv_mmio_raise(m, 1);
-}
-
-int hvb_vhost_call_fd(const struct hvb_vhost *vh, unsigned int q)
-{
-	return q < vh->nvqs ? vh->call[q] : -1;
-}
-
-unsigned int hvb_vhost_num_queues(const struct hvb_vhost *vh)
-{
-	return vh->nvqs;
-}
-
-static int be_set_ram(void *be, const struct hvb_ram *ram, struct hv_mem *mem, bool shadow)
-{
-	return hvb_vhost_set_ram(be, ram, shadow ? mem : NULL);
-}
-
-static unsigned int be_num_queues(void *be)
-{
-	return hvb_vhost_num_queues(be);
-}
-
-static int be_call_fd(void *be, unsigned int q)
-{
-	return hvb_vhost_call_fd(be, q);
-}
-
-static void be_completion(void *be, struct hv_mmio_dev *m, unsigned int q)
-{
-	hvb_vhost_completion(be, m, q);
-}
-
-static void be_close(void *be)
-{
-	hvb_vhost_close(be);
-}
-
-const struct hvb_backend_ops hvb_vhost_backend = {
-	.mmio = &hvb_vhost_mmio_ops,
-	.set_ram = be_set_ram,
-	.num_queues = be_num_queues,
-	.call_fd = be_call_fd,
-	.completion = be_completion,
-	.close = be_close,
-};

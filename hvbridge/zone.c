@@ -17,6 +17,7 @@
 #include "bridge.h"
 #include "hvdpa/log.h"
 #include "local.h"
+#include "range.h"
 #include "vhost_vdpa.h"
 
 static void device_irq(struct hv_mmio_dev *m)
@@ -46,7 +47,7 @@ static int device_map(struct hvb_device *d)
 	struct hvb_zone *z = d->zone;
 	struct hvb_ram ram = {.base = z->ram_base, .size = z->ram_size, .host = z->ram};
 
-	return d->be->set_ram(d->bd, z->ram ? &ram : NULL, &z->mem.mem, z->shadow);
+	return d->be->ops->set_ram(d->be, z->ram ? &ram : NULL, &z->mem.mem, z->shadow);
 }
 
 /*
@@ -173,7 +174,7 @@ int hvb_zone_set_ram(struct hvb_zone *z, int fd, uint64_t base, uint64_t size)
 	z->mem.mem.translate = zone_translate;
 	z->mem.zone = z;
 	for (unsigned int i = 0; i < z->n_devs; i++) {
-		if (z->devs[i]->bd && (r = device_map(z->devs[i])) < 0) {
+		if (z->devs[i]->be && (r = device_map(z->devs[i])) < 0) {
 			hv_err_ratelimited(&z->rl,
 					   "zone %u: %s: cannot map zone RAM for the device: %s",
 					   z->id, z->devs[i]->cfg.name, strerror(-r));
@@ -195,10 +196,10 @@ void hvb_zone_drop_ram(struct hvb_zone *z)
 	for (unsigned int i = 0; i < z->n_devs; i++) {
 		struct hvb_device *d = z->devs[i];
 
-		if (!d->bd)
+		if (!d->be)
 			continue;
 		hv_mmio_reset(&d->mmio);
-		d->be->set_ram(d->bd, NULL, NULL, false);
+		d->be->ops->set_ram(d->be, NULL, NULL, false);
 	}
 	munmap(z->ram, z->ram_size);
 	z->ram = NULL;
@@ -208,24 +209,20 @@ static int device_open(struct hvb_device *d, char *err, size_t errlen)
 {
 	int r;
 
-	if (d->cfg.vhost) {
-		d->be = &hvb_vhost_backend;
-		r = hvb_vhost_open(d->cfg.vhost, &d->mmio, (struct hvb_vhost **)&d->bd, err,
-				   errlen);
-	} else {
-		d->be = &hvb_local_backend;
-		r = hvb_local_open(d->cfg.local, d->cfg.name, &d->mmio, &d->bd, err, errlen);
-	}
+	if (d->cfg.vhost)
+		r = hvb_vhost_open(d->cfg.vhost, &d->mmio, &d->be, err, errlen);
+	else
+		r = hvb_local_open(d->cfg.local, d->cfg.name, &d->mmio, &d->be, err, errlen);
 	if (r < 0)
 		return r;
-	if (HV_MMIO_CONFIG + d->mmio.config_size > d->cfg.size) {
+	if (VIRTIO_MMIO_CONFIG + d->mmio.config_size > d->cfg.size) {
 		snprintf(err, errlen,
 			 "%s: a window of 0x%llx bytes is too small for %u config bytes",
 			 d->cfg.name, (unsigned long long)d->cfg.size, d->mmio.config_size);
 		r = -EINVAL;
 		goto fail;
 	}
-	r = hv_mmio_init(&d->mmio, d->be->mmio, d->bd, d->cfg.name);
+	r = hv_mmio_init(&d->mmio, d->be->ops->mmio, d->be, d->cfg.name);
 	if (r < 0) {
 		snprintf(err, errlen, "%s: %s", d->cfg.name, strerror(-r));
 		goto fail;
@@ -245,16 +242,16 @@ static int device_open(struct hvb_device *d, char *err, size_t errlen)
 		d->mmio.queue_num_max);
 	return 0;
 fail:
-	d->be->close(d->bd);
-	d->bd = NULL;
+	d->be->ops->close(d->be);
+	d->be = NULL;
 	return r;
 }
 
 static void device_free(struct hvb_device *d)
 {
-	if (d->bd) {
+	if (d->be) {
 		hv_mmio_fini(&d->mmio);
-		d->be->close(d->bd);
+		d->be->ops->close(d->be);
 	}
 	hvb_device_cfg_free(&d->cfg);
 	free(d);
@@ -277,7 +274,7 @@ struct hvb_device *hvb_zone_find(struct hvb_zone *z, uint64_t addr)
 		struct hvb_device *d = z->devs[i];
 
 		if (addr >= d->cfg.base && addr - d->cfg.base < d->cfg.size)
-			return d->bd ? d : NULL;
+			return d->be ? d : NULL;
 	}
 	return NULL;
 }
@@ -296,14 +293,14 @@ int hvb_zone_add_device(struct hvb_zone *z, const struct hvb_device_cfg *cfg, ch
 				 cfg->name, z->id);
 			return -EEXIST;
 		}
-		if (cfg->base < e->base + e->size && e->base < cfg->base + cfg->size) {
+		if (hvb_range_overlap(cfg->base, cfg->size, e->base, e->size)) {
 			snprintf(err, errlen, "%s: window 0x%llx+0x%llx overlaps %s", cfg->name,
 				 (unsigned long long)cfg->base, (unsigned long long)cfg->size,
 				 e->name);
 			return -EEXIST;
 		}
 	}
-	if (cfg->base < z->ram_base + z->ram_size && z->ram_base < cfg->base + cfg->size) {
+	if (hvb_range_overlap(cfg->base, cfg->size, z->ram_base, z->ram_size)) {
 		snprintf(err, errlen, "%s: window overlaps zone %u's RAM", cfg->name, z->id);
 		return -EINVAL;
 	}
@@ -341,7 +338,7 @@ int hvb_zone_remove_device(struct hvb_zone *z, const char *name)
 
 		if (strcmp(d->cfg.name, name))
 			continue;
-		if (d->bd)
+		if (d->be)
 			hv_mmio_reset(&d->mmio);
 		hv_info("zone %u: %s removed", z->id, name);
 		device_free(d);

@@ -2,6 +2,8 @@
 #ifndef HVDPA_VIRTIO_MMIO_H
 #define HVDPA_VIRTIO_MMIO_H
 
+#include <linux/virtio_config.h>
+#include <linux/virtio_mmio.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -18,16 +20,27 @@
  * struct hv_mmio_ops.
  */
 
-#define HV_MMIO_MAGIC	 0x74726976u /* "virt" */
-#define HV_MMIO_VERSION	 2u
-#define HV_MMIO_VENDOR	 0x48564953u /* "HVIS", as hvisor-tool */
-#define HV_MMIO_CONFIG	 0x100u
-#define HV_MMIO_WIN_SIZE 0x200u /* the window hvisor-tool gives a device */
+/*
+ * Register offsets (VIRTIO_MMIO_MAGIC_VALUE, ..., VIRTIO_MMIO_CONFIG),
+ * InterruptStatus bits (VIRTIO_MMIO_INT_VRING, VIRTIO_MMIO_INT_CONFIG),
+ * feature bits (VIRTIO_F_*) and status bits (VIRTIO_CONFIG_S_*) are the
+ * kernel UAPI's. What it lacks:
+ */
+#define HV_MMIO_MAGIC_VALUE	 0x74726976u /* "virt", read at VIRTIO_MMIO_MAGIC_VALUE */
+#define HV_MMIO_VERSION_MODERN	 2u	     /* at VIRTIO_MMIO_VERSION: not the legacy layout */
+#define HV_MMIO_VENDOR_ID_HVISOR 0x48564953u /* "HVIS", as hvisor-tool */
+#define HV_MMIO_WIN_SIZE	 0x200u	     /* the window hvisor-tool gives a device */
+
+#ifndef VIRTIO_F_NOTIFICATION_DATA
+#define VIRTIO_F_NOTIFICATION_DATA 38 /* older UAPI headers lack it */
+#endif
 
 /* What this register file does not carry, whatever the device offers:
- * packed rings, IN_ORDER, NOTIFICATION_DATA, RING_RESET (bits 34, 35, 38,
- * 40). hv_mmio_init() takes them out of device_features. */
-#define HV_MMIO_HIDDEN_FEATURES ((1ull << 34) | (1ull << 35) | (1ull << 38) | (1ull << 40))
+ * packed rings, IN_ORDER, NOTIFICATION_DATA, RING_RESET. hv_mmio_init()
+ * takes them out of device_features. */
+#define HV_MMIO_HIDDEN_FEATURES                                                                    \
+	((1ull << VIRTIO_F_RING_PACKED) | (1ull << VIRTIO_F_IN_ORDER) |                            \
+	 (1ull << VIRTIO_F_NOTIFICATION_DATA) | (1ull << VIRTIO_F_RING_RESET))
 
 struct hv_mmio_queue {
 	uint16_t num;
@@ -36,6 +49,7 @@ struct hv_mmio_queue {
 };
 
 struct hv_mmio_dev;
+struct hvb_backend; /* hvbridge/backend.h */
 
 struct hv_mmio_ops {
 	/* Config space bytes [off, off+len), len <= 8, already bounded by
@@ -59,7 +73,7 @@ struct hv_mmio_ops {
 
 struct hv_mmio_dev {
 	const struct hv_mmio_ops *ops;
-	void *backend;
+	struct hvb_backend *backend; /* whose ops these are; NULL in tests */
 	const char *name;
 
 	/* What the device is; set before the zone sees it. */
@@ -87,7 +101,7 @@ struct hv_mmio_dev {
 };
 
 /* Allocates the queue array; drops HV_MMIO_HIDDEN_FEATURES from the offer. */
-int hv_mmio_init(struct hv_mmio_dev *m, const struct hv_mmio_ops *ops, void *backend,
+int hv_mmio_init(struct hv_mmio_dev *m, const struct hv_mmio_ops *ops, struct hvb_backend *backend,
 		 const char *name);
 void hv_mmio_fini(struct hv_mmio_dev *m);
 
@@ -96,8 +110,8 @@ void hv_mmio_fini(struct hv_mmio_dev *m);
 uint64_t hv_mmio_read(struct hv_mmio_dev *m, uint64_t off, unsigned int width);
 void hv_mmio_write(struct hv_mmio_dev *m, uint64_t off, unsigned int width, uint64_t val);
 
-/* The device has used buffers (bit 0) or changed its config (bit 1):
- * sets InterruptStatus and raises the line. */
+/* The device has used buffers (VIRTIO_MMIO_INT_VRING) or changed its
+ * config (VIRTIO_MMIO_INT_CONFIG): sets InterruptStatus and raises the line. */
 void hv_mmio_raise(struct hv_mmio_dev *m, uint32_t bits);
 /* The backend failed: sets NEEDS_RESET and tells a running driver. */
 void hv_mmio_needs_reset(struct hv_mmio_dev *m);

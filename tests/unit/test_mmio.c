@@ -81,6 +81,12 @@ static const struct hv_mmio_ops ops = {
 
 static struct hv_mmio_dev m;
 
+/* Status values a driver writes on its way up. */
+#define ST_DRIVER	  (VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER)
+#define ST_FEATURES_OK	  (ST_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK)
+#define ST_DRIVER_OK	  (ST_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK)
+#define ST_DRIVER_OK_ONLY (ST_DRIVER | VIRTIO_CONFIG_S_DRIVER_OK) /* skips FEATURES_OK */
+
 #define F_OFFERED ((1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_F_ACCESS_PLATFORM) | (1ull << 9))
 
 static void setup(void)
@@ -111,40 +117,40 @@ static uint32_t r(uint64_t off)
 
 static void negotiate(uint64_t f)
 {
-	w(0x70, 1);
-	w(0x70, 3);
-	w(0x24, 0);
-	w(0x20, (uint32_t)f);
-	w(0x24, 1);
-	w(0x20, (uint32_t)(f >> 32));
-	w(0x70, 0xb);
+	w(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	w(VIRTIO_MMIO_STATUS, ST_DRIVER);
+	w(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	w(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)f);
+	w(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	w(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(f >> 32));
+	w(VIRTIO_MMIO_STATUS, ST_FEATURES_OK);
 }
 
 static void queue0(uint32_t num, uint64_t desc, uint64_t avail, uint64_t used)
 {
-	w(0x30, 0);
-	w(0x38, num);
-	w(0x80, (uint32_t)desc);
-	w(0x84, (uint32_t)(desc >> 32));
-	w(0x90, (uint32_t)avail);
-	w(0x94, (uint32_t)(avail >> 32));
-	w(0xa0, (uint32_t)used);
-	w(0xa4, (uint32_t)(used >> 32));
-	w(0x44, 1);
+	w(VIRTIO_MMIO_QUEUE_SEL, 0);
+	w(VIRTIO_MMIO_QUEUE_NUM, num);
+	w(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)desc);
+	w(VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(desc >> 32));
+	w(VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)avail);
+	w(VIRTIO_MMIO_QUEUE_AVAIL_HIGH, (uint32_t)(avail >> 32));
+	w(VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)used);
+	w(VIRTIO_MMIO_QUEUE_USED_HIGH, (uint32_t)(used >> 32));
+	w(VIRTIO_MMIO_QUEUE_READY, 1);
 }
 
 static void test_identity(void)
 {
 	setup();
-	CHECK_EQ(r(0x0), 0x74726976);
-	CHECK_EQ(r(0x4), 2);
-	CHECK_EQ(r(0x8), 2);
-	w(0x14, 0);
-	CHECK_EQ(r(0x10), (uint32_t)F_OFFERED);
-	w(0x14, 1);
-	CHECK_EQ(r(0x10), (uint32_t)(F_OFFERED >> 32));
-	w(0x14, 7);
-	CHECK_EQ(r(0x10), 0);
+	CHECK_EQ(r(VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
+	CHECK_EQ(r(VIRTIO_MMIO_VERSION), 2);
+	CHECK_EQ(r(VIRTIO_MMIO_DEVICE_ID), 2);
+	w(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	CHECK_EQ(r(VIRTIO_MMIO_DEVICE_FEATURES), (uint32_t)F_OFFERED);
+	w(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	CHECK_EQ(r(VIRTIO_MMIO_DEVICE_FEATURES), (uint32_t)(F_OFFERED >> 32));
+	w(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 7);
+	CHECK_EQ(r(VIRTIO_MMIO_DEVICE_FEATURES), 0);
 	CHECK_EQ(m.ignored, 0);
 }
 
@@ -157,8 +163,8 @@ static void test_packed_ring_never_offered(void)
 	m.num_queues = 1;
 	m.queue_num_max = 16;
 	CHECK_EQ(hv_mmio_init(&m, &ops, NULL, "t"), 0);
-	w(0x14, 1);
-	CHECK_EQ(r(0x10), (uint32_t)(F_OFFERED >> 32));
+	w(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	CHECK_EQ(r(VIRTIO_MMIO_DEVICE_FEATURES), (uint32_t)(F_OFFERED >> 32));
 	setup();
 }
 
@@ -168,9 +174,9 @@ static void test_init_sequence(void)
 	negotiate(F_OFFERED);
 	CHECK_EQ(be.features_ok, 1);
 	CHECK_EQ(be.features, F_OFFERED);
-	CHECK_EQ(r(0x70), 0xb);
-	w(0x30, 1);
-	CHECK_EQ(r(0x34), 256);
+	CHECK_EQ(r(VIRTIO_MMIO_STATUS), ST_FEATURES_OK);
+	w(VIRTIO_MMIO_QUEUE_SEL, 1);
+	CHECK_EQ(r(VIRTIO_MMIO_QUEUE_NUM_MAX), 256);
 	queue0(128, 0x80000000, 0x80001000, 0x80002000);
 	CHECK_EQ(be.queue_ready, 1);
 	CHECK_EQ(be.q_index, 0);
@@ -178,37 +184,37 @@ static void test_init_sequence(void)
 	CHECK_EQ(be.q.desc, 0x80000000);
 	CHECK_EQ(be.q.driver, 0x80001000);
 	CHECK_EQ(be.q.device, 0x80002000);
-	CHECK_EQ(r(0x44), 1);
-	w(0x70, 0xf);
+	CHECK_EQ(r(VIRTIO_MMIO_QUEUE_READY), 1);
+	w(VIRTIO_MMIO_STATUS, ST_DRIVER_OK);
 	CHECK_EQ(be.driver_ok, 1);
-	w(0x50, 0);
+	w(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	CHECK_EQ(be.notify, 1);
-	hv_mmio_raise(&m, 1);
+	hv_mmio_raise(&m, VIRTIO_MMIO_INT_VRING);
 	CHECK_EQ(be.irqs, 1);
-	CHECK_EQ(r(0x60), 1);
-	w(0x64, 1);
-	CHECK_EQ(r(0x60), 0);
+	CHECK_EQ(r(VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
+	w(VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
+	CHECK_EQ(r(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
 	CHECK_EQ(m.ignored, 0);
-	w(0x70, 0);
+	w(VIRTIO_MMIO_STATUS, 0);
 	CHECK_EQ(be.reset, 1);
-	CHECK_EQ(r(0x70), 0);
-	CHECK_EQ(r(0x44), 0);
+	CHECK_EQ(r(VIRTIO_MMIO_STATUS), 0);
+	CHECK_EQ(r(VIRTIO_MMIO_QUEUE_READY), 0);
 }
 
 static void test_config_widths(void)
 {
 	setup();
-	CHECK_EQ(hv_mmio_read(&m, 0x100, 8), 0x1716151413121110ull);
-	CHECK_EQ(hv_mmio_read(&m, 0x104, 4), 0x17161514);
-	CHECK_EQ(hv_mmio_read(&m, 0x10a, 2), 0x1b1a);
-	CHECK_EQ(hv_mmio_read(&m, 0x10b, 1), 0x1b);
+	CHECK_EQ(hv_mmio_read(&m, VIRTIO_MMIO_CONFIG, 8), 0x1716151413121110ull);
+	CHECK_EQ(hv_mmio_read(&m, VIRTIO_MMIO_CONFIG + 4, 4), 0x17161514);
+	CHECK_EQ(hv_mmio_read(&m, VIRTIO_MMIO_CONFIG + 10, 2), 0x1b1a);
+	CHECK_EQ(hv_mmio_read(&m, VIRTIO_MMIO_CONFIG + 11, 1), 0x1b);
 	CHECK_EQ(m.ignored, 0);
 	/* Misaligned, odd widths, past config_size (12). */
-	CHECK_EQ(hv_mmio_read(&m, 0x101, 2), 0);
-	CHECK_EQ(hv_mmio_read(&m, 0x100, 3), 0);
-	CHECK_EQ(hv_mmio_read(&m, 0x108, 8), 0);
-	CHECK_EQ(hv_mmio_read(&m, 0x10c, 1), 0);
-	CHECK_EQ(hv_mmio_read(&m, 0x1fc, 4), 0);
+	CHECK_EQ(hv_mmio_read(&m, VIRTIO_MMIO_CONFIG + 1, 2), 0);
+	CHECK_EQ(hv_mmio_read(&m, VIRTIO_MMIO_CONFIG, 3), 0);
+	CHECK_EQ(hv_mmio_read(&m, VIRTIO_MMIO_CONFIG + 8, 8), 0);
+	CHECK_EQ(hv_mmio_read(&m, VIRTIO_MMIO_CONFIG + 12, 1), 0);
+	CHECK_EQ(hv_mmio_read(&m, VIRTIO_MMIO_CONFIG + 0xfc, 4), 0);
 	CHECK_EQ(hv_mmio_read(&m, ~0ull - 3, 4), 0);
 	CHECK_EQ(m.ignored, 6);
 }
@@ -216,15 +222,15 @@ static void test_config_widths(void)
 static void test_bad_registers(void)
 {
 	setup();
-	CHECK_EQ(hv_mmio_read(&m, 0x0, 2), 0);
-	CHECK_EQ(hv_mmio_read(&m, 0x2, 4), 0);
-	CHECK_EQ(hv_mmio_read(&m, 0x50, 4), 0); /* write-only */
-	w(0x0, 1);				/* read-only */
-	w(0x8, 5);
-	hv_mmio_write(&m, 0x70, 1, 0xf); /* Status is 32-bit in version 2 */
+	CHECK_EQ(hv_mmio_read(&m, VIRTIO_MMIO_MAGIC_VALUE, 2), 0);
+	CHECK_EQ(hv_mmio_read(&m, VIRTIO_MMIO_MAGIC_VALUE + 2, 4), 0);
+	CHECK_EQ(hv_mmio_read(&m, VIRTIO_MMIO_QUEUE_NOTIFY, 4), 0); /* write-only */
+	w(VIRTIO_MMIO_MAGIC_VALUE, 1);				    /* read-only */
+	w(VIRTIO_MMIO_DEVICE_ID, 5);
+	hv_mmio_write(&m, VIRTIO_MMIO_STATUS, 1, ST_DRIVER_OK); /* Status is 32-bit in version 2 */
 	CHECK_EQ(m.ignored, 6);
-	CHECK_EQ(r(0x8), 2);
-	CHECK_EQ(r(0x70), 0);
+	CHECK_EQ(r(VIRTIO_MMIO_DEVICE_ID), 2);
+	CHECK_EQ(r(VIRTIO_MMIO_STATUS), 0);
 	CHECK_EQ(be.features_ok + be.driver_ok + be.queue_ready, 0);
 }
 
@@ -234,20 +240,20 @@ static void test_feature_refusals(void)
 	/* A bit the device did not offer. */
 	negotiate(F_OFFERED | (1ull << 5));
 	CHECK_EQ(be.features_ok, 0);
-	CHECK_EQ(r(0x70) & VIRTIO_CONFIG_S_FEATURES_OK, 0);
-	w(0x70, 0);
+	CHECK_EQ(r(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK, 0);
+	w(VIRTIO_MMIO_STATUS, 0);
 	/* No VERSION_1: a legacy driver. */
 	negotiate(1ull << 9);
 	CHECK_EQ(be.features_ok, 0);
-	CHECK_EQ(r(0x70) & VIRTIO_CONFIG_S_FEATURES_OK, 0);
+	CHECK_EQ(r(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK, 0);
 	/* DRIVER_OK without FEATURES_OK. */
-	w(0x70, 0x7);
+	w(VIRTIO_MMIO_STATUS, ST_DRIVER_OK_ONLY);
 	CHECK_EQ(be.driver_ok, 0);
 	/* Features written after FEATURES_OK are ignored. */
-	w(0x70, 0);
+	w(VIRTIO_MMIO_STATUS, 0);
 	negotiate(F_OFFERED);
-	w(0x24, 0);
-	w(0x20, 0);
+	w(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	w(VIRTIO_MMIO_DRIVER_FEATURES, 0);
 	CHECK_EQ(m.driver_features, F_OFFERED);
 }
 
@@ -257,19 +263,19 @@ static void test_queue_abuse(void)
 	/* Queue set-up before FEATURES_OK is ignored. */
 	queue0(64, 0x1000, 0x2000, 0x3000);
 	CHECK_EQ(be.queue_ready, 0);
-	w(0x70, 0);
+	w(VIRTIO_MMIO_STATUS, 0);
 	negotiate(F_OFFERED);
 	/* Sizes: above max, zero, not a power of two: QueueNum stays max. */
-	w(0x30, 0);
-	w(0x38, 512);
-	w(0x38, 0);
-	w(0x38, 100);
+	w(VIRTIO_MMIO_QUEUE_SEL, 0);
+	w(VIRTIO_MMIO_QUEUE_NUM, 512);
+	w(VIRTIO_MMIO_QUEUE_NUM, 0);
+	w(VIRTIO_MMIO_QUEUE_NUM, 100);
 	CHECK_EQ(m.queues[0].num, 256);
 	/* A queue that does not exist. */
-	w(0x30, 9);
-	CHECK_EQ(r(0x34), 0);
-	w(0x38, 4);
-	w(0x44, 1);
+	w(VIRTIO_MMIO_QUEUE_SEL, 9);
+	CHECK_EQ(r(VIRTIO_MMIO_QUEUE_NUM_MAX), 0);
+	w(VIRTIO_MMIO_QUEUE_NUM, 4);
+	w(VIRTIO_MMIO_QUEUE_READY, 1);
 	CHECK_EQ(be.queue_ready, 0);
 	/* Misaligned rings. */
 	queue0(16, 0x1008, 0x2000, 0x3000);
@@ -278,17 +284,17 @@ static void test_queue_abuse(void)
 	be.refuse_queue = 1;
 	queue0(16, 0x1000, 0x2000, 0x3000);
 	CHECK_EQ(be.queue_ready, 1);
-	CHECK_EQ(r(0x44), 0);
-	CHECK(r(0x70) & VIRTIO_CONFIG_S_NEEDS_RESET);
+	CHECK_EQ(r(VIRTIO_MMIO_QUEUE_READY), 0);
+	CHECK(r(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET);
 	/* Notifies of unready or missing queues never reach the backend. */
-	w(0x50, 0);
-	w(0x50, 70000);
+	w(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	w(VIRTIO_MMIO_QUEUE_NOTIFY, 70000);
 	CHECK_EQ(be.notify, 0);
 	/* Status bits only go away through reset. */
-	w(0x70, 0x1);
-	CHECK(r(0x70) & VIRTIO_CONFIG_S_FEATURES_OK);
-	w(0x70, 0);
-	CHECK_EQ(r(0x70), 0);
+	w(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	CHECK(r(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK);
+	w(VIRTIO_MMIO_STATUS, 0);
+	CHECK_EQ(r(VIRTIO_MMIO_STATUS), 0);
 }
 
 static void test_ready_queue_is_frozen(void)
@@ -296,11 +302,11 @@ static void test_ready_queue_is_frozen(void)
 	setup();
 	negotiate(F_OFFERED);
 	queue0(16, 0x1000, 0x2000, 0x3000);
-	w(0x80, 0xdead000);
-	w(0x38, 2);
+	w(VIRTIO_MMIO_QUEUE_DESC_LOW, 0xdead000);
+	w(VIRTIO_MMIO_QUEUE_NUM, 2);
 	CHECK_EQ(m.queues[0].desc, 0x1000);
 	CHECK_EQ(m.queues[0].num, 16);
-	w(0x44, 1);
+	w(VIRTIO_MMIO_QUEUE_READY, 1);
 	CHECK_EQ(be.queue_ready, 1);
 }
 

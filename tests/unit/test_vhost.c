@@ -74,24 +74,27 @@ static void w(struct hv_mmio_dev *m, uint64_t off, uint32_t v)
 static void test_reset_loop_logs_bounded(void)
 {
 	struct hv_mmio_dev m = {0};
-	struct hvb_vhost *vh = NULL;
+	struct hvb_backend *be = NULL;
 	struct capture c;
 	char err[256], *out;
 
 	hvb_vhost_ioctl = fake_ioctl;
 	dev.refuse = VIRTIO_CONFIG_S_FEATURES_OK;
-	CHECK_EQ(hvb_vhost_open("/dev/null", &m, &vh, err, sizeof(err)), 0);
-	if (!vh)
+	CHECK_EQ(hvb_vhost_open("/dev/null", &m, &be, err, sizeof(err)), 0);
+	if (!be)
 		return;
-	CHECK_EQ(hv_mmio_init(&m, &hvb_vhost_mmio_ops, vh, "v0"), 0);
+	CHECK_EQ(hv_mmio_init(&m, be->ops->mmio, be, "v0"), 0);
 	capture_begin(&c);
 	for (int i = 0; i < 2000; i++) {
-		w(&m, 0x70, 1);
-		w(&m, 0x70, 3);
-		w(&m, 0x24, 1);
-		w(&m, 0x20, (uint32_t)(F_DEV >> 32));
-		w(&m, 0x70, 0xb); /* refused by the device */
-		w(&m, 0x70, 0);
+		w(&m, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+		w(&m, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+		w(&m, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+		w(&m, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(F_DEV >> 32));
+		/* refused by the device */
+		w(&m, VIRTIO_MMIO_STATUS,
+		  VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+			  VIRTIO_CONFIG_S_FEATURES_OK);
+		w(&m, VIRTIO_MMIO_STATUS, 0);
 	}
 	out = capture_end(&c);
 	printf("# %u lines, %u about the refused status\n", count_lines(out),
@@ -101,7 +104,7 @@ static void test_reset_loop_logs_bounded(void)
 	CHECK(count_lines(out) <= 44); /* two windows of the limiters at most */
 	free(out);
 	hv_mmio_fini(&m);
-	hvb_vhost_close(vh);
+	be->ops->close(be);
 }
 
 int main(void)

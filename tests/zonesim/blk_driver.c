@@ -29,9 +29,9 @@ uint8_t *zs_blk_buf(struct zs_blk *b, unsigned int slot)
 
 void zs_blk_reset(struct zs_blk *b)
 {
-	zs_write(b->l, 0x70, 4, 0);
+	zs_write(b->l, VIRTIO_MMIO_STATUS, 4, 0);
 	/* 4.2.3.1: the driver waits for Status to read 0 after a reset. */
-	for (int i = 0; zs_read(b->l, 0x70, 4) != 0; i++)
+	for (int i = 0; zs_read(b->l, VIRTIO_MMIO_STATUS, 4) != 0; i++)
 		if (i > 1000) {
 			fprintf(stderr, "zonesim: the device does not reset\n");
 			exit(1);
@@ -53,39 +53,39 @@ int zs_blk_init(struct zs_blk *b, struct zs_link *l)
 
 	memset(b, 0, sizeof(*b));
 	b->l = l;
-	if ((v = zs_read(l, 0x0, 4)) != 0x74726976)
+	if ((v = zs_read(l, VIRTIO_MMIO_MAGIC_VALUE, 4)) != ZS_MMIO_MAGIC)
 		return fail("bad magic", v);
-	if ((v = zs_read(l, 0x4, 4)) != 2)
+	if ((v = zs_read(l, VIRTIO_MMIO_VERSION, 4)) != ZS_MMIO_VERSION)
 		return fail("not a version 2 device", v);
-	if ((v = zs_read(l, 0x8, 4)) != VIRTIO_ID_BLOCK)
+	if ((v = zs_read(l, VIRTIO_MMIO_DEVICE_ID, 4)) != VIRTIO_ID_BLOCK)
 		return fail("not a block device", v);
 	zs_blk_reset(b);
 	s = VIRTIO_CONFIG_S_ACKNOWLEDGE;
-	zs_write(l, 0x70, 4, s);
+	zs_write(l, VIRTIO_MMIO_STATUS, 4, s);
 	s |= VIRTIO_CONFIG_S_DRIVER;
-	zs_write(l, 0x70, 4, s);
-	zs_write(l, 0x14, 4, 0);
-	offered = zs_read(l, 0x10, 4);
-	zs_write(l, 0x14, 4, 1);
-	offered |= (uint64_t)zs_read(l, 0x10, 4) << 32;
+	zs_write(l, VIRTIO_MMIO_STATUS, 4, s);
+	zs_write(l, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 4, 0);
+	offered = zs_read(l, VIRTIO_MMIO_DEVICE_FEATURES, 4);
+	zs_write(l, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 4, 1);
+	offered |= (uint64_t)zs_read(l, VIRTIO_MMIO_DEVICE_FEATURES, 4) << 32;
 	want = (1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_F_ACCESS_PLATFORM) |
 	       (1ull << VIRTIO_BLK_F_FLUSH);
 	if ((offered & want) != want)
 		return fail("device lacks VERSION_1, ACCESS_PLATFORM or FLUSH",
 			    (uint32_t)(offered >> 32));
 	b->features = want;
-	zs_write(l, 0x24, 4, 0);
-	zs_write(l, 0x20, 4, (uint32_t)want);
-	zs_write(l, 0x24, 4, 1);
-	zs_write(l, 0x20, 4, (uint32_t)(want >> 32));
+	zs_write(l, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 4, 0);
+	zs_write(l, VIRTIO_MMIO_DRIVER_FEATURES, 4, (uint32_t)want);
+	zs_write(l, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 4, 1);
+	zs_write(l, VIRTIO_MMIO_DRIVER_FEATURES, 4, (uint32_t)(want >> 32));
 	s |= VIRTIO_CONFIG_S_FEATURES_OK;
-	zs_write(l, 0x70, 4, s);
-	if (!((v = zs_read(l, 0x70, 4)) & VIRTIO_CONFIG_S_FEATURES_OK))
+	zs_write(l, VIRTIO_MMIO_STATUS, 4, s);
+	if (!((v = zs_read(l, VIRTIO_MMIO_STATUS, 4)) & VIRTIO_CONFIG_S_FEATURES_OK))
 		return fail("FEATURES_OK did not stick", v);
-	zs_write(l, 0x30, 4, 0);
-	if (zs_read(l, 0x44, 4) != 0)
+	zs_write(l, VIRTIO_MMIO_QUEUE_SEL, 4, 0);
+	if (zs_read(l, VIRTIO_MMIO_QUEUE_READY, 4) != 0)
 		return fail("queue 0 already ready", 1);
-	max = zs_read(l, 0x34, 4);
+	max = zs_read(l, VIRTIO_MMIO_QUEUE_NUM_MAX, 4);
 	if (max == 0)
 		return fail("no queue 0", 0);
 	b->qsize = (uint16_t)(max < 128 ? max : 128);
@@ -93,22 +93,23 @@ int zs_blk_init(struct zs_blk *b, struct zs_link *l)
 	b->avail = at(b, RINGS + 0x1000);
 	b->used = at(b, RINGS + 0x2000);
 	memset(zs_ram(l, b->desc, 0x3000), 0, 0x3000);
-	zs_write(l, 0x38, 4, b->qsize);
-	zs_write(l, 0x80, 4, (uint32_t)b->desc);
-	zs_write(l, 0x84, 4, (uint32_t)(b->desc >> 32));
-	zs_write(l, 0x90, 4, (uint32_t)b->avail);
-	zs_write(l, 0x94, 4, (uint32_t)(b->avail >> 32));
-	zs_write(l, 0xa0, 4, (uint32_t)b->used);
-	zs_write(l, 0xa4, 4, (uint32_t)(b->used >> 32));
-	zs_write(l, 0x44, 4, 1);
-	if (zs_read(l, 0x44, 4) != 1)
-		return fail("queue 0 did not become ready", zs_read(l, 0x70, 4));
+	zs_write(l, VIRTIO_MMIO_QUEUE_NUM, 4, b->qsize);
+	zs_write(l, VIRTIO_MMIO_QUEUE_DESC_LOW, 4, (uint32_t)b->desc);
+	zs_write(l, VIRTIO_MMIO_QUEUE_DESC_HIGH, 4, (uint32_t)(b->desc >> 32));
+	zs_write(l, VIRTIO_MMIO_QUEUE_AVAIL_LOW, 4, (uint32_t)b->avail);
+	zs_write(l, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, 4, (uint32_t)(b->avail >> 32));
+	zs_write(l, VIRTIO_MMIO_QUEUE_USED_LOW, 4, (uint32_t)b->used);
+	zs_write(l, VIRTIO_MMIO_QUEUE_USED_HIGH, 4, (uint32_t)(b->used >> 32));
+	zs_write(l, VIRTIO_MMIO_QUEUE_READY, 4, 1);
+	if (zs_read(l, VIRTIO_MMIO_QUEUE_READY, 4) != 1)
+		return fail("queue 0 did not become ready", zs_read(l, VIRTIO_MMIO_STATUS, 4));
 	s |= VIRTIO_CONFIG_S_DRIVER_OK;
-	zs_write(l, 0x70, 4, s);
-	if ((v = zs_read(l, 0x70, 4)) != s)
+	zs_write(l, VIRTIO_MMIO_STATUS, 4, s);
+	if ((v = zs_read(l, VIRTIO_MMIO_STATUS, 4)) != s)
 		return fail("DRIVER_OK not accepted", v);
 	/* hvisor traps 4-byte accesses: the 64-bit capacity in two halves. */
-	b->capacity = zs_read(l, 0x100, 4) | (uint64_t)zs_read(l, 0x104, 4) << 32;
+	b->capacity = zs_read(l, VIRTIO_MMIO_CONFIG, 4) |
+		      (uint64_t)zs_read(l, VIRTIO_MMIO_CONFIG + 4, 4) << 32;
 	return 0;
 }
 
@@ -148,7 +149,7 @@ void zs_blk_publish(struct zs_blk *b, unsigned int slot)
 	a->ring[b->avail_idx % b->qsize] = (uint16_t)(slot * 3);
 	__atomic_store_n(&a->idx, ++b->avail_idx, __ATOMIC_RELEASE);
 	b->inflight++;
-	zs_write(b->l, 0x50, 4, 0);
+	zs_write(b->l, VIRTIO_MMIO_QUEUE_NOTIFY, 4, 0);
 }
 
 void zs_blk_submit(struct zs_blk *b, unsigned int slot, uint32_t type, uint64_t sector,
@@ -185,7 +186,8 @@ int zs_blk_complete(struct zs_blk *b, unsigned int *slots, uint8_t *status, unsi
 		if (!zs_wait_irq(b->l, timeout_ms))
 			return 0;
 		/* 4.2.2: acknowledge what InterruptStatus says. */
-		zs_write(b->l, 0x64, 4, zs_read(b->l, 0x60, 4));
+		zs_write(b->l, VIRTIO_MMIO_INTERRUPT_ACK, 4,
+			 zs_read(b->l, VIRTIO_MMIO_INTERRUPT_STATUS, 4));
 	}
 }
 

@@ -25,8 +25,9 @@ int zs_console_init(struct zs_link *l, uint16_t *cols, uint16_t *rows)
 {
 	uint32_t v;
 
-	if (zs_read(l, 0x8, 4) != VIRTIO_ID_CONSOLE) {
-		fprintf(stderr, "zonesim: not a console (device %u)\n", zs_read(l, 0x8, 4));
+	if (zs_read(l, VIRTIO_MMIO_DEVICE_ID, 4) != VIRTIO_ID_CONSOLE) {
+		fprintf(stderr, "zonesim: not a console (device %u)\n",
+			zs_read(l, VIRTIO_MMIO_DEVICE_ID, 4));
 		return -1;
 	}
 	if (zs_negotiate(l, (1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_F_ACCESS_PLATFORM) |
@@ -36,11 +37,11 @@ int zs_console_init(struct zs_link *l, uint16_t *cols, uint16_t *rows)
 	}
 	zs_ring_setup(l, 0, &rx, l->ram_base + RINGS, QSIZE);
 	zs_ring_setup(l, 1, &tx, l->ram_base + RINGS + 0x4000, QSIZE);
-	zs_write(l, 0x70, 4, 0xf);
-	v = zs_read(l, 0x100, 4);
+	zs_write(l, VIRTIO_MMIO_STATUS, 4, ZS_STATUS_RUNNING);
+	v = zs_read(l, VIRTIO_MMIO_CONFIG, 4);
 	*cols = (uint16_t)v;
 	*rows = (uint16_t)(v >> 16);
-	return (zs_read(l, 0x70, 4) == 0xf) ? 0 : -1;
+	return (zs_read(l, VIRTIO_MMIO_STATUS, 4) == ZS_STATUS_RUNNING) ? 0 : -1;
 }
 
 int zs_console_write(struct zs_link *l, const void *buf, uint32_t len)

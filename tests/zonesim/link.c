@@ -18,8 +18,6 @@
 #include "../../hvbridge/sim_proto.h"
 #include "zonesim.h"
 
-#define QUEUE_NOTIFY 0x50
-
 static void die(const char *what)
 {
 	fprintf(stderr, "zonesim: %s: %s\n", what, strerror(errno));
@@ -102,7 +100,8 @@ uint64_t zs_access(struct zs_link *l, uint64_t addr, unsigned int width, bool wr
 				.value = val,
 				.src_zone = l->zone,
 				.is_write = write,
-				.need_interrupt = write && addr == l->dev + QUEUE_NOTIFY,
+				.need_interrupt =
+					write && addr == l->dev + VIRTIO_MMIO_QUEUE_NOTIFY,
 			},
 	};
 

@@ -187,7 +187,7 @@ static void act_hostile(struct zs_blk *b)
 
 		/* Random status writes would mostly reset the device; keep
 		 * them rare so that the rest reaches queue set-up too. */
-		if (wr && off >= 0x70 && off < 0x74 && rnd(&s) % 16)
+		if (wr && off >= VIRTIO_MMIO_STATUS && off < VIRTIO_MMIO_STATUS + 4 && rnd(&s) % 16)
 			continue;
 		zs_access(l, l->dev + off, w, wr, val);
 	}
@@ -196,25 +196,29 @@ static void act_hostile(struct zs_blk *b)
 
 	/* Rings outside zone RAM. */
 	zs_blk_reset(b);
-	zs_write(l, 0x70, 4, 3);
-	zs_write(l, 0x24, 4, 1);
-	zs_write(l, 0x20, 4, 3); /* VERSION_1 | ACCESS_PLATFORM */
-	zs_write(l, 0x70, 4, 0xb);
-	zs_write(l, 0x30, 4, 0);
-	zs_write(l, 0x38, 4, 0x10000); /* above QueueNumMax: ignored */
-	zs_write(l, 0x80, 4, 0x1000);  /* descriptors below zone RAM */
-	zs_write(l, 0x84, 4, 0);
-	zs_write(l, 0x90, 4, (uint32_t)(l->ram_base + l->ram_size - 2));
-	zs_write(l, 0x94, 4, (uint32_t)((l->ram_base + l->ram_size) >> 32));
-	zs_write(l, 0xa0, 4, 0xfffffffc);
-	zs_write(l, 0xa4, 4, 0xffffffff);
-	zs_write(l, 0x44, 4, 1);
-	v = zs_read(l, 0x70, 4);
-	result(zs_read(l, 0x44, 4) == 0 && (v & 0x40),
+	zs_write(l, VIRTIO_MMIO_STATUS, 4, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	zs_write(l, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 4, 1);
+	zs_write(l, VIRTIO_MMIO_DRIVER_FEATURES, 4,
+		 (1u << (VIRTIO_F_VERSION_1 - 32)) | (1u << (VIRTIO_F_ACCESS_PLATFORM - 32)));
+	zs_write(l, VIRTIO_MMIO_STATUS, 4,
+		 VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+			 VIRTIO_CONFIG_S_FEATURES_OK);
+	zs_write(l, VIRTIO_MMIO_QUEUE_SEL, 4, 0);
+	zs_write(l, VIRTIO_MMIO_QUEUE_NUM, 4, 0x10000);	    /* above QueueNumMax: ignored */
+	zs_write(l, VIRTIO_MMIO_QUEUE_DESC_LOW, 4, 0x1000); /* descriptors below zone RAM */
+	zs_write(l, VIRTIO_MMIO_QUEUE_DESC_HIGH, 4, 0);
+	zs_write(l, VIRTIO_MMIO_QUEUE_AVAIL_LOW, 4, (uint32_t)(l->ram_base + l->ram_size - 2));
+	zs_write(l, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, 4, (uint32_t)((l->ram_base + l->ram_size) >> 32));
+	zs_write(l, VIRTIO_MMIO_QUEUE_USED_LOW, 4, 0xfffffffc);
+	zs_write(l, VIRTIO_MMIO_QUEUE_USED_HIGH, 4, 0xffffffff);
+	zs_write(l, VIRTIO_MMIO_QUEUE_READY, 4, 1);
+	v = zs_read(l, VIRTIO_MMIO_STATUS, 4);
+	result(zs_read(l, VIRTIO_MMIO_QUEUE_READY, 4) == 0 && (v & VIRTIO_CONFIG_S_NEEDS_RESET),
 	       "rings outside zone RAM: queue not ready, status 0x%x has NEEDS_RESET", v);
 
 	/* Odd widths and offsets read as 0. */
-	v = zs_read(l, 0x1, 2) | zs_read(l, 0x2, 4) | zs_read(l, 0x0, 1);
+	v = zs_read(l, VIRTIO_MMIO_MAGIC_VALUE + 1, 2) |
+	    zs_read(l, VIRTIO_MMIO_MAGIC_VALUE + 2, 4) | zs_read(l, VIRTIO_MMIO_MAGIC_VALUE, 1);
 	result(v == 0, "unaligned and odd-width register reads give 0 (got 0x%x)", v);
 
 	/* Descriptors outside zone RAM: the request must not complete with
@@ -234,7 +238,7 @@ static void act_hostile(struct zs_blk *b)
 		result(n == 0 || st != VIRTIO_BLK_S_OK, "descriptors outside zone RAM: %s",
 		       n ? "request failed" : "queue stopped");
 	}
-	result(zs_read(l, 0x0, 4) == 0x74726976, "hvbridge still answers");
+	result(zs_read(l, VIRTIO_MMIO_MAGIC_VALUE, 4) == ZS_MMIO_MAGIC, "hvbridge still answers");
 }
 
 static void act_latency(void)
@@ -242,7 +246,7 @@ static void act_latency(void)
 	uint64_t n = o.count < 100000 ? o.count : 100000, t0 = now_ns();
 
 	for (uint64_t i = 0; i < n; i++)
-		zs_read(&o.link, 0x60, 4);
+		zs_read(&o.link, VIRTIO_MMIO_INTERRUPT_STATUS, 4);
 	result(true, "latency: %.1f us per trapped register read (%llu reads)",
 	       (double)(now_ns() - t0) / 1000.0 / (double)n, (unsigned long long)n);
 }

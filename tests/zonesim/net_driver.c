@@ -25,8 +25,9 @@ static struct zs_ring rx, tx;
 
 int zs_net_init(struct zs_link *l, uint8_t mac[6])
 {
-	if (zs_read(l, 0x8, 4) != VIRTIO_ID_NET) {
-		fprintf(stderr, "zonesim: not a net device (device %u)\n", zs_read(l, 0x8, 4));
+	if (zs_read(l, VIRTIO_MMIO_DEVICE_ID, 4) != VIRTIO_ID_NET) {
+		fprintf(stderr, "zonesim: not a net device (device %u)\n",
+			zs_read(l, VIRTIO_MMIO_DEVICE_ID, 4));
 		return -1;
 	}
 	if (zs_negotiate(l, (1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_F_ACCESS_PLATFORM) |
@@ -34,12 +35,12 @@ int zs_net_init(struct zs_link *l, uint8_t mac[6])
 		return -1;
 	zs_ring_setup(l, 0, &rx, l->ram_base + RINGS, QSIZE);
 	zs_ring_setup(l, 1, &tx, l->ram_base + RINGS + 0x4000, QSIZE);
-	zs_write(l, 0x70, 4, 0xf);
+	zs_write(l, VIRTIO_MMIO_STATUS, 4, ZS_STATUS_RUNNING);
 	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)zs_read(l, 0x100 + (uint64_t)i, 1);
+		mac[i] = (uint8_t)zs_read(l, VIRTIO_MMIO_CONFIG + (uint64_t)i, 1);
 	for (uint16_t i = 0; i < QSIZE; i++)
 		zs_ring_post(l, &rx, 0, i, l->ram_base + RX_BUFS + i * BUF, BUF, true);
-	return zs_read(l, 0x70, 4) == 0xf ? 0 : -1;
+	return zs_read(l, VIRTIO_MMIO_STATUS, 4) == ZS_STATUS_RUNNING ? 0 : -1;
 }
 
 int zs_net_send(struct zs_link *l, const void *frame, uint32_t len)

@@ -8,9 +8,21 @@
 #ifndef ZONESIM_H
 #define ZONESIM_H
 
+#include <linux/virtio_config.h>
+#include <linux/virtio_mmio.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* Registers, interrupt bits, status and feature bits are <linux/virtio_mmio.h>'s
+ * and <linux/virtio_config.h>'s. What they lack: what a version 2 device
+ * shows at VIRTIO_MMIO_MAGIC_VALUE and VIRTIO_MMIO_VERSION. */
+#define ZS_MMIO_MAGIC	0x74726976u /* "virt" */
+#define ZS_MMIO_VERSION 2u
+/* ACKNOWLEDGE | DRIVER | FEATURES_OK | DRIVER_OK: a driver at work. */
+#define ZS_STATUS_RUNNING                                                                          \
+	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK |      \
+	 VIRTIO_CONFIG_S_DRIVER_OK)
 
 struct vring_desc;
 

@@ -81,7 +81,14 @@ static struct nl_msg *new_msg(struct req *r, uint8_t cmd, int flags)
 	return msg;
 }
 
-int hv_vdpa_dev_add(const char *name, const char *mgmtdev, char *err, size_t errlen)
+/*
+ * One device command (VDPA_CMD_DEV_NEW or VDPA_CMD_DEV_DEL) on NAME, with
+ * the management device when mgmtdev is not NULL. A negative errno with err
+ * filled when the request could not be made; else 0 and the kernel's answer
+ * (0 or a negative errno) in *kerr, for the caller to explain.
+ */
+static int dev_cmd(uint8_t cmd, const char *name, const char *mgmtdev, int *kerr, char *err,
+		   size_t errlen)
 {
 	struct req r;
 	struct nl_msg *msg;
@@ -89,16 +96,25 @@ int hv_vdpa_dev_add(const char *name, const char *mgmtdev, char *err, size_t err
 
 	if (e < 0)
 		return e;
-	msg = new_msg(&r, VDPA_CMD_DEV_NEW, NLM_F_ACK);
-	if (!msg || nla_put_string(msg, VDPA_ATTR_MGMTDEV_DEV_NAME, mgmtdev) < 0 ||
+	msg = new_msg(&r, cmd, NLM_F_ACK);
+	if (!msg || (mgmtdev && nla_put_string(msg, VDPA_ATTR_MGMTDEV_DEV_NAME, mgmtdev) < 0) ||
 	    nla_put_string(msg, VDPA_ATTR_DEV_NAME, name) < 0) {
 		nlmsg_free(msg);
 		nl_socket_free(r.sk);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	e = transact(&r, msg);
+	*kerr = transact(&r, msg);
 	nl_socket_free(r.sk);
+	return 0;
+}
+
+int hv_vdpa_dev_add(const char *name, const char *mgmtdev, char *err, size_t errlen)
+{
+	int e, r = dev_cmd(VDPA_CMD_DEV_NEW, name, mgmtdev, &e, err, errlen);
+
+	if (r < 0)
+		return r;
 	if (e == -ENODEV || e == -EINVAL || e == -ENOENT)
 		snprintf(err, errlen, "%s: no VDUSE device of that name (is hvdpad serving it?)",
 			 name);
@@ -111,21 +127,10 @@ int hv_vdpa_dev_add(const char *name, const char *mgmtdev, char *err, size_t err
 
 int hv_vdpa_dev_del(const char *name, char *err, size_t errlen)
 {
-	struct req r;
-	struct nl_msg *msg;
-	int e = open_family(&r, err, errlen);
+	int e, r = dev_cmd(VDPA_CMD_DEV_DEL, name, NULL, &e, err, errlen);
 
-	if (e < 0)
-		return e;
-	msg = new_msg(&r, VDPA_CMD_DEV_DEL, NLM_F_ACK);
-	if (!msg || nla_put_string(msg, VDPA_ATTR_DEV_NAME, name) < 0) {
-		nlmsg_free(msg);
-		nl_socket_free(r.sk);
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	e = transact(&r, msg);
-	nl_socket_free(r.sk);
+	if (r < 0)
+		return r;
 	if (e == -ENODEV)
 		snprintf(err, errlen, "%s: not on the vDPA bus", name);
 	else if (e < 0)
