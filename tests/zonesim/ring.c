@@ -60,7 +60,7 @@ int zs_negotiate(struct zs_link *l, uint64_t want)
 {
 	uint64_t offered;
 
-	zs_write(l, 0x70, 4, 0);
+	zs_reset(l);
 	zs_write(l, 0x70, 4, VIRTIO_CONFIG_S_ACKNOWLEDGE);
 	zs_write(l, 0x70, 4, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
 	zs_write(l, 0x14, 4, 0);
