@@ -159,19 +159,36 @@ static unsigned int n_traps(struct hvb_bridge *b)
 	return b->hvisor ? 1 : b->n_zones;
 }
 
-static bool drain_traps(struct hvb_bridge *b)
+/* Accesses taken from one trap source per round of the loop. A source
+ * with more waiting is served again on the next round, after every other
+ * source had its turn and the round's completions were raised: a zone's
+ * access waits for at most n_traps x HVB_TRAP_BATCH others (see
+ * docs/hvbridge.md), however many vCPUs another zone floods with. */
+#define HVB_TRAP_BATCH 8u
+
+/* One round: up to HVB_TRAP_BATCH accesses of each source, starting at a
+ * different source each round. *more: a source had more waiting. */
+static bool serve_round(struct hvb_bridge *b, unsigned int *first, bool *more)
 {
+	unsigned int n = n_traps(b);
 	bool any = false;
 
-	for (unsigned int i = 0; i < n_traps(b); i++) {
-		struct hvb_trap *t = trap_of(b, i);
+	*more = false;
+	if (*first >= n)
+		*first = 0;
+	for (unsigned int k = 0; k < n; k++) {
+		struct hvb_trap *t = trap_of(b, (*first + k) % n);
 		struct hvisor_device_req req;
+		unsigned int taken = 0;
 
-		while (t->ops->next(t, &req)) {
+		while (taken < HVB_TRAP_BATCH && t->ops->next(t, &req)) {
 			hvb_bridge_access(b, t, &req);
-			any = true;
+			taken++;
 		}
+		any |= taken > 0;
+		*more |= taken == HVB_TRAP_BATCH;
 	}
+	*first = (*first + 1) % n;
 	return any;
 }
 
@@ -250,6 +267,7 @@ int hvb_bridge_run(struct hvb_bridge *b)
 	struct poll_set ps = {0};
 	uint64_t busy_until = 0;
 	uint32_t spin_us = 0;
+	unsigned int first = 0;
 	sigset_t stop_sigs, open_mask;
 	int r = 0;
 
@@ -268,12 +286,12 @@ int hvb_bridge_run(struct hvb_bridge *b)
 			spin_us = trap_of(b, i)->poll_us;
 	while (!*b->stop) {
 		unsigned int ntr = n_traps(b);
-		bool control = false;
+		bool control = false, more;
 		int timeout = 0;
 
-		if (drain_traps(b))
+		if (serve_round(b, &first, &more))
 			busy_until = now_us() + spin_us;
-		if (now_us() >= busy_until) {
+		if (!more && now_us() >= busy_until) {
 			bool armed = true;
 
 			for (unsigned int i = 0; i < ntr; i++)
