@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/virtio_mmio.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -24,6 +25,59 @@
 #include "trap_sim.h"
 
 static struct hv_ratelimit stray_rl;
+
+/* How long a Status 0 write may hold the bridge thread for the backend's
+ * reset: one that is done by then (no request in flight, a quick device)
+ * completes before the write is answered, as drivers that never read
+ * Status back (Linux's virtio_mmio) expect. One still going on after that
+ * goes on without us: Status reads non-zero until it is done. */
+#define HVB_RESET_GRACE_NS 1000000L
+
+static bool resetting(struct hvb_device *d)
+{
+	return d->be->reset_fd && d->be->reset_fd(d->bd) >= 0;
+}
+
+/* Status 0 written: true if the backend's reset goes on in the
+ * background, false if the register file is to reset now. */
+static bool reset_begin(struct hvb_device *d)
+{
+	struct timespec grace = {0, HVB_RESET_GRACE_NS};
+	struct pollfd p;
+
+	if (!d->be->reset_begin || !d->mmio.status || d->be->reset_begin(d->bd) <= 0)
+		return false;
+	p = (struct pollfd){.fd = d->be->reset_fd(d->bd), .events = POLLIN};
+	return ppoll(&p, 1, &grace, NULL) != 1;
+}
+
+/* An access to a device whose reset is under way (virtio 1.2, 2.1.2: the
+ * driver waits for Status to read 0): Status reads as it was, registers
+ * read as the register file has them, config space (the device's, busy)
+ * reads 0, and writes are ignored. */
+static uint64_t access_resetting(struct hvb_device *d, const struct hvisor_device_req *req)
+{
+	uint64_t off = req->address - d->cfg.base;
+
+	if (req->is_write) {
+		d->mmio.ignored++;
+		hv_warn_ratelimited(
+			&d->mmio.rl, "%s: write 0x%llx to 0x%llx during a reset ignored",
+			d->cfg.name, (unsigned long long)req->value, (unsigned long long)off);
+		return 0;
+	}
+	if (off >= HV_MMIO_CONFIG)
+		return 0;
+	return hv_mmio_read(&d->mmio, off, (unsigned int)req->size);
+}
+
+/* The backend's reset thread is done: the register file resets (its
+ * backend reset finds nothing left to wait for) and Status reads 0. */
+static void reset_done(struct hvb_device *d)
+{
+	if (resetting(d))
+		hv_mmio_reset(&d->mmio);
+}
 
 struct hvb_zone *hvb_bridge_zone(struct hvb_bridge *b, uint32_t id)
 {
@@ -49,8 +103,15 @@ void hvb_bridge_access(struct hvb_bridge *b, struct hvb_trap *t,
 		d->mmio.ignored++;
 		hv_warn_ratelimited(&d->mmio.rl, "%s: access of %llu bytes ignored", d->cfg.name,
 				    (unsigned long long)req->size);
+	} else if (resetting(d)) {
+		val = access_resetting(d, req);
 	} else if (req->is_write) {
-		hv_mmio_write(&d->mmio, req->address - d->cfg.base, width, req->value);
+		uint64_t off = req->address - d->cfg.base;
+
+		/* A reset that takes time goes on in the background. */
+		if (off != VIRTIO_MMIO_STATUS || width != 4 || (uint32_t)req->value != 0 ||
+		    !reset_begin(d))
+			hv_mmio_write(&d->mmio, off, width, req->value);
 	} else {
 		val = hv_mmio_read(&d->mmio, req->address - d->cfg.base, width);
 	}
@@ -200,6 +261,9 @@ static void completion(struct hvb_device *d, int fd, unsigned int q)
 		d->be->completion(d->bd, &d->mmio, q);
 }
 
+/* queue in a poll set entry of a device: its reset fd, not a queue's. */
+#define RESET_SLOT (~0u)
+
 /* Rebuilt every round: the set changes as simulators come and go and as
  * devices are added and removed, and it is a handful of entries. */
 struct poll_set {
@@ -256,6 +320,8 @@ static int build(struct hvb_bridge *b, struct poll_set *ps)
 			for (unsigned int q = 0; d->bd && q < d->be->num_queues(d->bd) && r == 0;
 			     q++)
 				r = poll_add(ps, d->be->call_fd(d->bd, q), d, q);
+			if (d->bd && resetting(d) && r == 0)
+				r = poll_add(ps, d->be->reset_fd(d->bd), d, RESET_SLOT);
 		}
 	}
 	return r;
@@ -309,7 +375,9 @@ int hvb_bridge_run(struct hvb_bridge *b)
 		for (unsigned int i = 0; i < ps.n; i++) {
 			if (!ps.fds[i].revents)
 				continue;
-			if (ps.dev[i]) {
+			if (ps.dev[i] && ps.queue[i] == RESET_SLOT) {
+				reset_done(ps.dev[i]);
+			} else if (ps.dev[i]) {
 				completion(ps.dev[i], ps.fds[i].fd, ps.queue[i]);
 			} else if (i < ntr) {
 				r = trap_of(b, i)->ops->wake(trap_of(b, i));
