@@ -35,6 +35,16 @@ struct hvb_backend_ops {
 	int (*call_fd)(struct hvb_backend *be, unsigned int q);
 	/* call_fd(q) was readable (and is drained): raise what is due. */
 	void (*completion)(struct hvb_backend *be, struct hv_mmio_dev *m, unsigned int q);
+	/* Optional. The zone wrote Status 0: start the reset on a thread of
+	 * the backend's and return 1, or return 0 if there is nothing that
+	 * could take time (the register file then resets at once). After 1,
+	 * reset_fd() is an fd that turns readable when that thread is done,
+	 * and the register file's reset (mmio->reset) finishes it without
+	 * waiting. Until then the bridge calls nothing but completion() and
+	 * reset_fd(); set_ram(), close() and mmio->reset wait for the thread. */
+	int (*reset_begin)(struct hvb_backend *be);
+	/* The fd above while a reset begun there is under way, else -1. */
+	int (*reset_fd)(struct hvb_backend *be);
 	/* Frees the backend's state, this included. */
 	void (*close)(struct hvb_backend *be);
 };

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/virtio_mmio.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -24,6 +25,59 @@
 #include "trap_sim.h"
 
 static struct hv_ratelimit stray_rl;
+
+/* How long a Status 0 write may hold the bridge thread for the backend's
+ * reset: one that is done by then (no request in flight, a quick device)
+ * completes before the write is answered, as drivers that never read
+ * Status back (Linux's virtio_mmio) expect. One still going on after that
+ * goes on without us: Status reads non-zero until it is done. */
+#define HVB_RESET_GRACE_NS 1000000L
+
+static bool resetting(struct hvb_device *d)
+{
+	return d->be->ops->reset_fd && d->be->ops->reset_fd(d->be) >= 0;
+}
+
+/* Status 0 written: true if the backend's reset goes on in the
+ * background, false if the register file is to reset now. */
+static bool reset_begin(struct hvb_device *d)
+{
+	struct timespec grace = {0, HVB_RESET_GRACE_NS};
+	struct pollfd p;
+
+	if (!d->be->ops->reset_begin || !d->mmio.status || d->be->ops->reset_begin(d->be) <= 0)
+		return false;
+	p = (struct pollfd){.fd = d->be->ops->reset_fd(d->be), .events = POLLIN};
+	return ppoll(&p, 1, &grace, NULL) != 1;
+}
+
+/* An access to a device whose reset is under way (virtio 1.2, 2.1.2: the
+ * driver waits for Status to read 0): Status reads as it was, registers
+ * read as the register file has them, config space (the device's, busy)
+ * reads 0, and writes are ignored. */
+static uint64_t access_resetting(struct hvb_device *d, const struct hvisor_device_req *req)
+{
+	uint64_t off = req->address - d->cfg.base;
+
+	if (req->is_write) {
+		d->mmio.ignored++;
+		hv_warn_ratelimited(
+			&d->mmio.rl, "%s: write 0x%llx to 0x%llx during a reset ignored",
+			d->cfg.name, (unsigned long long)req->value, (unsigned long long)off);
+		return 0;
+	}
+	if (off >= HV_MMIO_CONFIG)
+		return 0;
+	return hv_mmio_read(&d->mmio, off, (unsigned int)req->size);
+}
+
+/* The backend's reset thread is done: the register file resets (its
+ * backend reset finds nothing left to wait for) and Status reads 0. */
+static void reset_done(struct hvb_device *d)
+{
+	if (resetting(d))
+		hv_mmio_reset(&d->mmio);
+}
 
 struct hvb_zone *hvb_bridge_zone(struct hvb_bridge *b, uint32_t id)
 {
@@ -49,8 +103,15 @@ void hvb_bridge_access(struct hvb_bridge *b, struct hvb_trap *t,
 		d->mmio.ignored++;
 		hv_warn_ratelimited(&d->mmio.rl, "%s: access of %llu bytes ignored", d->cfg.name,
 				    (unsigned long long)req->size);
+	} else if (resetting(d)) {
+		val = access_resetting(d, req);
 	} else if (req->is_write) {
-		hv_mmio_write(&d->mmio, req->address - d->cfg.base, width, req->value);
+		uint64_t off = req->address - d->cfg.base;
+
+		/* A reset that takes time goes on in the background. */
+		if (off != VIRTIO_MMIO_STATUS || width != 4 || (uint32_t)req->value != 0 ||
+		    !reset_begin(d))
+			hv_mmio_write(&d->mmio, off, width, req->value);
 	} else {
 		val = hv_mmio_read(&d->mmio, req->address - d->cfg.base, width);
 	}
@@ -159,19 +220,36 @@ static unsigned int n_traps(struct hvb_bridge *b)
 	return b->hvisor ? 1 : b->n_zones;
 }
 
-static bool drain_traps(struct hvb_bridge *b)
+/* Accesses taken from one trap source per round of the loop. A source
+ * with more waiting is served again on the next round, after every other
+ * source had its turn and the round's completions were raised: a zone's
+ * access waits for at most n_traps x HVB_TRAP_BATCH others (see
+ * docs/hvbridge.md), however many vCPUs another zone floods with. */
+#define HVB_TRAP_BATCH 8u
+
+/* One round: up to HVB_TRAP_BATCH accesses of each source, starting at a
+ * different source each round. *more: a source had more waiting. */
+static bool serve_round(struct hvb_bridge *b, unsigned int *first, bool *more)
 {
+	unsigned int n = n_traps(b);
 	bool any = false;
 
-	for (unsigned int i = 0; i < n_traps(b); i++) {
-		struct hvb_trap *t = trap_of(b, i);
+	*more = false;
+	if (*first >= n)
+		*first = 0;
+	for (unsigned int k = 0; k < n; k++) {
+		struct hvb_trap *t = trap_of(b, (*first + k) % n);
 		struct hvisor_device_req req;
+		unsigned int taken = 0;
 
-		while (t->ops->next(t, &req)) {
+		while (taken < HVB_TRAP_BATCH && t->ops->next(t, &req)) {
 			hvb_bridge_access(b, t, &req);
-			any = true;
+			taken++;
 		}
+		any |= taken > 0;
+		*more |= taken == HVB_TRAP_BATCH;
 	}
+	*first = (*first + 1) % n;
 	return any;
 }
 
@@ -182,6 +260,9 @@ static void completion(struct hvb_device *d, int fd, unsigned int q)
 	if (read(fd, &n, sizeof(n)) == sizeof(n) && d->zone->ram)
 		d->be->ops->completion(d->be, &d->mmio, q);
 }
+
+/* queue in a poll set entry of a device: its reset fd, not a queue's. */
+#define RESET_SLOT (~0u)
 
 /* Rebuilt every round: the set changes as simulators come and go and as
  * devices are added and removed, and it is a handful of entries. */
@@ -239,6 +320,8 @@ static int build(struct hvb_bridge *b, struct poll_set *ps)
 			for (unsigned int q = 0;
 			     d->be && q < d->be->ops->num_queues(d->be) && r == 0; q++)
 				r = poll_add(ps, d->be->ops->call_fd(d->be, q), d, q);
+			if (d->be && resetting(d) && r == 0)
+				r = poll_add(ps, d->be->ops->reset_fd(d->be), d, RESET_SLOT);
 		}
 	}
 	return r;
@@ -250,6 +333,7 @@ int hvb_bridge_run(struct hvb_bridge *b)
 	struct poll_set ps = {0};
 	uint64_t busy_until = 0;
 	uint32_t spin_us = 0;
+	unsigned int first = 0;
 	sigset_t stop_sigs, open_mask;
 	int r = 0;
 
@@ -268,12 +352,12 @@ int hvb_bridge_run(struct hvb_bridge *b)
 			spin_us = trap_of(b, i)->poll_us;
 	while (!*b->stop) {
 		unsigned int ntr = n_traps(b);
-		bool control = false;
+		bool control = false, more;
 		int timeout = 0;
 
-		if (drain_traps(b))
+		if (serve_round(b, &first, &more))
 			busy_until = now_us() + spin_us;
-		if (now_us() >= busy_until) {
+		if (!more && now_us() >= busy_until) {
 			bool armed = true;
 
 			for (unsigned int i = 0; i < ntr; i++)
@@ -291,7 +375,9 @@ int hvb_bridge_run(struct hvb_bridge *b)
 		for (unsigned int i = 0; i < ps.n; i++) {
 			if (!ps.fds[i].revents)
 				continue;
-			if (ps.dev[i]) {
+			if (ps.dev[i] && ps.queue[i] == RESET_SLOT) {
+				reset_done(ps.dev[i]);
+			} else if (ps.dev[i]) {
 				completion(ps.dev[i], ps.fds[i].fd, ps.queue[i]);
 			} else if (i < ntr) {
 				r = trap_of(b, i)->ops->wake(trap_of(b, i));

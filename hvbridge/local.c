@@ -5,6 +5,10 @@
  * the bounds-checked zone memory and served by the queue runner hvdpad's
  * VDUSE queues use (include/hvdpa/queue_runner.h): its thread waits on the
  * kick eventfd (written by QueueNotify) and the backend's own fds.
+ *
+ * A reset the zone asks for stops the queues on a thread of its own
+ * (lo_reset_begin): stopping a queue waits for the requests in flight, and
+ * the bridge thread, which serves every zone, must not.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -39,6 +43,11 @@ struct hvb_local {
 	uint64_t features;
 	struct lqueue *q;
 	struct hv_ratelimit rl;
+	/* A reset under way on `resetter`, which writes reset_efd when the
+	 * queues are stopped. */
+	pthread_t resetter;
+	int reset_efd;
+	bool resetting;
 };
 
 static struct hvb_local *from_be(struct hvb_backend *be)
@@ -142,6 +151,53 @@ static void stop_all(struct hvb_local *lo)
 	}
 }
 
+static void *reset_thread(void *arg)
+{
+	struct hvb_local *lo = arg;
+	uint64_t one = 1;
+
+	for (unsigned int i = 0; i < lo->dev->num_queues; i++)
+		hv_queue_runner_stop(&lo->q[i].run);
+	if (write(lo->reset_efd, &one, sizeof(one)) < 0)
+		hv_err("%s: reset eventfd: %s", lo->dev->name, strerror(errno));
+	return NULL;
+}
+
+static int lo_reset_begin(struct hvb_backend *be)
+{
+	struct hvb_local *lo = from_be(be);
+	bool running = false;
+
+	if (lo->resetting)
+		return 1;
+	for (unsigned int i = 0; i < lo->dev->num_queues; i++)
+		running |= lo->q[i].run.started;
+	if (!running)
+		return 0;
+	if (pthread_create(&lo->resetter, NULL, reset_thread, lo) != 0)
+		return 0; /* then on the bridge thread, as it used to be */
+	lo->resetting = true;
+	return 1;
+}
+
+static int lo_reset_fd(struct hvb_backend *be)
+{
+	struct hvb_local *lo = from_be(be);
+
+	return lo->resetting ? lo->reset_efd : -1;
+}
+
+/* Waits for the reset thread, if there is one: at once when reset_efd is
+ * readable. */
+static void reset_wait(struct hvb_local *lo)
+{
+	if (!lo->resetting)
+		return;
+	pthread_join(lo->resetter, NULL);
+	drain(lo->reset_efd);
+	lo->resetting = false;
+}
+
 static int lo_driver_ok(struct hv_mmio_dev *m)
 {
 	struct hvb_local *lo = to_lo(m);
@@ -176,6 +232,7 @@ static void lo_reset(struct hv_mmio_dev *m)
 {
 	struct hvb_local *lo = to_lo(m);
 
+	reset_wait(lo);
 	stop_all(lo);
 	if (lo->dev->ops->reset)
 		lo->dev->ops->reset(lo->dev);
@@ -200,6 +257,7 @@ static int lo_set_ram(struct hvb_backend *be, const struct hvb_ram *ram, struct 
 
 	(void)shadow; /* served in place: nothing to shadow */
 	if (!ram || !ram->host) {
+		reset_wait(lo);
 		stop_all(lo);
 		lo->mem = NULL;
 		return 0;
@@ -233,6 +291,9 @@ static void lo_close(struct hvb_backend *be)
 
 	if (!lo)
 		return;
+	reset_wait(lo);
+	if (lo->reset_efd >= 0)
+		close(lo->reset_efd);
 	if (lo->q) {
 		stop_all(lo);
 		for (unsigned int i = 0; i < lo->dev->num_queues; i++) {
@@ -256,6 +317,8 @@ static const struct hvb_backend_ops local_backend_ops = {
 	.num_queues = lo_num_queues,
 	.call_fd = lo_call_fd,
 	.completion = lo_completion,
+	.reset_begin = lo_reset_begin,
+	.reset_fd = lo_reset_fd,
 	.close = lo_close,
 };
 
@@ -309,9 +372,17 @@ int hvb_local_open(const char *spec, const char *name, struct hv_mmio_dev *m,
 		return -ENOMEM;
 	}
 	lo->be.ops = &local_backend_ops;
+	lo->reset_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (lo->reset_efd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "%s: eventfd: %s", name, strerror(-r));
+		free(lo);
+		return r;
+	}
 	r = create_device(spec, name, &lo->dev, why, sizeof(why));
 	if (r < 0) {
 		snprintf(err, errlen, "%s: %s", name, why);
+		close(lo->reset_efd);
 		free(lo);
 		return r;
 	}

@@ -4,11 +4,18 @@
  * connection at a time. When the simulator goes away its zone goes with
  * it (its devices are reset and its RAM unmapped) and the next connection
  * starts a fresh zone, as a rebooted one would.
+ *
+ * Nothing sent to a zone ever blocks the bridge: a zone that does not read
+ * its socket loses what it did not read, not other zones their turn.
+ * Interrupts stop at half the socket's send buffer, so that the answers a
+ * zone's vCPUs wait for (one each) always find room.
  */
 #include <errno.h>
+#include <linux/sockios.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -21,6 +28,7 @@ struct sim_trap {
 	struct hvb_trap t;
 	uint32_t zone;
 	int listen_fd, conn_fd;
+	int sndbuf; /* of conn_fd */
 	bool has_ram;
 	char *path;
 	struct hv_ratelimit rl;
@@ -121,11 +129,13 @@ static bool st_next(struct hvb_trap *t, struct hvisor_device_req *req)
 	return false;
 }
 
-static void st_send(struct sim_trap *st, const struct hvb_sim_msg *msg, int flags)
+static void st_send(struct sim_trap *st, const struct hvb_sim_msg *msg)
 {
-	if (st->conn_fd >= 0 && send(st->conn_fd, msg, sizeof(*msg), MSG_NOSIGNAL | flags) < 0 &&
-	    errno != EAGAIN)
-		hv_warn_ratelimited(&st->rl, "zone %u: send: %s", st->zone, strerror(errno));
+	if (st->conn_fd < 0)
+		return;
+	if (send(st->conn_fd, msg, sizeof(*msg), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		hv_warn_ratelimited(&st->rl, "zone %u: send: %s%s", st->zone, strerror(errno),
+				    errno == EAGAIN ? " (the zone does not read its socket)" : "");
 }
 
 static void st_answer(struct hvb_trap *t, const struct hvisor_device_req *req, uint64_t value)
@@ -136,16 +146,21 @@ static void st_answer(struct hvb_trap *t, const struct hvisor_device_req *req, u
 		.answer = {.src_cpu = req->src_cpu, .address = req->address, .value = value},
 	};
 
-	st_send(to_st(t), &msg, 0);
+	st_send(to_st(t), &msg);
 }
 
 static void st_irq(struct hvb_trap *t, uint32_t zone, uint32_t irq)
 {
 	struct hvb_sim_msg msg = {.type = HVB_SIM_IRQ, .zone = zone, .irq = {.irq = irq}};
+	struct sim_trap *st = to_st(t);
+	int queued = 0;
 
-	/* A zone that does not read its socket loses interrupt messages, not
-	 * the bridge: InterruptStatus still says what happened. */
-	st_send(to_st(t), &msg, MSG_DONTWAIT);
+	/* A zone that does not read its socket loses interrupt messages:
+	 * InterruptStatus still says what happened. The other half of the
+	 * buffer is for answers. */
+	if (st->conn_fd < 0 || ioctl(st->conn_fd, SIOCOUTQ, &queued) < 0 || queued > st->sndbuf / 2)
+		return;
+	st_send(st, &msg);
 }
 
 static bool st_arm(struct hvb_trap *t)
@@ -166,6 +181,8 @@ static int st_wake(struct hvb_trap *t)
 		return errno == EAGAIN || errno == EINTR || errno == ECONNABORTED ? 0 : -errno;
 	st->conn_fd = fd;
 	t->fd = fd;
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &st->sndbuf, &(socklen_t){sizeof(int)}) < 0)
+		st->sndbuf = 0;
 	hv_info_ratelimited(&st->rl, "zone %u: simulator connected", st->zone);
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/vhost.h>
+#include <pthread.h>
 #include <linux/virtio_config.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,11 @@ struct hvb_vhost {
 	struct hvb_shadow *shadow;
 	uint64_t features; /* as the zone negotiated them */
 	struct hv_ratelimit rl;
+	/* A reset under way: `resetter` tells the device (the kernel waits
+	 * for the VDUSE daemon's answer) and then writes reset_efd. */
+	pthread_t resetter;
+	int reset_efd;
+	bool resetting;
 };
 
 static int sys_ioctl(int fd, unsigned long req, void *arg)
@@ -68,6 +74,20 @@ static int vh_ioctl(struct hvb_vhost *vh, unsigned long req, void *arg, const ch
 		return r;
 	}
 	return 0;
+}
+
+/* Waits for a reset begun by be_reset_begin(), if any. */
+static void reset_wait(struct hvb_vhost *vh)
+{
+	uint64_t n;
+
+	if (!vh->resetting)
+		return;
+	pthread_join(vh->resetter, NULL);
+	while (read(vh->reset_efd, &n, sizeof(n)) > 0)
+		;
+	vh->resetting = false;
+	vh->status = 0;
 }
 
 static int iotlb_send(struct hvb_vhost *vh, uint8_t type, uint64_t iova, uint64_t size, void *host)
@@ -146,6 +166,7 @@ static int vh_set_ram(struct hvb_backend *be, const struct hvb_ram *ram, struct 
 	struct hvb_ram sh;
 	int r;
 
+	reset_wait(vh);
 	if (vh->mapped.host) {
 		r = iotlb_update(vh, VHOST_IOTLB_INVALIDATE, &vh->mapped);
 		vh->mapped = (struct hvb_ram){0};
@@ -339,11 +360,48 @@ static void vh_notify(struct hv_mmio_dev *m, unsigned int index)
 				    strerror(errno));
 }
 
+static void *reset_thread(void *arg)
+{
+	struct hvb_vhost *vh = arg;
+	uint8_t status = 0;
+	uint64_t one = 1;
+
+	/* Only this thread uses the fd until it is joined. */
+	vh_ioctl(vh, VHOST_VDPA_SET_STATUS, &status, "VHOST_VDPA_SET_STATUS");
+	if (write(vh->reset_efd, &one, sizeof(one)) < 0)
+		hv_err("%s: reset eventfd: %s", vh->path, strerror(errno));
+	return NULL;
+}
+
+/* SET_STATUS 0 goes to the device's driver (VDUSE: a message to hvdpad,
+ * which stops the queues first), so it may take a while: not on the
+ * bridge thread. */
+static int vh_reset_begin(struct hvb_backend *be)
+{
+	struct hvb_vhost *vh = from_be(be);
+
+	if (vh->resetting)
+		return 1;
+	if (!vh->status || vh->reset_efd < 0 ||
+	    pthread_create(&vh->resetter, NULL, reset_thread, vh) != 0)
+		return 0;
+	vh->resetting = true;
+	return 1;
+}
+
+static int vh_reset_fd(struct hvb_backend *be)
+{
+	struct hvb_vhost *vh = from_be(be);
+
+	return vh->resetting ? vh->reset_efd : -1;
+}
+
 static void vh_reset(struct hv_mmio_dev *m)
 {
 	struct hvb_vhost *vh = to_vh(m);
 	uint64_t n;
 
+	reset_wait(vh);
 	if (vh->status)
 		set_status(vh, 0);
 	vh->status = 0;
@@ -436,6 +494,9 @@ static void vh_close(struct hvb_backend *be)
 	if (!be)
 		return;
 	vh = from_be(be);
+	reset_wait(vh);
+	if (vh->reset_efd >= 0)
+		close(vh->reset_efd);
 	if (vh->fd >= 0) {
 		/* Closing resets the device and drops its mappings. */
 		close(vh->fd);
@@ -489,6 +550,8 @@ static const struct hvb_backend_ops vh_backend_ops = {
 	.num_queues = vh_num_queues,
 	.call_fd = vh_call_fd,
 	.completion = vh_completion,
+	.reset_begin = vh_reset_begin,
+	.reset_fd = vh_reset_fd,
 	.close = vh_close,
 };
 
@@ -504,6 +567,7 @@ int hvb_vhost_open(const char *path, struct hv_mmio_dev *m, struct hvb_backend *
 		return -ENOMEM;
 	}
 	vh->be.ops = &vh_backend_ops;
+	vh->reset_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	vh->fd = open(path, O_RDWR | O_CLOEXEC);
 	if (vh->fd < 0) {
 		r = -errno;

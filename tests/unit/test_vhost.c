@@ -2,12 +2,16 @@
 /*
  * hvbridge's vhost-vdpa backend against a played device (the ioctls go to
  * a fake): a zone that loops through feature negotiation and reset, with a
- * device that refuses FEATURES_OK, makes a bounded number of log lines.
+ * device that refuses FEATURES_OK, makes a bounded number of log lines;
+ * a reset the device takes its time over runs on the backend's own thread.
  */
 #include <errno.h>
 #include <linux/vhost.h>
 #include <linux/virtio_config.h>
+#include <poll.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "../../hvbridge/vhost_vdpa.h"
 #include "capture.h"
@@ -19,6 +23,7 @@ static struct {
 	uint8_t status;
 	uint8_t refuse; /* status bits the device never takes */
 	unsigned int set_status;
+	unsigned int reset_ms; /* SET_STATUS 0 takes this long */
 } dev;
 
 static int fake_ioctl(int fd, unsigned long req, void *arg)
@@ -52,7 +57,9 @@ static int fake_ioctl(int fd, unsigned long req, void *arg)
 			(struct vhost_vdpa_iova_range){.first = 0, .last = ~0ull};
 		return 0;
 	case VHOST_VDPA_SET_STATUS:
-		dev.set_status++;
+		if (*(uint8_t *)arg == 0 && dev.reset_ms)
+			usleep(dev.reset_ms * 1000);
+		__atomic_fetch_add(&dev.set_status, 1, __ATOMIC_SEQ_CST);
 		dev.status = *(uint8_t *)arg & (uint8_t)~dev.refuse;
 		return 0;
 	case VHOST_VDPA_GET_STATUS:
@@ -107,8 +114,76 @@ static void test_reset_loop_logs_bounded(void)
 	be->ops->close(be);
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The device takes 300 ms to reset (hvdpad stopping busy queues): the
+ * bridge thread only starts it, learns from reset_fd when it is done, and
+ * the register file's reset then finishes at once. */
+static void test_slow_reset_off_the_bridge_thread(void)
+{
+	struct hv_mmio_dev m = {0};
+	struct hvb_vhost *vh = NULL;
+	struct pollfd p;
+	char err[256];
+	uint64_t t0, t1;
+	unsigned int calls;
+
+	hvb_vhost_ioctl = fake_ioctl;
+	dev.refuse = 0;
+	dev.reset_ms = 300;
+	CHECK_EQ(hvb_vhost_open("/dev/null", &m, &vh, err, sizeof(err)), 0);
+	if (!vh)
+		return;
+	CHECK_EQ(hv_mmio_init(&m, &hvb_vhost_mmio_ops, vh, "v0"), 0);
+	CHECK_EQ(hvb_vhost_backend.reset_begin(vh), 0); /* nothing told yet: no thread */
+	w(&m, 0x70, 1);
+	w(&m, 0x70, 3);
+	w(&m, 0x24, 1);
+	w(&m, 0x20, (uint32_t)(F_DEV >> 32));
+	w(&m, 0x70, 0xb);
+	CHECK_EQ(hv_mmio_read(&m, 0x70, 4), 0xb);
+	calls = dev.set_status;
+	t0 = now_ms();
+	CHECK_EQ(hvb_vhost_backend.reset_begin(vh), 1);
+	t1 = now_ms();
+	printf("# reset begun in %llu ms\n", (unsigned long long)(t1 - t0));
+	CHECK(t1 - t0 < 100);
+	CHECK_EQ(hvb_vhost_backend.reset_begin(vh), 1); /* one at a time */
+	p = (struct pollfd){.fd = hvb_vhost_backend.reset_fd(vh), .events = POLLIN};
+	CHECK(p.fd >= 0);
+	CHECK_EQ(poll(&p, 1, 5000), 1);
+	printf("# reset done after %llu ms\n", (unsigned long long)(now_ms() - t0));
+	CHECK(now_ms() - t0 >= 250);
+	t0 = now_ms();
+	hv_mmio_reset(&m);
+	CHECK(now_ms() - t0 < 100);
+	CHECK_EQ(dev.set_status, calls + 1); /* told once, by the thread */
+	CHECK_EQ(dev.status, 0);
+	CHECK_EQ(hv_mmio_read(&m, 0x70, 4), 0);
+	CHECK_EQ(hvb_vhost_backend.reset_fd(vh), -1);
+	/* Closing with a reset under way waits for it (ASan would see the
+	 * thread use what close freed). */
+	w(&m, 0x70, 1);
+	w(&m, 0x70, 3);
+	w(&m, 0x24, 1);
+	w(&m, 0x20, (uint32_t)(F_DEV >> 32));
+	w(&m, 0x70, 0xb);
+	CHECK_EQ(hvb_vhost_backend.reset_begin(vh), 1);
+	hv_mmio_fini(&m);
+	hvb_vhost_close(vh);
+	CHECK_EQ(dev.status, 0);
+	dev.reset_ms = 0;
+}
+
 int main(void)
 {
 	RUN(test_reset_loop_logs_bounded);
+	RUN(test_slow_reset_off_the_bridge_thread);
 	return check_done();
 }

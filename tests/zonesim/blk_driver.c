@@ -29,13 +29,7 @@ uint8_t *zs_blk_buf(struct zs_blk *b, unsigned int slot)
 
 void zs_blk_reset(struct zs_blk *b)
 {
-	zs_write(b->l, VIRTIO_MMIO_STATUS, 4, 0);
-	/* 4.2.3.1: the driver waits for Status to read 0 after a reset. */
-	for (int i = 0; zs_read(b->l, VIRTIO_MMIO_STATUS, 4) != 0; i++)
-		if (i > 1000) {
-			fprintf(stderr, "zonesim: the device does not reset\n");
-			exit(1);
-		}
+	zs_reset(b->l);
 	b->inflight = 0;
 }
 

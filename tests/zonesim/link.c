@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../hvbridge/sim_proto.h"
@@ -130,6 +131,30 @@ uint32_t zs_read(struct zs_link *l, uint64_t off, unsigned int width)
 void zs_write(struct zs_link *l, uint64_t off, unsigned int width, uint64_t val)
 {
 	zs_access(l, l->dev + off, width, true, val);
+}
+
+/* Status 0, then (virtio 1.2, 2.1.2) wait until it reads 0: a device may
+ * take its time, and ignores the driver until then. */
+uint64_t zs_reset(struct zs_link *l)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	zs_write(l, 0x70, 4, 0);
+	for (;;) {
+		uint64_t ns;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		ns = (uint64_t)(t.tv_sec - t0.tv_sec) * 1000000000u + (uint64_t)t.tv_nsec -
+		     (uint64_t)t0.tv_nsec;
+		if (zs_read(l, 0x70, 4) == 0)
+			return ns;
+		if (ns > 30000000000ull) {
+			fprintf(stderr, "zonesim: the device does not reset (30 s)\n");
+			exit(1);
+		}
+		usleep(50);
+	}
 }
 
 bool zs_wait_irq(struct zs_link *l, int timeout_ms)

@@ -5,6 +5,7 @@
  *
  * Options: --socket PATH --zone N --ram-base A --ram-size S --dev A
  *          --mib N --seed N --offset BYTES --count N --seconds N
+ *          --bound-us N --segs N --threads N
  * Actions, run in order on one connection:
  *   blk        init, write --mib of pattern at --offset, flush, read back
  *   resets     reset and re-initialise twice, reading back each time
@@ -18,6 +19,12 @@
  *   console-write  (a console at --dev) writes --text
  *   console-read   reads --count bytes with 4 RX buffers of 256 bytes,
  *                  1 ms per buffer (a slow zone), into the file --out
+ *   watch      register reads for --seconds: mean and worst round trip;
+ *              fails if the worst is above --bound-us (if given)
+ *   reset-storm    (hostile, a blk at --dev) for --seconds, one thread keeps
+ *                  the queue full of reads of --segs x size_max bytes while
+ *                  this one writes Status 0 and waits for it to read 0
+ *   notify-flood   (hostile) --threads vCPUs write QueueNotify for --seconds
  * ACTION@ADDR runs an action on the device at ADDR instead of --dev, so
  * that one zone can drive several devices in one run.
  * Each prints "ok - ..." or "not ok - ..."; the exit status is 1 if any
@@ -38,9 +45,16 @@ static struct {
 	const char *socket;
 	struct zs_link link;
 	uint64_t mib, seed, offset, count, seconds;
+	uint64_t bound_us, segs, threads;
 	const char *text, *out;
 	bool console_up;
-} o = {.mib = 16, .seed = 1, .offset = 1 << 20, .count = 100000, .seconds = 5};
+} o = {.mib = 16,
+       .seed = 1,
+       .offset = 1 << 20,
+       .count = 100000,
+       .seconds = 5,
+       .segs = 126,
+       .threads = 3};
 static int failures;
 
 static void result(bool good, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -251,6 +265,51 @@ static void act_latency(void)
 	       (double)(now_ns() - t0) / 1000.0 / (double)n, (unsigned long long)n);
 }
 
+static void act_watch(void)
+{
+	uint64_t end = now_ns() + o.seconds * 1000000000ull, n = 0, sum = 0, worst = 0;
+
+	while (now_ns() < end) {
+		uint64_t t0 = now_ns(), dt;
+
+		zs_read(&o.link, 0x60, 4);
+		dt = now_ns() - t0;
+		sum += dt;
+		worst = dt > worst ? dt : worst;
+		n++;
+	}
+	result(!o.bound_us || worst <= o.bound_us * 1000,
+	       "watch: %llu register reads in %llu s: mean %.1f us, worst %.1f us (bound %llu us)",
+	       (unsigned long long)n, (unsigned long long)o.seconds,
+	       n ? (double)sum / 1000.0 / (double)n : 0.0, (double)worst / 1000.0,
+	       (unsigned long long)o.bound_us);
+}
+
+static void act_reset_storm(void)
+{
+	struct zs_storm_stats st;
+	int r = zs_reset_storm(&o.link, (unsigned int)o.segs, (unsigned int)o.seconds, &st);
+
+	result(r == 0 && st.resets > 0,
+	       "reset-storm: %llu resets while feeding %llu reads of %u x %u bytes; Status 0 "
+	       "answered in %.1f ms at worst, read 0 after %.1f ms at worst",
+	       (unsigned long long)st.resets, (unsigned long long)st.posted, st.segs, st.seg_len,
+	       (double)st.worst_answer_ns / 1e6, (double)st.worst_reset_ns / 1e6);
+}
+
+static void act_notify_flood(struct zs_blk *b)
+{
+	uint64_t sent;
+
+	if (!init(b))
+		return;
+	sent = zs_notify_flood(&o.link, (unsigned int)o.threads, (unsigned int)o.seconds);
+	result(sent > 0, "notify-flood: %llu notifies from %llu vCPUs in %llu s",
+	       (unsigned long long)sent, (unsigned long long)o.threads,
+	       (unsigned long long)o.seconds);
+	result(zs_read(&o.link, 0x0, 4) == 0x74726976, "hvbridge still answers");
+}
+
 static void act_iops(struct zs_blk *b)
 {
 	uint64_t s = 12345, end, t0, done = 0, span;
@@ -398,6 +457,9 @@ int main(int argc, char **argv)
 		{"seconds", required_argument, NULL, 't'},
 		{"text", required_argument, NULL, 'T'},
 		{"out", required_argument, NULL, 'O'},
+		{"bound-us", required_argument, NULL, 'B'},
+		{"segs", required_argument, NULL, 'g'},
+		{"threads", required_argument, NULL, 'j'},
 		{0},
 	};
 	struct zs_blk blk = {0};
@@ -449,6 +511,15 @@ int main(int argc, char **argv)
 		case 'O':
 			o.out = optarg;
 			break;
+		case 'B':
+			o.bound_us = v;
+			break;
+		case 'g':
+			o.segs = v;
+			break;
+		case 'j':
+			o.threads = v;
+			break;
 		default:
 			return 2;
 		}
@@ -483,6 +554,12 @@ int main(int argc, char **argv)
 			act_console_write();
 		else if (strcmp(argv[i], "console-read") == 0)
 			act_console_read();
+		else if (strcmp(argv[i], "watch") == 0)
+			act_watch();
+		else if (strcmp(argv[i], "reset-storm") == 0)
+			act_reset_storm();
+		else if (strcmp(argv[i], "notify-flood") == 0)
+			act_notify_flood(&blk);
 		else {
 			fprintf(stderr, "zonesim: unknown action '%s'\n", argv[i]);
 			return 2;

@@ -61,7 +61,7 @@ int zs_negotiate(struct zs_link *l, uint64_t want)
 {
 	uint64_t offered;
 
-	zs_write(l, VIRTIO_MMIO_STATUS, 4, 0);
+	zs_reset(l);
 	zs_write(l, VIRTIO_MMIO_STATUS, 4, VIRTIO_CONFIG_S_ACKNOWLEDGE);
 	zs_write(l, VIRTIO_MMIO_STATUS, 4, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
 	zs_write(l, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 4, 0);

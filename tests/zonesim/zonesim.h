@@ -41,6 +41,9 @@ uint32_t zs_read(struct zs_link *l, uint64_t off, unsigned int width);
 void zs_write(struct zs_link *l, uint64_t off, unsigned int width, uint64_t val);
 /* An access anywhere in the zone's space, answered or not. */
 uint64_t zs_access(struct zs_link *l, uint64_t addr, unsigned int width, bool write, uint64_t val);
+/* Writes Status 0 and waits until it reads 0; returns how long that took
+ * (ns). */
+uint64_t zs_reset(struct zs_link *l);
 /* Waits up to timeout_ms for an interrupt; false on timeout. */
 bool zs_wait_irq(struct zs_link *l, int timeout_ms);
 void *zs_ram(struct zs_link *l, uint64_t addr, uint64_t len);
@@ -101,6 +104,19 @@ int zs_net_init(struct zs_link *l, uint8_t mac[6]);
 int zs_net_send(struct zs_link *l, const void *frame, uint32_t len);
 /* One received frame without its header: its length, or -1 on timeout. */
 int zs_net_recv(struct zs_link *l, void *frame, uint32_t max, int timeout_ms);
+
+/* attack.c: hostile zones (see there). */
+struct zs_storm_stats {
+	unsigned int segs, qsize;
+	uint32_t seg_len;
+	uint64_t resets, posted;
+	uint64_t worst_answer_ns; /* the Status 0 write's own answer */
+	uint64_t worst_reset_ns;  /* until Status read 0 */
+};
+int zs_reset_storm(struct zs_link *l, unsigned int segs, unsigned int seconds,
+		   struct zs_storm_stats *st);
+/* Returns the notifies sent. */
+uint64_t zs_notify_flood(struct zs_link *l, unsigned int threads, unsigned int seconds);
 
 /* pattern.c: a reproducible byte stream, the same here and in the test
  * script's expectation. */
