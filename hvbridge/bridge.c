@@ -66,7 +66,7 @@ static uint64_t access_resetting(struct hvb_device *d, const struct hvisor_devic
 			d->cfg.name, (unsigned long long)req->value, (unsigned long long)off);
 		return 0;
 	}
-	if (off >= HV_MMIO_CONFIG)
+	if (off >= VIRTIO_MMIO_CONFIG)
 		return 0;
 	return hv_mmio_read(&d->mmio, off, (unsigned int)req->size);
 }

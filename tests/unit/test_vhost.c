@@ -128,7 +128,7 @@ static uint64_t now_ms(void)
 static void test_slow_reset_off_the_bridge_thread(void)
 {
 	struct hv_mmio_dev m = {0};
-	struct hvb_vhost *vh = NULL;
+	struct hvb_backend *be = NULL;
 	struct pollfd p;
 	char err[256];
 	uint64_t t0, t1;
@@ -137,25 +137,25 @@ static void test_slow_reset_off_the_bridge_thread(void)
 	hvb_vhost_ioctl = fake_ioctl;
 	dev.refuse = 0;
 	dev.reset_ms = 300;
-	CHECK_EQ(hvb_vhost_open("/dev/null", &m, &vh, err, sizeof(err)), 0);
-	if (!vh)
+	CHECK_EQ(hvb_vhost_open("/dev/null", &m, &be, err, sizeof(err)), 0);
+	if (!be)
 		return;
-	CHECK_EQ(hv_mmio_init(&m, &hvb_vhost_mmio_ops, vh, "v0"), 0);
-	CHECK_EQ(hvb_vhost_backend.reset_begin(vh), 0); /* nothing told yet: no thread */
-	w(&m, 0x70, 1);
-	w(&m, 0x70, 3);
-	w(&m, 0x24, 1);
-	w(&m, 0x20, (uint32_t)(F_DEV >> 32));
-	w(&m, 0x70, 0xb);
-	CHECK_EQ(hv_mmio_read(&m, 0x70, 4), 0xb);
+	CHECK_EQ(hv_mmio_init(&m, be->ops->mmio, be, "v0"), 0);
+	CHECK_EQ(be->ops->reset_begin(be), 0); /* nothing told yet: no thread */
+	w(&m, VIRTIO_MMIO_STATUS, 1);
+	w(&m, VIRTIO_MMIO_STATUS, 3);
+	w(&m, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	w(&m, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(F_DEV >> 32));
+	w(&m, VIRTIO_MMIO_STATUS, 0xb);
+	CHECK_EQ(hv_mmio_read(&m, VIRTIO_MMIO_STATUS, 4), 0xb);
 	calls = dev.set_status;
 	t0 = now_ms();
-	CHECK_EQ(hvb_vhost_backend.reset_begin(vh), 1);
+	CHECK_EQ(be->ops->reset_begin(be), 1);
 	t1 = now_ms();
 	printf("# reset begun in %llu ms\n", (unsigned long long)(t1 - t0));
 	CHECK(t1 - t0 < 100);
-	CHECK_EQ(hvb_vhost_backend.reset_begin(vh), 1); /* one at a time */
-	p = (struct pollfd){.fd = hvb_vhost_backend.reset_fd(vh), .events = POLLIN};
+	CHECK_EQ(be->ops->reset_begin(be), 1); /* one at a time */
+	p = (struct pollfd){.fd = be->ops->reset_fd(be), .events = POLLIN};
 	CHECK(p.fd >= 0);
 	CHECK_EQ(poll(&p, 1, 5000), 1);
 	printf("# reset done after %llu ms\n", (unsigned long long)(now_ms() - t0));
@@ -165,18 +165,18 @@ static void test_slow_reset_off_the_bridge_thread(void)
 	CHECK(now_ms() - t0 < 100);
 	CHECK_EQ(dev.set_status, calls + 1); /* told once, by the thread */
 	CHECK_EQ(dev.status, 0);
-	CHECK_EQ(hv_mmio_read(&m, 0x70, 4), 0);
-	CHECK_EQ(hvb_vhost_backend.reset_fd(vh), -1);
+	CHECK_EQ(hv_mmio_read(&m, VIRTIO_MMIO_STATUS, 4), 0);
+	CHECK_EQ(be->ops->reset_fd(be), -1);
 	/* Closing with a reset under way waits for it (ASan would see the
 	 * thread use what close freed). */
-	w(&m, 0x70, 1);
-	w(&m, 0x70, 3);
-	w(&m, 0x24, 1);
-	w(&m, 0x20, (uint32_t)(F_DEV >> 32));
-	w(&m, 0x70, 0xb);
-	CHECK_EQ(hvb_vhost_backend.reset_begin(vh), 1);
+	w(&m, VIRTIO_MMIO_STATUS, 1);
+	w(&m, VIRTIO_MMIO_STATUS, 3);
+	w(&m, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	w(&m, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(F_DEV >> 32));
+	w(&m, VIRTIO_MMIO_STATUS, 0xb);
+	CHECK_EQ(be->ops->reset_begin(be), 1);
 	hv_mmio_fini(&m);
-	hvb_vhost_close(vh);
+	be->ops->close(be);
 	CHECK_EQ(dev.status, 0);
 	dev.reset_ms = 0;
 }
