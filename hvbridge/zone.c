@@ -198,6 +198,7 @@ void hvb_zone_drop_ram(struct hvb_zone *z)
 		if (!d->bd)
 			continue;
 		hv_mmio_reset(&d->mmio);
+		hvb_device_answer_due(d); /* the reset is done */
 		d->be->set_ram(d->bd, NULL, NULL, false);
 	}
 	munmap(z->ram, z->ram_size);
@@ -254,8 +255,9 @@ static void device_free(struct hvb_device *d)
 {
 	if (d->bd) {
 		hv_mmio_fini(&d->mmio);
-		d->be->close(d->bd);
+		d->be->close(d->bd); /* waits for a reset under way */
 	}
+	hvb_device_answer_due(d); /* a vCPU waits no longer than its device */
 	hvb_device_cfg_free(&d->cfg);
 	free(d);
 }
@@ -343,6 +345,7 @@ int hvb_zone_remove_device(struct hvb_zone *z, const char *name)
 			continue;
 		if (d->bd)
 			hv_mmio_reset(&d->mmio);
+		hvb_device_answer_due(d); /* the reset is done */
 		hv_info("zone %u: %s removed", z->id, name);
 		device_free(d);
 		memmove(&z->devs[i], &z->devs[i + 1], (z->n_devs - i - 1) * sizeof(*z->devs));

@@ -178,6 +178,8 @@ int zs_reset_storm(struct zs_link *l, unsigned int segs, unsigned int seconds,
 		t0 = now_ns();
 		zs_write(l, 0x70, 4, 0); /* answered: the vCPU waited this long */
 		t1 = now_ns();
+		if (zs_read(l, 0x70, 4) != 0)
+			st->late++;
 		while (zs_read(l, 0x70, 4) != 0) {
 			if (now_ns() - t0 > 30000000000ull)
 				return -1;
