@@ -28,9 +28,11 @@ static struct hv_ratelimit stray_rl;
 
 /* How long a Status 0 write may hold the bridge thread for the backend's
  * reset: one that is done by then (no request in flight, a quick device)
- * completes before the write is answered, as drivers that never read
- * Status back (Linux's virtio_mmio) expect. One still going on after that
- * goes on without us: Status reads non-zero until it is done. */
+ * completes before the write is answered. One still going on after that
+ * goes on without the bridge thread, which serves every other access
+ * meanwhile; the write's answer waits for it (answer_due), so that the
+ * vCPU goes on only once the device is reset, as drivers that never read
+ * Status back (Linux's virtio_mmio, vm_reset) expect. */
 #define HVB_RESET_GRACE_NS 1000000L
 
 static bool resetting(struct hvb_device *d)
@@ -71,12 +73,55 @@ static uint64_t access_resetting(struct hvb_device *d, const struct hvisor_devic
 	return hv_mmio_read(&d->mmio, off, (unsigned int)req->size);
 }
 
+void hvb_device_answer_due(struct hvb_device *d)
+{
+	struct hvb_trap *t = d->due_trap;
+
+	if (!d->answer_due)
+		return;
+	d->answer_due = false;
+	d->due_trap = NULL;
+	/* t is compared, not followed: it may be gone with its zone. */
+	if (t && t == d->zone->trap && t->epoch == d->due_epoch)
+		t->ops->answer(t, &d->due_req, 0);
+}
+
 /* The backend's reset thread is done: the register file resets (its
- * backend reset finds nothing left to wait for) and Status reads 0. */
+ * backend reset finds nothing left to wait for), Status reads 0, and the
+ * vCPU that wrote Status 0 has its answer. */
 static void reset_done(struct hvb_device *d)
 {
 	if (resetting(d))
 		hv_mmio_reset(&d->mmio);
+	hvb_device_answer_due(d);
+}
+
+/* Whether a vCPU of source t already waits for an answer kept for later:
+ * it has at most one (a vCPU that waits issues nothing else; a simulator
+ * that does anyway has its second Status 0 write answered at once). */
+static bool answer_kept(struct hvb_bridge *b, struct hvb_trap *t, uint64_t cpu)
+{
+	for (unsigned int i = 0; i < b->n_zones; i++)
+		for (unsigned int j = 0; j < b->zones[i]->n_devs; j++) {
+			struct hvb_device *d = b->zones[i]->devs[j];
+
+			if (d->answer_due && d->due_trap == t && d->due_req.src_cpu == cpu)
+				return true;
+		}
+	return false;
+}
+
+/* The reset goes on in the background: the vCPU's answer waits for it. */
+static bool keep_answer(struct hvb_bridge *b, struct hvb_trap *t, struct hvb_device *d,
+			const struct hvisor_device_req *req)
+{
+	if (req->need_interrupt || answer_kept(b, t, req->src_cpu))
+		return false;
+	d->answer_due = true;
+	d->due_req = *req;
+	d->due_trap = t;
+	d->due_epoch = t->epoch;
+	return true;
 }
 
 struct hvb_zone *hvb_bridge_zone(struct hvb_bridge *b, uint32_t id)
@@ -108,10 +153,13 @@ void hvb_bridge_access(struct hvb_bridge *b, struct hvb_trap *t,
 	} else if (req->is_write) {
 		uint64_t off = req->address - d->cfg.base;
 
-		/* A reset that takes time goes on in the background. */
+		/* A reset that takes time goes on in the background, and the
+		 * vCPU is answered when it is done. */
 		if (off != VIRTIO_MMIO_STATUS || width != 4 || (uint32_t)req->value != 0 ||
 		    !reset_begin(d))
 			hv_mmio_write(&d->mmio, off, width, req->value);
+		else if (keep_answer(b, t, d, req))
+			return;
 	} else {
 		val = hv_mmio_read(&d->mmio, req->address - d->cfg.base, width);
 	}
@@ -404,6 +452,11 @@ out:
 
 void hvb_bridge_free(struct hvb_bridge *b)
 {
+	/* No vCPU is left waiting for an answer that was kept for later (the
+	 * resets themselves finish as the devices close). */
+	for (unsigned int i = 0; b->zones && i < b->n_zones; i++)
+		for (unsigned int j = 0; b->zones[i] && j < b->zones[i]->n_devs; j++)
+			hvb_device_answer_due(b->zones[i]->devs[j]);
 	for (unsigned int i = 0; b->zones && i < b->n_zones; i++) {
 		struct hvb_zone *z = b->zones[i];
 

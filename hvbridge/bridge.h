@@ -39,6 +39,14 @@ struct hvb_device {
 	struct hvb_zone *zone;
 	struct hv_mmio_dev mmio;
 	struct hvb_backend *be; /* NULL while the device is not open */
+	/* A Status 0 write whose answer waits for the device's reset (its
+	 * vCPU waits with it, as on a device that resets at once): answered
+	 * by hvb_device_answer_due() when the reset is done or the device or
+	 * its zone goes. One at most: other writes are ignored meanwhile. */
+	bool answer_due;
+	struct hvisor_device_req due_req;
+	struct hvb_trap *due_trap;
+	uint64_t due_epoch; /* due_trap's then */
 };
 
 struct hvb_zone {
@@ -102,5 +110,8 @@ int hvb_bridge_run(struct hvb_bridge *b);
 void hvb_bridge_access(struct hvb_bridge *b, struct hvb_trap *t,
 		       const struct hvisor_device_req *req);
 struct hvb_zone *hvb_bridge_zone(struct hvb_bridge *b, uint32_t id);
+/* Sends the answer a device keeps for later, if it has one (to its zone's
+ * trap source as it is now: none, or a new connection, drops it). */
+void hvb_device_answer_due(struct hvb_device *d);
 
 #endif

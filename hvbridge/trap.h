@@ -17,7 +17,12 @@ struct hvb_trap;
 struct hvb_trap_ops {
 	/* Takes the next access, if one is waiting. */
 	bool (*next)(struct hvb_trap *t, struct hvisor_device_req *req);
-	/* Completes an access the vCPU waits for (need_interrupt == 0). */
+	/* Completes an access the vCPU waits for (need_interrupt == 0). Needs
+	 * nothing but the request, so an answer may come later, after other
+	 * accesses of this source were taken and answered (the bridge defers
+	 * a Status 0 write's until the device's reset is done): hvisor's
+	 * answer slot is the vCPU's own (src_cpu), the simulator's answer
+	 * names src_cpu and address. */
 	void (*answer)(struct hvb_trap *t, const struct hvisor_device_req *req, uint64_t value);
 	/* Raises a zone's interrupt line. */
 	void (*irq)(struct hvb_trap *t, uint32_t zone, uint32_t irq);
@@ -33,6 +38,11 @@ struct hvb_trap {
 	const struct hvb_trap_ops *ops;
 	int fd;		  /* pollable: readable when accesses may be waiting */
 	uint32_t poll_us; /* spin this long for accesses before sleeping */
+	/* Bumped by the source when the vCPUs that wait for answers to the
+	 * accesses it handed out are gone (the simulator disconnected): an
+	 * answer kept for later from an older epoch is dropped, never sent to
+	 * whoever came next. hvisor's vCPUs never go away. */
+	uint64_t epoch;
 	/* Zone RAM handed over by the source (the simulator does): fd >= 0 on
 	 * arrival, -1 when the zone went away. Returns negative to refuse. */
 	int (*zone_event)(void *arg, uint32_t zone, int fd, uint64_t base, uint64_t size);

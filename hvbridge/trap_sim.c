@@ -46,6 +46,7 @@ static void disconnect(struct sim_trap *st)
 	close(st->conn_fd);
 	st->conn_fd = -1;
 	st->t.fd = st->listen_fd;
+	st->t.epoch++; /* no answer kept for later goes to the next one */
 	if (st->has_ram && st->t.zone_event)
 		st->t.zone_event(st->t.arg, st->zone, -1, 0, 0);
 	st->has_ram = false;

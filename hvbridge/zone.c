@@ -199,6 +199,7 @@ void hvb_zone_drop_ram(struct hvb_zone *z)
 		if (!d->be)
 			continue;
 		hv_mmio_reset(&d->mmio);
+		hvb_device_answer_due(d); /* the reset is done */
 		d->be->ops->set_ram(d->be, NULL, NULL, false);
 	}
 	munmap(z->ram, z->ram_size);
@@ -251,8 +252,9 @@ static void device_free(struct hvb_device *d)
 {
 	if (d->be) {
 		hv_mmio_fini(&d->mmio);
-		d->be->ops->close(d->be);
+		d->be->ops->close(d->be); /* waits for a reset under way */
 	}
+	hvb_device_answer_due(d); /* a vCPU waits no longer than its device */
 	hvb_device_cfg_free(&d->cfg);
 	free(d);
 }
@@ -340,6 +342,7 @@ int hvb_zone_remove_device(struct hvb_zone *z, const char *name)
 			continue;
 		if (d->be)
 			hv_mmio_reset(&d->mmio);
+		hvb_device_answer_due(d); /* the reset is done */
 		hv_info("zone %u: %s removed", z->id, name);
 		device_free(d);
 		memmove(&z->devs[i], &z->devs[i + 1], (z->n_devs - i - 1) * sizeof(*z->devs));

@@ -8,7 +8,9 @@
 # victim for 0.5-3 s.
 #   reset storm:  zone 1 keeps its queue full of large reads from one vCPU
 #                 while another writes Status 0 (stopping the queue waits
-#                 for every read in flight);
+#                 for every read in flight); its answer must wait for the
+#                 reset (Status reads 0 at once after it, as Linux, which
+#                 does not read it back, expects);
 #   notify flood: three vCPUs of zone 1 write QueueNotify non-stop.
 #   sh tests/unit/bridge-isolation.sh BUILD_DIR [BOUND_US]
 set -u

@@ -3,7 +3,8 @@
  * The hvisor trap source against the same shared page layout in a memfd,
  * mapped twice: once as the hypervisor (this test) and once as the bridge.
  * Requests come out in order across index wrap-around, answers land in the
- * vCPU's slot and bump its flag, interrupts go on the result ring and are
+ * vCPU's slot and bump its flag (also one kept for later, while other
+ * vCPUs' answers flow), interrupts go on the result ring and are
  * never written over a full ring, and a page with garbage indices or vCPU
  * numbers is never indexed out of bounds.
  */
@@ -100,6 +101,37 @@ static void test_answers(void)
 	teardown();
 }
 
+/* The bridge keeps a Status 0 write's answer until the device is reset:
+ * the request as taken is all the answer needs, later, and meanwhile the
+ * other vCPUs' accesses are taken and answered in their own slots. */
+static void test_answer_kept_for_later(void)
+{
+	struct hvisor_device_req kept, req;
+	unsigned int answered = 0;
+
+	setup();
+	push(2, 0xa0000070, true, 0);
+	CHECK(t->ops->next(t, &kept));
+	for (int round = 0; round < 20; round++) {
+		push(round % 2, 0xa0000000, false, 0);
+		CHECK(t->ops->next(t, &req));
+		CHECK(req.src_cpu != 2);
+		t->ops->answer(t, &req, 0x74726976 + req.src_cpu);
+		answered++;
+	}
+	CHECK_EQ(hyp->cfg_flags[0], 10);
+	CHECK_EQ(hyp->cfg_flags[1], 10);
+	CHECK_EQ(hyp->cfg_values[1], 0x74726977);
+	CHECK_EQ(hyp->cfg_flags[2], 0); /* vCPU 2 still waits */
+	t->ops->answer(t, &kept, 0);
+	CHECK_EQ(hyp->cfg_flags[2], 1);
+	CHECK_EQ(hyp->cfg_values[2], 0);
+	CHECK_EQ(hyp->cfg_flags[0], 10);
+	CHECK_EQ(hyp->cfg_flags[1], 10);
+	CHECK_EQ(answered, 20);
+	teardown();
+}
+
 static void test_interrupts_never_overwrite(void)
 {
 	setup();
@@ -185,6 +217,7 @@ int main(void)
 {
 	RUN(test_requests_in_order_across_wrap);
 	RUN(test_answers);
+	RUN(test_answer_kept_for_later);
 	RUN(test_interrupts_never_overwrite);
 	RUN(test_sleep_handshake);
 	RUN(test_garbage_indices);

@@ -3,16 +3,26 @@
  * hvbridge's vhost-vdpa backend against a played device (the ioctls go to
  * a fake): a zone that loops through feature negotiation and reset, with a
  * device that refuses FEATURES_OK, makes a bounded number of log lines;
- * a reset the device takes its time over runs on the backend's own thread.
+ * a reset the device takes its time over runs on the backend's own thread;
+ * and through the whole bridge (hvisor's request page played by the test),
+ * a Status 0 write is answered when that reset is done, so a driver that
+ * goes straight on, as Linux's does, is not ignored, while other vCPUs and
+ * zones are answered meanwhile.
  */
 #include <errno.h>
 #include <linux/vhost.h>
 #include <linux/virtio_config.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "../../hvbridge/bridge.h"
+#include "../../hvbridge/trap_hvisor.h"
 #include "../../hvbridge/vhost_vdpa.h"
 #include "capture.h"
 #include "check.h"
@@ -181,9 +191,172 @@ static void test_slow_reset_off_the_bridge_thread(void)
 	dev.reset_ms = 0;
 }
 
+/* The hypervisor's side of the request page (one thread: this test). */
+static struct hvisor_bridge *hyp;
+static int hyp_efd;
+
+static void hyp_push(uint64_t cpu, uint32_t zone, uint64_t addr, bool wr, uint64_t value)
+{
+	uint32_t rear = hyp->req_rear;
+	uint64_t one = 1;
+
+	while (((rear + 1) & 31) == __atomic_load_n(&hyp->req_front, __ATOMIC_ACQUIRE))
+		usleep(100);
+	hyp->req_list[rear] = (struct hvisor_device_req){.src_cpu = cpu,
+							 .address = addr,
+							 .size = 4,
+							 .value = value,
+							 .src_zone = zone,
+							 .is_write = wr};
+	__atomic_store_n(&hyp->req_rear, (rear + 1) & 31, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&hyp->need_wakeup, __ATOMIC_RELAXED) &&
+	    write(hyp_efd, &one, sizeof(one)) != sizeof(one))
+		CHECK(0);
+}
+
+/* Waits (5 s at most) for vCPU cpu's flag to move past `before`. */
+static bool hyp_wait(uint64_t cpu, uint64_t before, uint64_t *value)
+{
+	uint64_t end = now_ms() + 5000;
+
+	while (__atomic_load_n(&hyp->cfg_flags[cpu], __ATOMIC_ACQUIRE) == before)
+		if (now_ms() > end)
+			return false;
+	*value = __atomic_load_n(&hyp->cfg_values[cpu], __ATOMIC_RELAXED);
+	return true;
+}
+
+/* An access a vCPU spins on: its answer, or ~0 if none came in 5 s. */
+static uint64_t hyp_access(uint64_t cpu, uint32_t zone, uint64_t addr, bool wr, uint64_t v)
+{
+	uint64_t before = __atomic_load_n(&hyp->cfg_flags[cpu], __ATOMIC_ACQUIRE), value;
+
+	hyp_push(cpu, zone, addr, wr, v);
+	if (!hyp_wait(cpu, before, &value)) {
+		printf("# vCPU %llu: no answer to 0x%llx in 5 s\n", (unsigned long long)cpu,
+		       (unsigned long long)addr);
+		return ~0ull;
+	}
+	return value;
+}
+
+static void *bridge_thread(void *arg)
+{
+	hvb_bridge_run(arg);
+	return NULL;
+}
+
+#define DEV1 0xa0000000ull /* zone 1's device */
+#define DEV2 0xa0001000ull /* zone 2's */
+
+/* Negotiation up to FEATURES_OK, as vm_probe does. */
+static void hyp_negotiate(uint64_t cpu)
+{
+	hyp_access(cpu, 1, DEV1 + 0x70, true, 1);
+	hyp_access(cpu, 1, DEV1 + 0x70, true, 3);
+	hyp_access(cpu, 1, DEV1 + 0x24, true, 1);
+	hyp_access(cpu, 1, DEV1 + 0x20, true, (uint32_t)(F_DEV >> 32));
+	hyp_access(cpu, 1, DEV1 + 0x70, true, 0xb);
+}
+
+/* Linux's vm_reset writes Status 0 and does not read it back: the next
+ * write (ACKNOWLEDGE, re-probing) must find the device reset, however long
+ * the device takes. The write's answer waits for the reset (300 ms here);
+ * zone 2's vCPU and zone 1's other vCPU are answered meanwhile. A bridge
+ * going away with an answer kept still answers it. */
+static void test_status0_answered_when_reset(void)
+{
+	struct hvb_device_cfg cfg = {.size = 0x200, .irq = 78, .vhost = "/dev/null"};
+	volatile sig_atomic_t stop = 0;
+	struct hvb_bridge b = {.stop = &stop, .hvisor_fd = -1, .control_fd = -1};
+	struct hvisor_bridge *mine;
+	uint64_t t0, waited, worst = 0, flag0, v = ~0ull, one = 1;
+	unsigned int reads = 0;
+	pthread_t th;
+	char err[256];
+	int fd = memfd_create("hvisor-page", 0);
+
+	hvb_vhost_ioctl = fake_ioctl;
+	dev.refuse = 0;
+	dev.reset_ms = 0;
+	CHECK(fd >= 0 && ftruncate(fd, 4096) == 0);
+	hyp = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	mine = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	CHECK(hyp != MAP_FAILED && mine != MAP_FAILED);
+	hyp_efd = eventfd(0, EFD_NONBLOCK);
+	CHECK_EQ(hvb_trap_hvisor_attach(mine, -1, hyp_efd, &b.hvisor), 0);
+	b.n_zones = 2;
+	b.zones = calloc(2, sizeof(*b.zones));
+	for (unsigned int i = 0; i < 2; i++) {
+		struct hvb_zone *z = calloc(1, sizeof(*z));
+
+		z->id = i + 1;
+		z->backing = HVB_RAM_HVISOR;
+		z->trap = b.hvisor;
+		b.zones[i] = z;
+		cfg.name = i ? "v2" : "v1";
+		cfg.base = i ? DEV2 : DEV1;
+		CHECK_EQ(hvb_zone_add_device(z, &cfg, err, sizeof(err)), 0);
+	}
+	CHECK_EQ(pthread_create(&th, NULL, bridge_thread, &b), 0);
+
+	hyp_negotiate(0);
+	CHECK_EQ(hyp_access(0, 1, DEV1 + 0x70, false, 0), 0xb);
+	dev.reset_ms = 300;
+	flag0 = hyp->cfg_flags[0];
+	t0 = now_ms();
+	hyp_push(0, 1, DEV1 + 0x70, true, 0); /* vCPU 0 now waits */
+	while (now_ms() - t0 < 150) {
+		uint64_t a = now_ms();
+
+		CHECK_EQ(hyp_access(1, 2, DEV2 + 0x00, false, 0), 0x74726976);
+		if (now_ms() - a > worst)
+			worst = now_ms() - a;
+		/* The device's other accesses meanwhile: Status as it was. */
+		CHECK_EQ(hyp_access(2, 1, DEV1 + 0x70, false, 0), 0xb);
+		reads++;
+		usleep(2000);
+	}
+	printf("# during the reset: %u reads of zone 2 answered, worst %llu ms\n", reads,
+	       (unsigned long long)worst);
+	CHECK(reads > 0);
+	CHECK(worst < 100);
+	if (now_ms() - t0 < 250)
+		CHECK_EQ(hyp->cfg_flags[0], flag0); /* still waiting */
+	CHECK(hyp_wait(0, flag0, &v));
+	waited = now_ms() - t0;
+	printf("# vCPU 0's Status 0 write answered after %llu ms\n", (unsigned long long)waited);
+	CHECK(waited >= 250);
+	CHECK_EQ(v, 0);
+	/* Straight on, as vm_probe after vm_reset: no read of Status. */
+	CHECK_EQ(hyp_access(0, 1, DEV1 + 0x70, true, 1), 0);
+	CHECK_EQ(hyp_access(0, 1, DEV1 + 0x70, true, 3), 0);
+	CHECK_EQ(hyp_access(0, 1, DEV1 + 0x70, false, 0), 3);
+
+	/* A reset under way and its answer kept when the bridge stops: the
+	 * vCPU is answered, nothing leaks (ASan). */
+	hyp_access(0, 1, DEV1 + 0x24, true, 1);
+	hyp_access(0, 1, DEV1 + 0x20, true, (uint32_t)(F_DEV >> 32));
+	hyp_access(0, 1, DEV1 + 0x70, true, 0xb);
+	flag0 = hyp->cfg_flags[0];
+	hyp_push(0, 1, DEV1 + 0x70, true, 0);
+	usleep(20000);
+	stop = 1;
+	CHECK_EQ(write(hyp_efd, &one, sizeof(one)), 8);
+	pthread_join(th, NULL);
+	hvb_bridge_free(&b); /* closes hyp_efd */
+	CHECK_EQ(hyp->cfg_flags[0], flag0 + 1);
+	dev.reset_ms = 0;
+	munmap(hyp, 4096);
+	munmap(mine, 4096);
+}
+
 int main(void)
 {
 	RUN(test_reset_loop_logs_bounded);
 	RUN(test_slow_reset_off_the_bridge_thread);
+	RUN(test_status0_answered_when_reset);
 	return check_done();
 }

@@ -17,6 +17,7 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -64,10 +65,10 @@ static int storm_setup(struct storm *s, unsigned int want_segs)
 				    (1ull << VIRTIO_BLK_F_SEG_MAX) |
 				    (1ull << VIRTIO_BLK_F_SIZE_MAX)) < 0)
 		return -1;
-	size_max = zs_read(l, 0x100 + 8, 4);
-	seg_max = zs_read(l, 0x100 + 12, 4);
-	zs_write(l, 0x30, 4, 0);
-	qmax = zs_read(l, 0x34, 4);
+	size_max = zs_read(l, VIRTIO_MMIO_CONFIG + offsetof(struct virtio_blk_config, size_max), 4);
+	seg_max = zs_read(l, VIRTIO_MMIO_CONFIG + offsetof(struct virtio_blk_config, seg_max), 4);
+	zs_write(l, VIRTIO_MMIO_QUEUE_SEL, 4, 0);
+	qmax = zs_read(l, VIRTIO_MMIO_QUEUE_NUM_MAX, 4);
 	qsize = (uint16_t)(qmax < STORM_QMAX ? qmax : STORM_QMAX);
 	if (qsize < 4)
 		return -1;
@@ -100,8 +101,14 @@ static int storm_setup(struct storm *s, unsigned int want_segs)
 					   .len = 16 * (s->segs + 2),
 					   .flags = VRING_DESC_F_INDIRECT};
 	zs_ram(l, base + STORM_BUF, s->seg_len);
-	zs_write(l, 0x70, 4, 0xf);
-	return zs_read(l, 0x70, 4) == 0xf ? 0 : -1;
+	zs_write(l, VIRTIO_MMIO_STATUS, 4,
+		 VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+			 VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+	return zs_read(l, VIRTIO_MMIO_STATUS, 4) ==
+			       (VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+				VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK)
+		       ? 0
+		       : -1;
 }
 
 /* The feeding vCPU: keeps every ring entry posted. */
@@ -131,7 +138,7 @@ static void *feeder(void *arg)
 		if (n) {
 			__atomic_store_n(&a->idx, s->r.avail_idx, __ATOMIC_RELEASE);
 			s->posted += n;
-			zs_write(s->l, 0x50, 4, 0);
+			zs_write(s->l, VIRTIO_MMIO_QUEUE_NOTIFY, 4, 0);
 		}
 		usleep(200);
 	}
@@ -176,9 +183,11 @@ int zs_reset_storm(struct zs_link *l, unsigned int segs, unsigned int seconds,
 		/* Let the device take the ring and start on it. */
 		usleep(20000);
 		t0 = now_ns();
-		zs_write(l, 0x70, 4, 0); /* answered: the vCPU waited this long */
+		zs_write(l, VIRTIO_MMIO_STATUS, 4, 0); /* answered: the vCPU waited this long */
 		t1 = now_ns();
-		while (zs_read(l, 0x70, 4) != 0) {
+		if (zs_read(l, VIRTIO_MMIO_STATUS, 4) != 0)
+			st->late++;
+		while (zs_read(l, VIRTIO_MMIO_STATUS, 4) != 0) {
 			if (now_ns() - t0 > 30000000000ull)
 				return -1;
 			usleep(50);
@@ -216,7 +225,7 @@ static void *flood(void *arg)
 
 	while (now_ns() < f->end)
 		for (int i = 0; i < 64; i++, f->sent++)
-			zs_write(f->l, 0x50, 4, 0);
+			zs_write(f->l, VIRTIO_MMIO_QUEUE_NOTIFY, 4, 0);
 	return NULL;
 }
 

@@ -140,14 +140,14 @@ uint64_t zs_reset(struct zs_link *l)
 	struct timespec t0, t;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	zs_write(l, 0x70, 4, 0);
+	zs_write(l, VIRTIO_MMIO_STATUS, 4, 0);
 	for (;;) {
 		uint64_t ns;
 
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		ns = (uint64_t)(t.tv_sec - t0.tv_sec) * 1000000000u + (uint64_t)t.tv_nsec -
 		     (uint64_t)t0.tv_nsec;
-		if (zs_read(l, 0x70, 4) == 0)
+		if (zs_read(l, VIRTIO_MMIO_STATUS, 4) == 0)
 			return ns;
 		if (ns > 30000000000ull) {
 			fprintf(stderr, "zonesim: the device does not reset (30 s)\n");

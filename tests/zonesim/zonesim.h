@@ -112,6 +112,9 @@ struct zs_storm_stats {
 	uint64_t resets, posted;
 	uint64_t worst_answer_ns; /* the Status 0 write's own answer */
 	uint64_t worst_reset_ns;  /* until Status read 0 */
+	/* Status 0 writes after which Status did not read 0 at once: a driver
+	 * that does not read it back (Linux) would have been ignored. */
+	uint64_t late;
 };
 int zs_reset_storm(struct zs_link *l, unsigned int segs, unsigned int seconds,
 		   struct zs_storm_stats *st);
