@@ -35,6 +35,11 @@ struct hvb_backend_ops {
 	int (*call_fd)(struct hvb_backend *be, unsigned int q);
 	/* call_fd(q) was readable (and is drained): raise what is due. */
 	void (*completion)(struct hvb_backend *be, struct hv_mmio_dev *m, unsigned int q);
+	/* Optional: an fd readable when the device has something to tell
+	 * outside its queues (a local NIC: its tap's link changed), or -1;
+	 * control() then handles it, on the bridge thread. */
+	int (*control_fd)(struct hvb_backend *be);
+	void (*control)(struct hvb_backend *be);
 	/* Optional. The zone wrote Status 0: start the reset on a thread of
 	 * the backend's and return 1, or return 0 if there is nothing that
 	 * could take time (the register file then resets at once). After 1,

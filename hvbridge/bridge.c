@@ -310,7 +310,8 @@ static void completion(struct hvb_device *d, int fd, unsigned int q)
 }
 
 /* queue in a poll set entry of a device: its reset fd, not a queue's. */
-#define RESET_SLOT (~0u)
+#define RESET_SLOT   (~0u)
+#define CONTROL_SLOT (~1u)
 
 /* Rebuilt every round: the set changes as simulators come and go and as
  * devices are added and removed, and it is a handful of entries. */
@@ -370,6 +371,12 @@ static int build(struct hvb_bridge *b, struct poll_set *ps)
 				r = poll_add(ps, d->be->ops->call_fd(d->be, q), d, q);
 			if (d->be && resetting(d) && r == 0)
 				r = poll_add(ps, d->be->ops->reset_fd(d->be), d, RESET_SLOT);
+			if (d->be && d->be->ops->control_fd && r == 0) {
+				int fd = d->be->ops->control_fd(d->be);
+
+				if (fd >= 0)
+					r = poll_add(ps, fd, d, CONTROL_SLOT);
+			}
 		}
 	}
 	return r;
@@ -425,6 +432,8 @@ int hvb_bridge_run(struct hvb_bridge *b)
 				continue;
 			if (ps.dev[i] && ps.queue[i] == RESET_SLOT) {
 				reset_done(ps.dev[i]);
+			} else if (ps.dev[i] && ps.queue[i] == CONTROL_SLOT) {
+				ps.dev[i]->be->ops->control(ps.dev[i]->be);
 			} else if (ps.dev[i]) {
 				completion(ps.dev[i], ps.fds[i].fd, ps.queue[i]);
 			} else if (i < ntr) {

@@ -39,7 +39,8 @@ struct lqueue {
 struct hvb_local {
 	struct hvb_backend be; /* first: what the register file and the bridge hold */
 	struct hv_device *dev;
-	struct hv_mem *mem; /* zone RAM, NULL while there is none */
+	struct hv_mmio_dev *mmio; /* the register file over us */
+	struct hv_mem *mem;	  /* zone RAM, NULL while there is none */
 	uint64_t features;
 	struct lqueue *q;
 	struct hv_ratelimit rl;
@@ -311,12 +312,42 @@ static void lo_close(struct hvb_backend *be)
 	free(lo);
 }
 
+/* The device's own fd outside its queues (a NIC's tap link changes). */
+static int lo_control_fd(struct hvb_backend *be)
+{
+	struct hvb_local *lo = from_be(be);
+
+	return lo->dev->ops->control_fd ? lo->dev->ops->control_fd(lo->dev) : -1;
+}
+
+static void lo_control(struct hvb_backend *be)
+{
+	struct hvb_local *lo = from_be(be);
+
+	lo->dev->ops->control_event(lo->dev);
+}
+
+/* The device changed its config space (a NIC's link status): the zone
+ * hears it with a config interrupt once it drives the device, and reads
+ * the new value when it gets there otherwise. */
+static void lo_config_changed(struct hv_device *dev, uint32_t off, uint32_t len)
+{
+	struct hvb_local *lo = dev->transport;
+
+	(void)off;
+	(void)len;
+	if (lo->mmio->status & VIRTIO_CONFIG_S_DRIVER_OK)
+		hv_mmio_raise(lo->mmio, VIRTIO_MMIO_INT_CONFIG);
+}
+
 static const struct hvb_backend_ops local_backend_ops = {
 	.mmio = &local_mmio_ops,
 	.set_ram = lo_set_ram,
 	.num_queues = lo_num_queues,
 	.call_fd = lo_call_fd,
 	.completion = lo_completion,
+	.control_fd = lo_control_fd,
+	.control = lo_control,
 	.reset_begin = lo_reset_begin,
 	.reset_fd = lo_reset_fd,
 	.close = lo_close,
@@ -408,6 +439,12 @@ int hvb_local_open(const char *spec, const char *name, struct hv_mmio_dev *m,
 			return r;
 		}
 	}
+	lo->mmio = m;
+	lo->dev->transport = lo;
+	lo->dev->config_changed = lo_config_changed;
+	/* Created with the link up: say what it really is. */
+	if (lo->dev->ops->control_fd && lo->dev->ops->control_fd(lo->dev) >= 0)
+		lo->dev->ops->control_event(lo->dev);
 	m->device_id = lo->dev->device_id;
 	m->device_features = lo->dev->features;
 	m->num_queues = lo->dev->num_queues;

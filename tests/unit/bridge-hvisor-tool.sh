@@ -69,9 +69,16 @@ ok $? "net: with the configured MAC"
 after=$(cat "/sys/class/net/$TAP/statistics/rx_packets")
 ok "$(test "$after" -gt "$before"; echo $?)" "net: the zone's frame came out of the tap"
 
+# A local NIC reports its tap's link, as hvdpad's does: carrier off is a
+# config interrupt and LINK_UP clear in config space.
+(sleep 1; ip link set "$TAP" carrier off) &
+$Z --dev 0xa003600 --seconds 5 net-link >zs4 2>&1
+ok $? "net: the tap's carrier off reaches the zone: $(grep 'net-link:' zs4 | tail -n 1)"
+ip link set "$TAP" carrier on
+
 kill -TERM $bp
 wait $bp
 ok $? "clean exit"
 grep -q Sanitizer bridge.log && ok 1 "sanitizer report"
-[ $fail -eq 0 ] || { cat zs1 zs2 zs3; tail -30 bridge.log; }
+[ $fail -eq 0 ] || { cat zs1 zs2 zs3 zs4; tail -30 bridge.log; }
 exit $fail

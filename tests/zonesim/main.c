@@ -16,6 +16,8 @@
  *   verify     init, read back --mib of pattern --seed at --offset (no writes)
  *   net        (a NIC at --dev) sends a broadcast frame, then waits --seconds
  *              for frames from the other side
+ *   net-link   (a NIC at --dev) waits --seconds for its link status to
+ *              change, announced by a config interrupt
  *   console-write  (a console at --dev) writes --text
  *   console-read   reads --count bytes with 4 RX buffers of 256 bytes,
  *                  1 ms per buffer (a slow zone), into the file --out
@@ -38,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "zonesim.h"
 
@@ -390,6 +393,40 @@ static void act_net(void)
 	       first < 0 ? 0 : first);
 }
 
+/* The NIC's link as config space says, then a change of it announced by a
+ * config interrupt (InterruptStatus bit and a new ConfigGeneration) within
+ * --seconds: the test turns the tap's carrier off meanwhile. */
+static void act_net_link(void)
+{
+	uint8_t mac[6];
+	uint32_t gen, irq = 0;
+	int up, now;
+	uint64_t end;
+
+	if (zs_net_init(&o.link, mac) < 0) {
+		result(false, "net-link: driver initialisation");
+		return;
+	}
+	gen = zs_read(&o.link, VIRTIO_MMIO_CONFIG_GENERATION, 4);
+	up = zs_net_link_up(&o.link);
+	printf("# net-link: link %s\n", up ? "up" : "down");
+	fflush(stdout);
+	end = now_ns() + o.seconds * 1000000000ull;
+	do {
+		irq |= zs_read(&o.link, VIRTIO_MMIO_INTERRUPT_STATUS, 4);
+		now = zs_net_link_up(&o.link);
+		if (now != up && (irq & VIRTIO_MMIO_INT_CONFIG))
+			break;
+		usleep(20000);
+	} while (now_ns() < end);
+	zs_write(&o.link, VIRTIO_MMIO_INTERRUPT_ACK, 4, irq);
+	result(now != up && (irq & VIRTIO_MMIO_INT_CONFIG) &&
+		       zs_read(&o.link, VIRTIO_MMIO_CONFIG_GENERATION, 4) != gen,
+	       "net-link: link %s at the end (%s), config interrupt %s", now ? "up" : "down",
+	       now != up ? "changed" : "unchanged",
+	       irq & VIRTIO_MMIO_INT_CONFIG ? "raised" : "never raised");
+}
+
 static bool console_up(void)
 {
 	uint16_t cols = 0, rows = 0;
@@ -555,6 +592,8 @@ int main(int argc, char **argv)
 			act_verify(&blk);
 		else if (strcmp(argv[i], "net") == 0)
 			act_net();
+		else if (strcmp(argv[i], "net-link") == 0)
+			act_net_link();
 		else if (strcmp(argv[i], "console-write") == 0)
 			act_console_write();
 		else if (strcmp(argv[i], "console-read") == 0)

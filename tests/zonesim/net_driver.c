@@ -9,6 +9,7 @@
 #include <linux/virtio_ids.h>
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,7 +32,7 @@ int zs_net_init(struct zs_link *l, uint8_t mac[6])
 		return -1;
 	}
 	if (zs_negotiate(l, (1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_F_ACCESS_PLATFORM) |
-				    (1ull << VIRTIO_NET_F_MAC)) < 0)
+				    (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_STATUS)) < 0)
 		return -1;
 	zs_ring_setup(l, 0, &rx, l->ram_base + RINGS, QSIZE);
 	zs_ring_setup(l, 1, &tx, l->ram_base + RINGS + 0x4000, QSIZE);
@@ -68,4 +69,11 @@ int zs_net_recv(struct zs_link *l, void *frame, uint32_t max, int timeout_ms)
 	       (size_t)len);
 	zs_ring_post(l, &rx, 0, (uint16_t)id, l->ram_base + RX_BUFS + id * BUF, BUF, true);
 	return len;
+}
+
+int zs_net_link_up(struct zs_link *l)
+{
+	uint32_t off = VIRTIO_MMIO_CONFIG + offsetof(struct virtio_net_config, status);
+
+	return zs_read(l, off, 2) & VIRTIO_NET_S_LINK_UP;
 }

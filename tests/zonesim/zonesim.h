@@ -102,6 +102,8 @@ int zs_console_read(struct zs_link *l, void *out, uint32_t len, unsigned int nbu
 /* net_driver.c */
 int zs_net_init(struct zs_link *l, uint8_t mac[6]);
 int zs_net_send(struct zs_link *l, const void *frame, uint32_t len);
+/* VIRTIO_NET_S_LINK_UP from config space: non-zero while the link is up. */
+int zs_net_link_up(struct zs_link *l);
 /* One received frame without its header: its length, or -1 on timeout. */
 int zs_net_recv(struct zs_link *l, void *frame, uint32_t max, int timeout_ms);
 
