@@ -27,7 +27,7 @@ veth_ref vref
 # mbits NS ADDR [-R]: one iperf3 run, receiver Mbit/s.
 mbits() {
 	ip netns exec "$1" iperf3 -s -1 -D
-	sleep 0.3
+	wait_listen 5201 "$1"
 	timeout $((SECS + 20)) iperf3 -c "$2" -t "$SECS" -f m $3 2>/dev/null |
 		awk '/receiver/ {print $7}'
 }

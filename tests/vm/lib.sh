@@ -57,6 +57,14 @@ wait_until() {
 	done
 }
 
+# wait_listen PORT [NETNS]: waits up to 10 s for a TCP listener on PORT
+# (in NETNS if given). A fixed sleep before connecting raced the listener's
+# start on a loaded machine and the connection was refused.
+wait_listen() {
+	wl_ns=${2:+ip netns exec $2}
+	wait_until 10 "$wl_ns ss -Hltn 'sport = :$1' | grep -q ."
+}
+
 # start_daemon LOGNAME ARGS...: starts hvdpad and waits for one ready line
 # per device. Sets DPID.
 start_daemon() {

@@ -56,14 +56,14 @@ transfer() {
 	rm -f "$W/r1" "$W/r2"
 	$NS timeout 120 socat -u TCP-LISTEN:5001,reuseaddr OPEN:"$W/r1",creat,trunc &
 	l=$!
-	sleep 0.5
+	wait_listen 5001 ctr
 	timeout 120 socat -u OPEN:"$W/data" TCP:10.77.0.2:5001
 	wait $l
 	check "$1: 64 MiB into the container, same sha256" \
 		test "$(sha256sum <"$W/r1" | cut -d' ' -f1)" = "$want"
 	timeout 120 socat -u TCP-LISTEN:5002,reuseaddr OPEN:"$W/r2",creat,trunc &
 	l=$!
-	sleep 0.5
+	wait_listen 5002
 	$NS timeout 120 socat -u OPEN:"$W/data" TCP:10.77.0.1:5002
 	wait $l
 	check "$1: 64 MiB out of it, same sha256" \
@@ -120,11 +120,11 @@ check "list: hblk0 detached" grep -Eq "^hblk0 +- +detached" "$W/list3"
 
 echo "# throughput: hvdpa-net against a veth pair, same boot"
 $NS iperf3 -s -1 -D
-sleep 0.5
+wait_listen 5201 ctr
 hv=$(timeout 30 iperf3 -c 10.77.0.2 -t 5 -f m 2>/dev/null | awk '/receiver/ {print $7}')
 veth_ref vref
 ip netns exec vref iperf3 -s -1 -D
-sleep 0.5
+wait_listen 5201 vref
 ve=$(timeout 30 iperf3 -c 10.78.0.2 -t 5 -f m 2>/dev/null | awk '/receiver/ {print $7}')
 echo "# iperf3 TCP, 5 s: hvdpa-net ${hv:-?} Mbit/s, veth ${ve:-?} Mbit/s" \
 	"(ratio $(awk -v a="${hv:-0}" -v b="${ve:-0}" 'BEGIN {if (b > 0) printf "%.3f", a / b; else print "?"}'))"
