@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <linux/virtio_mmio.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,7 +20,6 @@
 #include <unistd.h>
 
 #include "bridge.h"
-#include "control.h"
 #include "hvdpa/log.h"
 #include "trap_hvisor.h"
 #include "trap_sim.h"
@@ -156,10 +156,13 @@ void hvb_bridge_access(struct hvb_bridge *b, struct hvb_trap *t,
 		/* A reset that takes time goes on in the background, and the
 		 * vCPU is answered when it is done. */
 		if (off != VIRTIO_MMIO_STATUS || width != 4 || (uint32_t)req->value != 0 ||
-		    !reset_begin(d))
+		    !reset_begin(d)) {
 			hv_mmio_write(&d->mmio, off, width, req->value);
-		else if (keep_answer(b, t, d, req))
-			return;
+		} else {
+			hvb_device_watch(d); /* its reset fd */
+			if (keep_answer(b, t, d, req))
+				return;
+		}
 	} else {
 		val = hv_mmio_read(&d->mmio, req->address - d->cfg.base, width);
 	}
@@ -242,11 +245,6 @@ int hvb_bridge_start(struct hvb_bridge *b, char *err, size_t errlen)
 				addrs[n++] = b->zones[i]->devs[j]->cfg.base;
 		hvb_trap_hvisor_publish(b->hvisor, addrs, n);
 	}
-	if (b->control_path) {
-		r = hvb_control_listen(b, err, errlen);
-		if (r < 0)
-			return r;
-	}
 	return 0;
 }
 
@@ -301,100 +299,187 @@ static bool serve_round(struct hvb_bridge *b, unsigned int *first, bool *more)
 	return any;
 }
 
-static void completion(struct hvb_device *d, int fd, unsigned int q)
-{
-	uint64_t n;
-
-	if (read(fd, &n, sizeof(n)) == sizeof(n) && d->zone->ram)
-		d->be->ops->completion(d->be, &d->mmio, q);
-}
-
-/* queue in a poll set entry of a device: its reset fd, not a queue's. */
-#define RESET_SLOT   (~0u)
-#define CONTROL_SLOT (~1u)
-
-/* Rebuilt every round: the set changes as simulators come and go and as
- * devices are added and removed, and it is a handful of entries. */
-struct poll_set {
-	struct pollfd *fds;
-	struct hvb_device **dev; /* NULL for traps and the control socket */
-	unsigned int *queue;
-	unsigned int n, cap;
+struct hvb_watch {
+	struct hvb_device *d;
+	unsigned int q;
 };
 
-static int poll_add(struct poll_set *ps, int fd, struct hvb_device *d, unsigned int q)
+/* A queue's call fd: the device used buffers. */
+static void queue_event(void *opaque, uint32_t events)
 {
-	if (ps->n == ps->cap) {
-		unsigned int cap = ps->cap ? ps->cap * 2 : 16;
-		struct pollfd *fds = realloc(ps->fds, cap * sizeof(*fds));
-		struct hvb_device **dev;
-		unsigned int *queue;
+	struct hvb_watch *w = opaque;
+	struct hvb_device *d = w->d;
+	uint64_t n;
 
-		if (!fds)
-			return -ENOMEM;
-		ps->fds = fds;
-		dev = realloc(ps->dev, cap * sizeof(*dev));
-		if (!dev)
-			return -ENOMEM;
-		ps->dev = dev;
-		queue = realloc(ps->queue, cap * sizeof(*queue));
-		if (!queue)
-			return -ENOMEM;
-		ps->queue = queue;
-		ps->cap = cap;
+	(void)events;
+	if (read(d->be->ops->call_fd(d->be, w->q), &n, sizeof(n)) == sizeof(n) && d->zone->ram)
+		d->be->ops->completion(d->be, &d->mmio, w->q);
+}
+
+static void control_event(void *opaque, uint32_t events)
+{
+	struct hvb_device *d = opaque;
+
+	(void)events;
+	d->be->ops->control(d->be);
+}
+
+static void reset_event(void *opaque, uint32_t events);
+
+/* The reset fd is watched while a reset goes on in the background. */
+static void sync_reset_watch(struct hvb_device *d)
+{
+	int want = d->be && d->watched && resetting(d) ? d->be->ops->reset_fd(d->be) : -1;
+
+	if (want == d->watched_reset_fd)
+		return;
+	if (d->watched_reset_fd >= 0)
+		hv_loop_del(d->zone->loop, d->watched_reset_fd);
+	d->watched_reset_fd = -1;
+	if (want >= 0 && hv_loop_add(d->zone->loop, want, EPOLLIN, reset_event, d) == 0)
+		d->watched_reset_fd = want;
+}
+
+static void reset_event(void *opaque, uint32_t events)
+{
+	struct hvb_device *d = opaque;
+
+	(void)events;
+	reset_done(d);
+	sync_reset_watch(d);
+}
+
+int hvb_device_watch(struct hvb_device *d)
+{
+	struct hv_loop *loop = d->zone->loop;
+	unsigned int n;
+	int r = 0;
+
+	if (d->watched)
+		sync_reset_watch(d);
+	if (!loop || !d->be || d->watched)
+		return 0;
+	n = d->be->ops->num_queues(d->be);
+	d->watch = calloc(n ? n : 1, sizeof(*d->watch));
+	if (!d->watch)
+		return -ENOMEM;
+	d->watched = true;
+	d->watched_control_fd = d->watched_reset_fd = -1;
+	for (d->n_watch = 0; d->n_watch < n && r == 0; d->n_watch++) {
+		d->watch[d->n_watch] = (struct hvb_watch){.d = d, .q = d->n_watch};
+		r = hv_loop_add(loop, d->be->ops->call_fd(d->be, d->n_watch), EPOLLIN, queue_event,
+				&d->watch[d->n_watch]);
+		if (r < 0)
+			break;
 	}
-	ps->fds[ps->n] = (struct pollfd){.fd = fd, .events = POLLIN};
-	ps->queue[ps->n] = q;
-	ps->dev[ps->n++] = d;
+	if (r == 0 && d->be->ops->control_fd) {
+		int fd = d->be->ops->control_fd(d->be);
+
+		if (fd >= 0 && (r = hv_loop_add(loop, fd, EPOLLIN, control_event, d)) == 0)
+			d->watched_control_fd = fd;
+	}
+	if (r < 0) {
+		hvb_device_unwatch(d);
+		return r;
+	}
+	sync_reset_watch(d);
 	return 0;
 }
 
-static int build(struct hvb_bridge *b, struct poll_set *ps)
+void hvb_device_unwatch(struct hvb_device *d)
 {
-	int r = 0;
+	if (!d->watched)
+		return;
+	for (unsigned int q = 0; q < d->n_watch; q++)
+		hv_loop_del(d->zone->loop, d->be->ops->call_fd(d->be, q));
+	if (d->watched_control_fd >= 0)
+		hv_loop_del(d->zone->loop, d->watched_control_fd);
+	d->watched = false;
+	sync_reset_watch(d); /* deletes it */
+	free(d->watch);
+	d->watch = NULL;
+	d->n_watch = 0;
+	d->watched_control_fd = -1;
+}
 
-	ps->n = 0;
-	for (unsigned int i = 0; i < n_traps(b) && r == 0; i++)
-		r = poll_add(ps, trap_of(b, i)->fd, NULL, 0);
-	if (b->control_fd >= 0 && r == 0)
-		r = poll_add(ps, b->control_fd, NULL, 0);
-	for (unsigned int i = 0; i < b->n_control_clients && r == 0; i++)
-		r = poll_add(ps, b->control_clients[i], NULL, 0);
-	for (unsigned int i = 0; i < b->n_zones; i++) {
-		struct hvb_zone *z = b->zones[i];
+static void trap_event(void *opaque, uint32_t events)
+{
+	struct hvb_trap *t = opaque;
+	struct hvb_bridge *b = t->watch_arg;
+	int r = t->ops->wake(t);
 
-		for (unsigned int j = 0; j < z->n_devs && r == 0; j++) {
-			struct hvb_device *d = z->devs[j];
-
-			for (unsigned int q = 0;
-			     d->be && q < d->be->ops->num_queues(d->be) && r == 0; q++)
-				r = poll_add(ps, d->be->ops->call_fd(d->be, q), d, q);
-			if (d->be && resetting(d) && r == 0)
-				r = poll_add(ps, d->be->ops->reset_fd(d->be), d, RESET_SLOT);
-			if (d->be && d->be->ops->control_fd && r == 0) {
-				int fd = d->be->ops->control_fd(d->be);
-
-				if (fd >= 0)
-					r = poll_add(ps, fd, d, CONTROL_SLOT);
-			}
-		}
+	(void)events;
+	if (r < 0 && !b->error) {
+		hv_err("trap source: %s", strerror(-r));
+		b->error = r;
 	}
-	return r;
+}
+
+static void trap_fd_changed(struct hvb_trap *t, int old_fd)
+{
+	struct hvb_bridge *b = t->watch_arg;
+
+	hv_loop_del(&b->loop, old_fd);
+	if (t->fd >= 0 && hv_loop_add(&b->loop, t->fd, EPOLLIN, trap_event, t) < 0 && !b->error)
+		b->error = -ENOMEM;
+}
+
+struct hv_loop *hvb_bridge_loop(struct hvb_bridge *b)
+{
+	if (b->has_loop)
+		return &b->loop;
+	if (hv_loop_init(&b->loop) < 0)
+		return NULL;
+	b->has_loop = true;
+	for (unsigned int i = 0; i < b->n_zones; i++) {
+		b->zones[i]->loop = &b->loop;
+		for (unsigned int j = 0; j < b->zones[i]->n_devs; j++)
+			if (hvb_device_watch(b->zones[i]->devs[j]) < 0)
+				return NULL;
+	}
+	return &b->loop;
+}
+
+static int watch_traps(struct hvb_bridge *b)
+{
+	for (unsigned int i = 0; i < n_traps(b); i++) {
+		struct hvb_trap *t = trap_of(b, i);
+		int r;
+
+		if (t->fd_changed)
+			continue; /* watched already */
+		t->watch_arg = b;
+		r = hv_loop_add(&b->loop, t->fd, EPOLLIN, trap_event, t);
+		if (r < 0)
+			return r;
+		t->fd_changed = trap_fd_changed;
+	}
+	return 0;
+}
+
+static void unwatch_trap(struct hvb_bridge *b, struct hvb_trap *t)
+{
+	if (!t || !t->fd_changed)
+		return;
+	hv_loop_del(&b->loop, t->fd);
+	t->fd_changed = NULL;
 }
 
 int hvb_bridge_run(struct hvb_bridge *b)
 {
-	static const struct timespec no_wait = {0, 0};
-	struct poll_set ps = {0};
 	uint64_t busy_until = 0;
 	uint32_t spin_us = 0;
 	unsigned int first = 0;
 	sigset_t stop_sigs, open_mask;
 	int r = 0;
 
-	/* SIGTERM and SIGINT are let in only inside ppoll(): one that came
-	 * between the loop's check and the sleep would be lost otherwise. The
-	 * queue threads started from here inherit the blocked mask. */
+	if (!hvb_bridge_loop(b) || (r = watch_traps(b)) < 0) {
+		hv_err("bridge loop: %s", strerror(r < 0 ? -r : ENOMEM));
+		return r < 0 ? r : -ENOMEM;
+	}
+	/* SIGTERM and SIGINT are let in only inside epoll_pwait(): one that
+	 * came between the loop's check and the sleep would be lost otherwise.
+	 * The queue threads started from here inherit the blocked mask. */
 	sigemptyset(&stop_sigs);
 	sigaddset(&stop_sigs, SIGTERM);
 	sigaddset(&stop_sigs, SIGINT);
@@ -405,9 +490,8 @@ int hvb_bridge_run(struct hvb_bridge *b)
 	for (unsigned int i = 0; i < n_traps(b); i++)
 		if (trap_of(b, i)->poll_us > spin_us)
 			spin_us = trap_of(b, i)->poll_us;
-	while (!*b->stop) {
-		unsigned int ntr = n_traps(b);
-		bool control = false, more;
+	while (!*b->stop && !b->error) {
+		bool more;
 		int timeout = 0;
 
 		if (serve_round(b, &first, &more))
@@ -415,48 +499,17 @@ int hvb_bridge_run(struct hvb_bridge *b)
 		if (!more && now_us() >= busy_until) {
 			bool armed = true;
 
-			for (unsigned int i = 0; i < ntr; i++)
+			for (unsigned int i = 0; i < n_traps(b); i++)
 				armed &= trap_of(b, i)->ops->arm(trap_of(b, i));
 			timeout = armed ? -1 : 0;
 		}
-		if ((r = build(b, &ps)) < 0)
+		r = hv_loop_run_pwait(&b->loop, timeout, &open_mask);
+		if (r < 0 && r != -EINTR)
 			break;
-		if (ppoll(ps.fds, ps.n, timeout < 0 ? NULL : &no_wait, &open_mask) < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			break;
-		}
-		for (unsigned int i = 0; i < ps.n; i++) {
-			if (!ps.fds[i].revents)
-				continue;
-			if (ps.dev[i] && ps.queue[i] == RESET_SLOT) {
-				reset_done(ps.dev[i]);
-			} else if (ps.dev[i] && ps.queue[i] == CONTROL_SLOT) {
-				ps.dev[i]->be->ops->control(ps.dev[i]->be);
-			} else if (ps.dev[i]) {
-				completion(ps.dev[i], ps.fds[i].fd, ps.queue[i]);
-			} else if (i < ntr) {
-				r = trap_of(b, i)->ops->wake(trap_of(b, i));
-				if (r < 0) {
-					hv_err("trap source: %s", strerror(-r));
-					goto out;
-				}
-			} else {
-				control = true;
-			}
-		}
-		/* Last, without blocking: a request may remove devices, which
-		 * makes this set stale. */
-		if (control)
-			hvb_control_serve(b);
+		r = 0;
 	}
-out:
 	pthread_sigmask(SIG_UNBLOCK, &stop_sigs, NULL);
-	free(ps.fds);
-	free(ps.dev);
-	free(ps.queue);
-	return r;
+	return b->error ? b->error : r;
 }
 
 void hvb_bridge_free(struct hvb_bridge *b)
@@ -469,18 +522,24 @@ void hvb_bridge_free(struct hvb_bridge *b)
 	for (unsigned int i = 0; b->zones && i < b->n_zones; i++) {
 		struct hvb_zone *z = b->zones[i];
 
-		if (z && z->trap && z->trap != b->hvisor)
+		if (z && z->trap && z->trap != b->hvisor) {
+			unwatch_trap(b, z->trap);
 			z->trap->ops->destroy(z->trap);
+		}
 		if (z)
 			z->trap = NULL;
 		hvb_zone_free(z);
 	}
-	if (b->hvisor)
+	if (b->hvisor) {
+		unwatch_trap(b, b->hvisor);
 		b->hvisor->ops->destroy(b->hvisor); /* closes hvisor_fd too */
-	hvb_control_close(b);
+	}
 	free(b->zones);
 	free(b->trap_kind);
 	free(b->hvisor_dev);
 	free(b->control_path);
 	free(b->control_group);
+	if (b->has_loop)
+		hv_loop_fini(&b->loop);
+	b->has_loop = false;
 }

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * hvbridge's model: zones, each with RAM and virtio-mmio devices, and the
- * trap sources their accesses arrive on. One thread serves them all.
+ * trap sources their accesses arrive on. One thread serves them all, on
+ * one hv_loop: each fd it waits on (a trap source, a device's call, reset
+ * and control fds, the control socket and its clients) is added to the
+ * loop when it appears and deleted when it goes.
  */
 #ifndef HVBRIDGE_BRIDGE_H
 #define HVBRIDGE_BRIDGE_H
@@ -12,6 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "hvdpa/loop.h"
 #include "hvdpa/virtio_mmio.h"
 #include "trap.h"
 #include "backend.h"
@@ -47,6 +51,12 @@ struct hvb_device {
 	struct hvisor_device_req due_req;
 	struct hvb_trap *due_trap;
 	uint64_t due_epoch; /* due_trap's then */
+
+	/* On the zone's loop while the backend is open (bridge.c). */
+	struct hvb_watch *watch; /* one per queue */
+	unsigned int n_watch;
+	int watched_control_fd, watched_reset_fd; /* -1: none */
+	bool watched;
 };
 
 struct hvb_zone {
@@ -65,6 +75,7 @@ struct hvb_zone {
 	struct hvb_device **devs;
 	unsigned int n_devs;
 	struct hvb_trap *trap;	/* where its accesses come from */
+	struct hv_loop *loop;	/* the bridge's, once it has one */
 	struct hv_ratelimit rl; /* lines the zone can cause, not about one device */
 };
 
@@ -85,6 +96,10 @@ struct hvb_bridge {
 	int control_clients[HVB_CONTROL_MAX_CLIENTS];
 	unsigned int n_control_clients;
 	volatile sig_atomic_t *stop;
+
+	struct hv_loop loop; /* see hvb_bridge_loop() */
+	bool has_loop;
+	int error; /* a trap source failed: the loop ends with it */
 };
 
 /* config.c: reads the JSON config. Errors name the field. */
@@ -110,6 +125,15 @@ int hvb_bridge_run(struct hvb_bridge *b);
 void hvb_bridge_access(struct hvb_bridge *b, struct hvb_trap *t,
 		       const struct hvisor_device_req *req);
 struct hvb_zone *hvb_bridge_zone(struct hvb_bridge *b, uint32_t id);
+/* The bridge's loop, made on first use (every zone's devices are then
+ * watched on it); NULL if it cannot be made. Freed by hvb_bridge_free. */
+struct hv_loop *hvb_bridge_loop(struct hvb_bridge *b);
+/* Adds the device's fds to its zone's loop once the backend is open, and
+ * deletes them before it closes. Both are no-ops without a loop. Called
+ * again after a reset began or ended, it watches the reset fd while, and
+ * only while, a reset goes on in the background. */
+int hvb_device_watch(struct hvb_device *d);
+void hvb_device_unwatch(struct hvb_device *d);
 /* Sends the answer a device keeps for later, if it has one (to its zone's
  * trap source as it is now: none, or a new connection, drops it). */
 void hvb_device_answer_due(struct hvb_device *d);

@@ -3,7 +3,7 @@
  * The control socket (see control.h). Requests are served on the bridge's
  * own thread between accesses, so a device is never half-added while a
  * zone touches it. Nothing here waits on a client: the listening socket
- * and every connected client are in the bridge's poll set, a client is
+ * and every connected client are watched on the bridge's loop, a client is
  * read only when it is readable, and answered without blocking; an idle
  * client costs the zones nothing. At most HVB_CONTROL_MAX_CLIENTS are
  * held, the oldest dropped for a new one.
@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -30,6 +31,9 @@
 #define MSG_MAX 4096
 
 static struct hv_ratelimit control_rl;
+
+static void listen_event(void *opaque, uint32_t events);
+static void client_event(void *opaque, uint32_t events);
 
 static int unix_addr(const char *path, struct sockaddr_un *sa)
 {
@@ -107,6 +111,13 @@ int hvb_control_listen(struct hvb_bridge *b, char *err, size_t errlen)
 		unlink(path);
 		errno = -r;
 		goto fail;
+	}
+	r = hvb_bridge_loop(b) ? hv_loop_add(&b->loop, s, EPOLLIN, listen_event, b) : -ENOMEM;
+	if (r < 0) {
+		unlink(path);
+		snprintf(err, errlen, "control socket %s: %s", path, strerror(-r));
+		close(s);
+		return r;
 	}
 	b->control_fd = s;
 	return 0;
@@ -214,6 +225,7 @@ static void do_list(struct hvb_bridge *b, char *out, size_t outlen)
 
 static void drop_client(struct hvb_bridge *b, unsigned int i)
 {
+	hv_loop_del(&b->loop, b->control_clients[i]);
 	close(b->control_clients[i]);
 	memmove(&b->control_clients[i], &b->control_clients[i + 1],
 		(b->n_control_clients - i - 1) * sizeof(int));
@@ -244,6 +256,10 @@ static void accept_clients(struct hvb_bridge *b)
 		}
 		if (b->n_control_clients == HVB_CONTROL_MAX_CLIENTS)
 			drop_client(b, 0); /* the oldest, silent so far */
+		if (hv_loop_add(&b->loop, c, EPOLLIN, client_event, b) < 0) {
+			close(c);
+			continue;
+		}
 		b->control_clients[b->n_control_clients++] = c;
 	}
 }
@@ -275,15 +291,25 @@ static bool serve_client(struct hvb_bridge *b, int c)
 	return true;
 }
 
-void hvb_control_serve(struct hvb_bridge *b)
+/* A client sent its request (or went): the fd is found among those held,
+ * since one dropped for a newer client may have had its number reused. */
+static void client_event(void *opaque, uint32_t events)
 {
+	struct hvb_bridge *b = opaque;
+
+	(void)events;
 	for (unsigned int i = 0; i < b->n_control_clients;) {
 		if (serve_client(b, b->control_clients[i]))
 			drop_client(b, i);
 		else
 			i++;
 	}
-	accept_clients(b);
+}
+
+static void listen_event(void *opaque, uint32_t events)
+{
+	(void)events;
+	accept_clients(opaque);
 }
 
 void hvb_control_close(struct hvb_bridge *b)
@@ -291,6 +317,7 @@ void hvb_control_close(struct hvb_bridge *b)
 	while (b->n_control_clients)
 		drop_client(b, b->n_control_clients - 1);
 	if (b->control_fd >= 0) {
+		hv_loop_del(&b->loop, b->control_fd);
 		close(b->control_fd);
 		unlink(b->control_path);
 		b->control_fd = -1;

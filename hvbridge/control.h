@@ -21,13 +21,13 @@
 struct hvb_bridge;
 
 /* Listens on b->control_path, 0600 (0660 and group b->control_group if
- * set) whatever the umask; only a stale socket there is replaced. */
+ * set) whatever the umask; only a stale socket there is replaced. The
+ * socket and each client are watched on the bridge's loop
+ * (hvb_bridge_loop): requests are served there, between accesses,
+ * without blocking. Call after hvb_bridge_start(). */
 int hvb_control_listen(struct hvb_bridge *b, char *err, size_t errlen);
-/* Without blocking: answers each held client that has sent its request,
- * then accepts waiting connections from allowed peers. The fds to poll
- * are b->control_fd and b->control_clients[]. */
-void hvb_control_serve(struct hvb_bridge *b);
-/* Closes every client and the socket, and removes it. */
+/* Closes every client and the socket, and removes it. Before
+ * hvb_bridge_free(). */
 void hvb_control_close(struct hvb_bridge *b);
 /* Client side: sends one request and prints the answer; returns 0 on "ok". */
 int hvb_control_request(const char *path, const char *request);

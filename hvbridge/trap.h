@@ -47,6 +47,20 @@ struct hvb_trap {
 	 * arrival, -1 when the zone went away. Returns negative to refuse. */
 	int (*zone_event)(void *arg, uint32_t zone, int fd, uint64_t base, uint64_t size);
 	void *arg;
+	/* The bridge's, to move its watch from the old fd to the new one
+	 * (called with the old one still open). */
+	void (*fd_changed)(struct hvb_trap *t, int old_fd);
+	void *watch_arg;
 };
+
+/* For sources whose fd changes (the simulator's: listening, connected). */
+static inline void hvb_trap_set_fd(struct hvb_trap *t, int fd)
+{
+	int old = t->fd;
+
+	t->fd = fd;
+	if (old != fd && t->fd_changed)
+		t->fd_changed(t, old);
+}
 
 #endif

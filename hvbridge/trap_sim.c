@@ -43,9 +43,9 @@ static void disconnect(struct sim_trap *st)
 {
 	if (st->conn_fd < 0)
 		return;
+	hvb_trap_set_fd(&st->t, st->listen_fd);
 	close(st->conn_fd);
 	st->conn_fd = -1;
-	st->t.fd = st->listen_fd;
 	st->t.epoch++; /* no answer kept for later goes to the next one */
 	if (st->has_ram && st->t.zone_event)
 		st->t.zone_event(st->t.arg, st->zone, -1, 0, 0);
@@ -181,7 +181,7 @@ static int st_wake(struct hvb_trap *t)
 	if (fd < 0)
 		return errno == EAGAIN || errno == EINTR || errno == ECONNABORTED ? 0 : -errno;
 	st->conn_fd = fd;
-	t->fd = fd;
+	hvb_trap_set_fd(t, fd);
 	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &st->sndbuf, &(socklen_t){sizeof(int)}) < 0)
 		st->sndbuf = 0;
 	hv_info_ratelimited(&st->rl, "zone %u: simulator connected", st->zone);

@@ -199,6 +199,7 @@ void hvb_zone_drop_ram(struct hvb_zone *z)
 		if (!d->be)
 			continue;
 		hv_mmio_reset(&d->mmio);
+		hvb_device_watch(d);	  /* no reset fd now */
 		hvb_device_answer_due(d); /* the reset is done */
 		d->be->ops->set_ram(d->be, NULL, NULL, false);
 	}
@@ -236,6 +237,12 @@ static int device_open(struct hvb_device *d, char *err, size_t errlen)
 		hv_mmio_fini(&d->mmio);
 		goto fail;
 	}
+	r = hvb_device_watch(d);
+	if (r < 0) {
+		snprintf(err, errlen, "%s: watching its fds: %s", d->cfg.name, strerror(-r));
+		hv_mmio_fini(&d->mmio);
+		goto fail;
+	}
 	hv_info("zone %u: %s: virtio device %u at 0x%llx (irq %u) from %s%s, %u queues of %u",
 		d->zone->id, d->cfg.name, d->mmio.device_id, (unsigned long long)d->cfg.base,
 		d->cfg.irq, d->cfg.vhost ? "" : "local ",
@@ -250,6 +257,7 @@ fail:
 
 static void device_free(struct hvb_device *d)
 {
+	hvb_device_unwatch(d);
 	if (d->be) {
 		hv_mmio_fini(&d->mmio);
 		d->be->ops->close(d->be); /* waits for a reset under way */

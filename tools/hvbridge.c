@@ -127,6 +127,8 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	r = hvb_bridge_start(&b, err, sizeof(err));
+	if (r == 0 && b.control_path)
+		r = hvb_control_listen(&b, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "hvbridge: %s\n", err);
 		hvb_bridge_free(&b);
@@ -137,6 +139,7 @@ int main(int argc, char **argv)
 			b.zones[i]->n_devs,
 			b.zones[i]->sim_socket ? ", waiting for the simulator" : "");
 	r = hvb_bridge_run(&b);
+	hvb_control_close(&b);
 	hvb_bridge_free(&b);
 	return r < 0 ? 1 : 0;
 }

@@ -66,8 +66,13 @@ int hv_loop_del(struct hv_loop *loop, int fd)
 
 int hv_loop_run_once(struct hv_loop *loop, int timeout_ms)
 {
+	return hv_loop_run_pwait(loop, timeout_ms, NULL);
+}
+
+int hv_loop_run_pwait(struct hv_loop *loop, int timeout_ms, const sigset_t *sigmask)
+{
 	struct epoll_event ev[16];
-	int n = epoll_wait(loop->epfd, ev, 16, timeout_ms);
+	int n = epoll_pwait(loop->epfd, ev, 16, timeout_ms, sigmask);
 
 	if (n < 0)
 		return -errno;

@@ -2,6 +2,7 @@
 #ifndef HVDPA_LOOP_H
 #define HVDPA_LOOP_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -29,6 +30,10 @@ int hv_loop_del(struct hv_loop *loop, int fd);
 /* Waits up to timeout_ms (-1: forever) and runs ready callbacks. Returns
  * the number run, or a negative errno (-EINTR included). */
 int hv_loop_run_once(struct hv_loop *loop, int timeout_ms);
+/* The same, with sigmask in force while it waits (epoll_pwait): a loop
+ * that keeps its stop signals blocked lets them in only there, so one that
+ * comes between its check of the stop flag and the wait is not lost. */
+int hv_loop_run_pwait(struct hv_loop *loop, int timeout_ms, const sigset_t *sigmask);
 
 /*
  * A call on a later round of a loop: a pass that stopped on its budget

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../../hvbridge/bridge.h"
+#include "../../hvbridge/control.h"
 #include "check.h"
 
 #define TEST_GID 4242
@@ -58,7 +59,8 @@ static void bridge_up(struct running *rb, const char *group)
 	rb->b.hvisor_fd = rb->b.control_fd = -1;
 	rb->b.stop = &rb->stop;
 	CHECK_EQ(hvb_config_load(path, &rb->b, err, sizeof(err)), 0);
-	if (hvb_bridge_start(&rb->b, err, sizeof(err)) < 0) {
+	if (hvb_bridge_start(&rb->b, err, sizeof(err)) < 0 ||
+	    hvb_control_listen(&rb->b, err, sizeof(err)) < 0) {
 		printf("# %s\n", err);
 		CHECK(0);
 		return;
@@ -128,6 +130,7 @@ static void bridge_down(struct running *rb)
 		if (s >= 0)
 			close(s);
 	}
+	hvb_control_close(&rb->b);
 	hvb_bridge_free(&rb->b);
 }
 
