@@ -95,13 +95,8 @@ static int lq_start(struct hvb_local *lo, struct lqueue *lq, unsigned int index)
 	/* The eventfds outlive a reset: what the last run left in them must
 	 * not kick this one. */
 	drain(lq->kick_fd);
-	lq->run.q.dev = lo->dev;
-	lq->run.q.index = index;
-	lq->run.q.notify = lq_notify;
-	lq->run.q.transport = lq;
-	lq->run.prepare = lq_prepare;
-	lq->run.kick_fd = lq->kick_fd;
-	lq->run.name = lq->name;
+	hv_queue_runner_init(&lq->run, lo->dev, index, lq_notify, lq, lq_prepare, lq->kick_fd,
+			     lq->name);
 	return hv_queue_runner_start(&lq->run);
 }
 
