@@ -11,7 +11,6 @@
  * the bridge thread, which serves every zone, must not.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include "hvdpa/loop.h"
 #include "hvdpa/net.h"
 #include "hvdpa/queue_runner.h"
+#include "bg_reset.h"
 #include "local.h"
 
 struct lqueue {
@@ -44,11 +44,8 @@ struct hvb_local {
 	uint64_t features;
 	struct lqueue *q;
 	struct hv_ratelimit rl;
-	/* A reset under way on `resetter`, which writes reset_efd when the
-	 * queues are stopped. */
-	pthread_t resetter;
-	int reset_efd;
-	bool resetting;
+	/* A reset under way: its thread stops the queues. */
+	struct hvb_bg_reset reset;
 };
 
 static struct hvb_local *from_be(struct hvb_backend *be)
@@ -95,13 +92,8 @@ static int lq_start(struct hvb_local *lo, struct lqueue *lq, unsigned int index)
 	/* The eventfds outlive a reset: what the last run left in them must
 	 * not kick this one. */
 	drain(lq->kick_fd);
-	lq->run.q.dev = lo->dev;
-	lq->run.q.index = index;
-	lq->run.q.notify = lq_notify;
-	lq->run.q.transport = lq;
-	lq->run.prepare = lq_prepare;
-	lq->run.kick_fd = lq->kick_fd;
-	lq->run.name = lq->name;
+	hv_queue_runner_init(&lq->run, lo->dev, index, lq_notify, lq, lq_prepare, lq->kick_fd,
+			     lq->name);
 	return hv_queue_runner_start(&lq->run);
 }
 
@@ -152,16 +144,13 @@ static void stop_all(struct hvb_local *lo)
 	}
 }
 
-static void *reset_thread(void *arg)
+/* On the reset thread. */
+static void stop_queues(void *arg)
 {
 	struct hvb_local *lo = arg;
-	uint64_t one = 1;
 
 	for (unsigned int i = 0; i < lo->dev->num_queues; i++)
 		hv_queue_runner_stop(&lo->q[i].run);
-	if (write(lo->reset_efd, &one, sizeof(one)) < 0)
-		hv_err("%s: reset eventfd: %s", lo->dev->name, strerror(errno));
-	return NULL;
 }
 
 static int lo_reset_begin(struct hvb_backend *be)
@@ -169,34 +158,20 @@ static int lo_reset_begin(struct hvb_backend *be)
 	struct hvb_local *lo = from_be(be);
 	bool running = false;
 
-	if (lo->resetting)
+	if (lo->reset.running)
 		return 1;
 	for (unsigned int i = 0; i < lo->dev->num_queues; i++)
 		running |= lo->q[i].run.started;
 	if (!running)
 		return 0;
-	if (pthread_create(&lo->resetter, NULL, reset_thread, lo) != 0)
+	if (hvb_bg_reset_start(&lo->reset, stop_queues, lo, lo->dev->name) < 0)
 		return 0; /* then on the bridge thread, as it used to be */
-	lo->resetting = true;
 	return 1;
 }
 
 static int lo_reset_fd(struct hvb_backend *be)
 {
-	struct hvb_local *lo = from_be(be);
-
-	return lo->resetting ? lo->reset_efd : -1;
-}
-
-/* Waits for the reset thread, if there is one: at once when reset_efd is
- * readable. */
-static void reset_wait(struct hvb_local *lo)
-{
-	if (!lo->resetting)
-		return;
-	pthread_join(lo->resetter, NULL);
-	drain(lo->reset_efd);
-	lo->resetting = false;
+	return hvb_bg_reset_fd(&from_be(be)->reset);
 }
 
 static int lo_driver_ok(struct hv_mmio_dev *m)
@@ -233,7 +208,7 @@ static void lo_reset(struct hv_mmio_dev *m)
 {
 	struct hvb_local *lo = to_lo(m);
 
-	reset_wait(lo);
+	hvb_bg_reset_wait(&lo->reset);
 	stop_all(lo);
 	if (lo->dev->ops->reset)
 		lo->dev->ops->reset(lo->dev);
@@ -258,7 +233,7 @@ static int lo_set_ram(struct hvb_backend *be, const struct hvb_ram *ram, struct 
 
 	(void)shadow; /* served in place: nothing to shadow */
 	if (!ram || !ram->host) {
-		reset_wait(lo);
+		hvb_bg_reset_wait(&lo->reset);
 		stop_all(lo);
 		lo->mem = NULL;
 		return 0;
@@ -292,9 +267,7 @@ static void lo_close(struct hvb_backend *be)
 
 	if (!lo)
 		return;
-	reset_wait(lo);
-	if (lo->reset_efd >= 0)
-		close(lo->reset_efd);
+	hvb_bg_reset_fini(&lo->reset);
 	if (lo->q) {
 		stop_all(lo);
 		for (unsigned int i = 0; i < lo->dev->num_queues; i++) {
@@ -403,9 +376,8 @@ int hvb_local_open(const char *spec, const char *name, struct hv_mmio_dev *m,
 		return -ENOMEM;
 	}
 	lo->be.ops = &local_backend_ops;
-	lo->reset_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (lo->reset_efd < 0) {
-		r = -errno;
+	r = hvb_bg_reset_init(&lo->reset);
+	if (r < 0) {
 		snprintf(err, errlen, "%s: eventfd: %s", name, strerror(-r));
 		free(lo);
 		return r;
@@ -413,7 +385,7 @@ int hvb_local_open(const char *spec, const char *name, struct hv_mmio_dev *m,
 	r = create_device(spec, name, &lo->dev, why, sizeof(why));
 	if (r < 0) {
 		snprintf(err, errlen, "%s: %s", name, why);
-		close(lo->reset_efd);
+		hvb_bg_reset_fini(&lo->reset);
 		free(lo);
 		return r;
 	}

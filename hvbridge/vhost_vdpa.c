@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/vhost.h>
-#include <pthread.h>
 #include <linux/virtio_config.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 #include <unistd.h>
 
 #include "hvdpa/log.h"
+#include "bg_reset.h"
 #include "shadow.h"
 #include "vhost_vdpa.h"
 
@@ -41,11 +41,9 @@ struct hvb_vhost {
 	struct hvb_shadow *shadow;
 	uint64_t features; /* as the zone negotiated them */
 	struct hv_ratelimit rl;
-	/* A reset under way: `resetter` tells the device (the kernel waits
-	 * for the VDUSE daemon's answer) and then writes reset_efd. */
-	pthread_t resetter;
-	int reset_efd;
-	bool resetting;
+	/* A reset under way: its thread tells the device (the kernel waits
+	 * for the VDUSE daemon's answer). */
+	struct hvb_bg_reset reset;
 };
 
 static int sys_ioctl(int fd, unsigned long req, void *arg)
@@ -76,18 +74,11 @@ static int vh_ioctl(struct hvb_vhost *vh, unsigned long req, void *arg, const ch
 	return 0;
 }
 
-/* Waits for a reset begun by be_reset_begin(), if any. */
+/* Waits for a reset begun by vh_reset_begin(), if any. */
 static void reset_wait(struct hvb_vhost *vh)
 {
-	uint64_t n;
-
-	if (!vh->resetting)
-		return;
-	pthread_join(vh->resetter, NULL);
-	while (read(vh->reset_efd, &n, sizeof(n)) > 0)
-		;
-	vh->resetting = false;
-	vh->status = 0;
+	if (hvb_bg_reset_wait(&vh->reset))
+		vh->status = 0;
 }
 
 static int iotlb_send(struct hvb_vhost *vh, uint8_t type, uint64_t iova, uint64_t size, void *host)
@@ -360,17 +351,14 @@ static void vh_notify(struct hv_mmio_dev *m, unsigned int index)
 				    strerror(errno));
 }
 
-static void *reset_thread(void *arg)
+/* On the reset thread. */
+static void reset_device(void *arg)
 {
 	struct hvb_vhost *vh = arg;
 	uint8_t status = 0;
-	uint64_t one = 1;
 
 	/* Only this thread uses the fd until it is joined. */
 	vh_ioctl(vh, VHOST_VDPA_SET_STATUS, &status, "VHOST_VDPA_SET_STATUS");
-	if (write(vh->reset_efd, &one, sizeof(one)) < 0)
-		hv_err("%s: reset eventfd: %s", vh->path, strerror(errno));
-	return NULL;
 }
 
 /* SET_STATUS 0 goes to the device's driver (VDUSE: a message to hvdpad,
@@ -380,20 +368,16 @@ static int vh_reset_begin(struct hvb_backend *be)
 {
 	struct hvb_vhost *vh = from_be(be);
 
-	if (vh->resetting)
+	if (vh->reset.running)
 		return 1;
-	if (!vh->status || vh->reset_efd < 0 ||
-	    pthread_create(&vh->resetter, NULL, reset_thread, vh) != 0)
+	if (!vh->status || hvb_bg_reset_start(&vh->reset, reset_device, vh, vh->path) < 0)
 		return 0;
-	vh->resetting = true;
 	return 1;
 }
 
 static int vh_reset_fd(struct hvb_backend *be)
 {
-	struct hvb_vhost *vh = from_be(be);
-
-	return vh->resetting ? vh->reset_efd : -1;
+	return hvb_bg_reset_fd(&from_be(be)->reset);
 }
 
 static void vh_reset(struct hv_mmio_dev *m)
@@ -494,9 +478,7 @@ static void vh_close(struct hvb_backend *be)
 	if (!be)
 		return;
 	vh = from_be(be);
-	reset_wait(vh);
-	if (vh->reset_efd >= 0)
-		close(vh->reset_efd);
+	hvb_bg_reset_fini(&vh->reset);
 	if (vh->fd >= 0) {
 		/* Closing resets the device and drops its mappings. */
 		close(vh->fd);
@@ -567,7 +549,8 @@ int hvb_vhost_open(const char *path, struct hv_mmio_dev *m, struct hvb_backend *
 		return -ENOMEM;
 	}
 	vh->be.ops = &vh_backend_ops;
-	vh->reset_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	/* Without its eventfd a reset runs on the bridge thread. */
+	hvb_bg_reset_init(&vh->reset);
 	vh->fd = open(path, O_RDWR | O_CLOEXEC);
 	if (vh->fd < 0) {
 		r = -errno;

@@ -138,13 +138,8 @@ int vduse_queue_start(struct hv_vduse *v, struct vduse_queue *vq, unsigned int i
 	vq->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (vq->kick_fd < 0)
 		return -errno;
-	vq->run.q.dev = v->dev;
-	vq->run.q.index = index;
-	vq->run.q.notify = vduse_notify;
-	vq->run.q.transport = vq;
-	vq->run.prepare = vduse_prepare;
-	vq->run.kick_fd = vq->kick_fd;
-	vq->run.name = vq->name;
+	hv_queue_runner_init(&vq->run, v->dev, index, vduse_notify, vq, vduse_prepare, vq->kick_fd,
+			     vq->name);
 	/* Wired before the thread looks at the ring: a kick that comes in
 	 * between wakes it (and the kernel replays one that came before). */
 	kick.fd = vq->kick_fd;

@@ -132,6 +132,19 @@ wait_stop:
 	return NULL;
 }
 
+void hv_queue_runner_init(struct hv_queue_runner *r, struct hv_device *dev, unsigned int index,
+			  void (*notify)(struct hv_queue *q), void *transport,
+			  int (*prepare)(struct hv_queue_runner *r), int kick_fd, const char *name)
+{
+	r->q.dev = dev;
+	r->q.index = index;
+	r->q.notify = notify;
+	r->q.transport = transport;
+	r->prepare = prepare;
+	r->kick_fd = kick_fd;
+	r->name = name;
+}
+
 int hv_queue_runner_start(struct hv_queue_runner *r)
 {
 	int e;

@@ -44,8 +44,14 @@ struct hv_queue_runner {
 	bool parked;
 };
 
-/* Starts the thread. q.dev, q.index, q.notify, q.transport, prepare,
- * kick_fd and name must be set. */
+/* Sets the owner's parts (q.dev, q.index, q.notify, q.transport, prepare,
+ * kick_fd, name) and nothing else: rl and whatever the owner keeps in q.vq
+ * survive, as they must across starts. */
+void hv_queue_runner_init(struct hv_queue_runner *r, struct hv_device *dev, unsigned int index,
+			  void (*notify)(struct hv_queue *q), void *transport,
+			  int (*prepare)(struct hv_queue_runner *r), int kick_fd, const char *name);
+/* Starts the thread, once hv_queue_runner_init() has set the owner's
+ * parts. */
 int hv_queue_runner_start(struct hv_queue_runner *r);
 /* Stops the thread and waits for it: in-flight work is finished by the
  * backend's queue_stop(). Safe on a runner that never started. */

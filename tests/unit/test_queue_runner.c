@@ -96,11 +96,7 @@ static void setup(struct hv_queue_runner *r, int kick_fd, uint32_t poll_ns)
 	enabled = prepares = kicks = served = 0;
 	*r = (struct hv_queue_runner){0};
 	dev.poll_ns = poll_ns;
-	r->q.dev = &dev;
-	r->q.notify = notify;
-	r->prepare = test_prepare;
-	r->kick_fd = kick_fd;
-	r->name = "test/vq0";
+	hv_queue_runner_init(r, &dev, 0, notify, NULL, test_prepare, kick_fd, "test/vq0");
 }
 
 static void publish_one(void)

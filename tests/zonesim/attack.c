@@ -12,6 +12,8 @@
  *
  * notify flood: vCPUs writing QueueNotify as fast as they can (a notify is
  * not answered, so nothing slows them down).
+ *
+ * The calling thread is vCPU 0 and each thread started here another.
  */
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
@@ -116,6 +118,7 @@ static void *feeder(void *arg)
 {
 	struct storm *s = arg;
 
+	zs_set_vcpu(1);
 	while (!__atomic_load_n(&s->stop, __ATOMIC_SEQ_CST)) {
 		struct vring_avail *a;
 		struct vring_used *u;
@@ -216,6 +219,7 @@ int zs_reset_storm(struct zs_link *l, unsigned int segs, unsigned int seconds,
 
 struct flooder {
 	struct zs_link *l;
+	unsigned int vcpu;
 	uint64_t end, sent;
 };
 
@@ -223,6 +227,7 @@ static void *flood(void *arg)
 {
 	struct flooder *f = arg;
 
+	zs_set_vcpu(f->vcpu);
 	while (now_ns() < f->end)
 		for (int i = 0; i < 64; i++, f->sent++)
 			zs_write(f->l, VIRTIO_MMIO_QUEUE_NOTIFY, 4, 0);
@@ -241,7 +246,8 @@ uint64_t zs_notify_flood(struct zs_link *l, unsigned int threads, unsigned int s
 	printf("# notify-flood: attacking (%u vCPUs)\n", threads);
 	fflush(stdout);
 	for (unsigned int i = 0; i < threads; i++) {
-		f[i] = (struct flooder){.l = l, .end = now_ns() + seconds * 1000000000ull};
+		f[i] = (struct flooder){
+			.l = l, .vcpu = i + 1, .end = now_ns() + seconds * 1000000000ull};
 		if (pthread_create(&th[i], NULL, flood, &f[i]))
 			break;
 		n++;

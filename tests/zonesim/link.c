@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * The zone's side of the sim trap: RAM handed over once, then one MMIO
- * access per message. A read or a register write blocks until hvbridge
- * answers, as a vCPU spins in hvisor; a QueueNotify write does not.
+ * access per message, from the vCPU the calling thread plays. A read or a
+ * register write blocks until hvbridge answers, as a vCPU spins in hvisor;
+ * a QueueNotify write does not.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,14 @@
 
 #include "../../hvbridge/sim_proto.h"
 #include "zonesim.h"
+
+/* Each thread that issues accesses is a vCPU of the zone. */
+static __thread unsigned int vcpu;
+
+void zs_set_vcpu(unsigned int cpu)
+{
+	vcpu = cpu;
+}
 
 static void die(const char *what)
 {
@@ -95,7 +104,7 @@ uint64_t zs_access(struct zs_link *l, uint64_t addr, unsigned int width, bool wr
 		.zone = l->zone,
 		.access =
 			{
-				.src_cpu = 0,
+				.src_cpu = vcpu,
 				.address = addr,
 				.size = width,
 				.value = val,
@@ -118,8 +127,17 @@ uint64_t zs_access(struct zs_link *l, uint64_t addr, unsigned int width, bool wr
 				(unsigned long long)addr);
 			exit(1);
 		}
-		if (a.type == HVB_SIM_ANSWER)
-			return a.answer.value;
+		if (a.type != HVB_SIM_ANSWER)
+			continue;
+		/* One vCPU at a time waits on a link (the others only
+		 * notify), so an answer for another is hvbridge's mistake. */
+		if (a.answer.src_cpu != vcpu) {
+			fprintf(stderr, "zonesim: vCPU %u got vCPU %llu's answer (at 0x%llx)\n",
+				vcpu, (unsigned long long)a.answer.src_cpu,
+				(unsigned long long)addr);
+			exit(1);
+		}
+		return a.answer.value;
 	}
 }
 

@@ -37,6 +37,10 @@ struct zs_link {
 
 /* link.c */
 int zs_connect(struct zs_link *l, const char *path);
+/* The vCPU the calling thread plays, 0 unless it says: its accesses carry
+ * it as src_cpu, as hvisor's do, and hvbridge keeps at most one answer for
+ * later per vCPU. */
+void zs_set_vcpu(unsigned int cpu);
 uint32_t zs_read(struct zs_link *l, uint64_t off, unsigned int width);
 void zs_write(struct zs_link *l, uint64_t off, unsigned int width, uint64_t val);
 /* An access anywhere in the zone's space, answered or not. */
