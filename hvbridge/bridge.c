@@ -26,6 +26,8 @@
 
 static struct hv_ratelimit stray_rl;
 
+static void trap_watch(struct hvb_bridge *b, struct hvb_trap *t, bool on);
+
 /* How long a Status 0 write may hold the bridge thread for the backend's
  * reset: one that is done by then (no request in flight, a quick device)
  * completes before the write is answered. One still going on after that
@@ -38,6 +40,11 @@ static struct hv_ratelimit stray_rl;
 static bool resetting(struct hvb_device *d)
 {
 	return d->be->ops->reset_fd && d->be->ops->reset_fd(d->be) >= 0;
+}
+
+bool hvb_device_resetting(struct hvb_device *d)
+{
+	return d->be && resetting(d);
 }
 
 /* Status 0 written: true if the backend's reset goes on in the
@@ -179,6 +186,11 @@ static int zone_event(void *arg, uint32_t zone, int fd, uint64_t base, uint64_t 
 		return -ENOENT;
 	if (fd < 0) {
 		hvb_zone_drop_ram(z);
+		/* A zone of its own source that comes back waits in its
+		 * listen queue (its vCPUs for their answers) until its RAM
+		 * is let go: nobody else waits. */
+		if (z->ram_dropping && z->trap && z->trap != ((struct hvb_bridge *)arg)->hvisor)
+			trap_watch(arg, z->trap, false);
 		return 0;
 	}
 	return hvb_zone_set_ram(z, fd, base, size);
@@ -340,13 +352,25 @@ static void sync_reset_watch(struct hvb_device *d)
 		d->watched_reset_fd = want;
 }
 
+bool hvb_device_reset_begin(struct hvb_device *d)
+{
+	if (!d->be || !reset_begin(d))
+		return false;
+	hvb_device_watch(d); /* its reset fd */
+	return true;
+}
+
 static void reset_event(void *opaque, uint32_t events)
 {
 	struct hvb_device *d = opaque;
+	struct hvb_zone *z = d->zone;
 
 	(void)events;
 	reset_done(d);
 	sync_reset_watch(d);
+	hvb_zone_reset_done(z, d); /* d may be gone */
+	if (z->trap && z->trap->paused && !z->ram_dropping)
+		trap_watch(z->trap->watch_arg, z->trap, true);
 }
 
 int hvb_device_watch(struct hvb_device *d)
@@ -419,6 +443,8 @@ static void trap_fd_changed(struct hvb_trap *t, int old_fd)
 {
 	struct hvb_bridge *b = t->watch_arg;
 
+	if (t->paused)
+		return; /* watched again with its fd as it is then */
 	hv_loop_del(&b->loop, old_fd);
 	if (t->fd >= 0 && hv_loop_add(&b->loop, t->fd, EPOLLIN, trap_event, t) < 0 && !b->error)
 		b->error = -ENOMEM;
@@ -461,8 +487,23 @@ static void unwatch_trap(struct hvb_bridge *b, struct hvb_trap *t)
 {
 	if (!t || !t->fd_changed)
 		return;
-	hv_loop_del(&b->loop, t->fd);
+	if (!t->paused)
+		hv_loop_del(&b->loop, t->fd);
 	t->fd_changed = NULL;
+}
+
+/* Stops and starts listening to a source, which keeps what it has. */
+static void trap_watch(struct hvb_bridge *b, struct hvb_trap *t, bool on)
+{
+	if (!b->has_loop || !t->fd_changed || t->paused == !on)
+		return;
+	if (!on) {
+		hv_loop_del(&b->loop, t->fd);
+	} else if (hv_loop_add(&b->loop, t->fd, EPOLLIN, trap_event, t) < 0) {
+		hv_err("zone trap source: cannot watch it again");
+		b->error = -ENOMEM;
+	}
+	t->paused = !on;
 }
 
 int hvb_bridge_run(struct hvb_bridge *b)

@@ -57,6 +57,9 @@ struct hvb_device {
 	unsigned int n_watch;
 	int watched_control_fd, watched_reset_fd; /* -1: none */
 	bool watched;
+	/* Removed while its reset went on: on its zone's retiring list, and
+	 * closed when the reset is done. */
+	bool retiring;
 };
 
 struct hvb_zone {
@@ -74,8 +77,14 @@ struct hvb_zone {
 	struct hvb_zone_mem mem;
 	struct hvb_device **devs;
 	unsigned int n_devs;
-	struct hvb_trap *trap;	/* where its accesses come from */
-	struct hv_loop *loop;	/* the bridge's, once it has one */
+	struct hvb_trap *trap; /* where its accesses come from */
+	struct hv_loop *loop;  /* the bridge's, once it has one */
+	/* The RAM goes once the devices' resets are done: until then it stays
+	 * mapped (a device being reset may still reach it) and no new RAM is
+	 * taken; the zone's own trap source is not listened to meanwhile. */
+	bool ram_dropping;
+	struct hvb_device **retiring; /* removed, still resetting */
+	unsigned int n_retiring;
 	struct hv_ratelimit rl; /* lines the zone can cause, not about one device */
 };
 
@@ -112,6 +121,9 @@ void hvb_bridge_free(struct hvb_bridge *b);
 /* zone.c: zone RAM and the devices on it. */
 int hvb_zone_set_ram(struct hvb_zone *z, int fd, uint64_t base, uint64_t size);
 void hvb_zone_drop_ram(struct hvb_zone *z);
+/* d's background reset is done (bridge.c, after the register file's
+ * reset): a retiring d is freed, a dropping zone's RAM may go. */
+void hvb_zone_reset_done(struct hvb_zone *z, struct hvb_device *d);
 int hvb_zone_open_devices(struct hvb_zone *z, char *err, size_t errlen);
 void hvb_zone_free(struct hvb_zone *z);
 int hvb_zone_add_device(struct hvb_zone *z, const struct hvb_device_cfg *cfg, char *err,
@@ -133,6 +145,13 @@ struct hv_loop *hvb_bridge_loop(struct hvb_bridge *b);
  * again after a reset began or ended, it watches the reset fd while, and
  * only while, a reset goes on in the background. */
 int hvb_device_watch(struct hvb_device *d);
+/* Whether a reset of d's backend goes on in the background. */
+bool hvb_device_resetting(struct hvb_device *d);
+/* A reset the bridge does itself (the zone went, the device is removed):
+ * true if it goes on in the background (it is watched; see
+ * hvb_zone_reset_done), false if it was quick or there was nothing to
+ * reset (the register file is still to be reset). */
+bool hvb_device_reset_begin(struct hvb_device *d);
 void hvb_device_unwatch(struct hvb_device *d);
 /* Sends the answer a device keeps for later, if it has one (to its zone's
  * trap source as it is now: none, or a new connection, drops it). */

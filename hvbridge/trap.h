@@ -51,6 +51,7 @@ struct hvb_trap {
 	 * (called with the old one still open). */
 	void (*fd_changed)(struct hvb_trap *t, int old_fd);
 	void *watch_arg;
+	bool paused; /* the bridge does not watch fd for now */
 };
 
 /* For sources whose fd changes (the simulator's: listening, connected). */

@@ -136,8 +136,12 @@ int hvb_zone_set_ram(struct hvb_zone *z, int fd, uint64_t base, uint64_t size)
 	void *p;
 	int r;
 
-	if (z->ram)
+	if (z->ram) {
+		hv_err_ratelimited(&z->rl, "zone %u: RAM offered while %s", z->id,
+				   z->ram_dropping ? "its devices are still resetting"
+						   : "it has RAM mapped");
 		return -EBUSY;
+	}
 	if (base != z->ram_base || size != z->ram_size) {
 		hv_err_ratelimited(
 			&z->rl,
@@ -189,22 +193,68 @@ int hvb_zone_set_ram(struct hvb_zone *z, int fd, uint64_t base, uint64_t size)
 	return 0;
 }
 
-void hvb_zone_drop_ram(struct hvb_zone *z)
+/* The last device's reset is done: nothing reaches zone RAM any more. */
+static void finish_drop(struct hvb_zone *z)
 {
-	if (!z->ram)
-		return;
-	for (unsigned int i = 0; i < z->n_devs; i++) {
-		struct hvb_device *d = z->devs[i];
-
-		if (!d->be)
-			continue;
-		hv_mmio_reset(&d->mmio);
-		hvb_device_watch(d);	  /* no reset fd now */
-		hvb_device_answer_due(d); /* the reset is done */
-		d->be->ops->set_ram(d->be, NULL, NULL, false);
-	}
 	munmap(z->ram, z->ram_size);
 	z->ram = NULL;
+	z->ram_dropping = false;
+	hv_info_ratelimited(&z->rl, "zone %u: RAM unmapped; its devices are reset", z->id);
+}
+
+static bool zone_busy(struct hvb_zone *z)
+{
+	for (unsigned int i = 0; i < z->n_devs; i++)
+		if (hvb_device_resetting(z->devs[i]))
+			return true;
+	return z->n_retiring > 0;
+}
+
+/* A device of a zone whose RAM goes: reset now, or in the background. */
+static void drop_device_ram(struct hvb_device *d)
+{
+	if (!d->be || hvb_device_resetting(d) || hvb_device_reset_begin(d))
+		return;
+	hv_mmio_reset(&d->mmio);
+	hvb_device_watch(d);	  /* no reset fd now */
+	hvb_device_answer_due(d); /* the reset is done */
+	d->be->ops->set_ram(d->be, NULL, NULL, false);
+}
+
+/*
+ * The zone went (its simulator left; hvisor stopped it): every device is
+ * reset before the RAM it reaches is unmapped. A reset that takes time
+ * (requests in flight on a slow disk, a vhost-vdpa device waiting for its
+ * VDUSE daemon) goes on in the background, and the unmapping waits for the
+ * last one (hvb_zone_reset_done), not the bridge thread: other zones are
+ * served meanwhile.
+ */
+void hvb_zone_drop_ram(struct hvb_zone *z)
+{
+	if (!z->ram || z->ram_dropping)
+		return;
+	z->ram_dropping = true;
+	for (unsigned int i = 0; i < z->n_devs; i++)
+		drop_device_ram(z->devs[i]);
+	if (!zone_busy(z))
+		finish_drop(z);
+}
+
+static void device_free(struct hvb_device *d);
+
+void hvb_zone_reset_done(struct hvb_zone *z, struct hvb_device *d)
+{
+	if (d->retiring) {
+		for (unsigned int i = 0; i < z->n_retiring; i++)
+			if (z->retiring[i] == d)
+				z->retiring[i] = z->retiring[--z->n_retiring];
+		hv_info("zone %u: %s: reset, and closed", z->id, d->cfg.name);
+		device_free(d);
+	} else if (z->ram_dropping && d->be) {
+		d->be->ops->set_ram(d->be, NULL, NULL, false);
+	}
+	if (z->ram_dropping && !zone_busy(z))
+		finish_drop(z);
 }
 
 static int device_open(struct hvb_device *d, char *err, size_t errlen)
@@ -231,7 +281,7 @@ static int device_open(struct hvb_device *d, char *err, size_t errlen)
 	}
 	d->mmio.irq = device_irq;
 	d->mmio.irq_arg = d;
-	if (d->zone->ram && (r = device_map(d)) < 0) {
+	if (d->zone->ram && !d->zone->ram_dropping && (r = device_map(d)) < 0) {
 		snprintf(err, errlen, "%s: cannot map zone RAM for the device: %s", d->cfg.name,
 			 strerror(-r));
 		hv_mmio_fini(&d->mmio);
@@ -345,16 +395,29 @@ int hvb_zone_remove_device(struct hvb_zone *z, const char *name)
 {
 	for (unsigned int i = 0; i < z->n_devs; i++) {
 		struct hvb_device *d = z->devs[i];
+		struct hvb_device **r;
 
 		if (strcmp(d->cfg.name, name))
 			continue;
+		memmove(&z->devs[i], &z->devs[i + 1], (z->n_devs - i - 1) * sizeof(*z->devs));
+		z->n_devs--;
+		/* A reset that takes time finishes in the background, and the
+		 * device is closed then (hvb_zone_reset_done). */
+		r = realloc(z->retiring, (z->n_retiring + 1) * sizeof(*r));
+		if (r)
+			z->retiring = r;
+		if (r && d->be && (hvb_device_resetting(d) || hvb_device_reset_begin(d))) {
+			d->retiring = true;
+			z->retiring[z->n_retiring++] = d;
+			hv_info("zone %u: %s removed; it closes when its reset is done", z->id,
+				name);
+			return 0;
+		}
 		if (d->be)
 			hv_mmio_reset(&d->mmio);
 		hvb_device_answer_due(d); /* the reset is done */
 		hv_info("zone %u: %s removed", z->id, name);
 		device_free(d);
-		memmove(&z->devs[i], &z->devs[i + 1], (z->n_devs - i - 1) * sizeof(*z->devs));
-		z->n_devs--;
 		return 0;
 	}
 	return -ENOENT;
@@ -364,11 +427,25 @@ void hvb_zone_free(struct hvb_zone *z)
 {
 	if (!z)
 		return;
-	hvb_zone_drop_ram(z);
+	/* Going away: the resets are waited for here (close waits). */
+	for (unsigned int i = 0; i < z->n_retiring; i++)
+		device_free(z->retiring[i]);
+	for (unsigned int i = 0; z->devs && i < z->n_devs; i++) {
+		struct hvb_device *d = z->devs[i];
+
+		if (d && d->be && z->ram) {
+			hv_mmio_reset(&d->mmio);
+			d->be->ops->set_ram(d->be, NULL, NULL, false);
+		}
+	}
+	if (z->ram)
+		munmap(z->ram, z->ram_size);
+	z->ram = NULL;
 	for (unsigned int i = 0; z->devs && i < z->n_devs; i++)
 		if (z->devs[i])
 			device_free(z->devs[i]);
 	free(z->devs);
+	free(z->retiring);
 	free(z->ram_path);
 	free(z->sim_socket);
 	free(z);

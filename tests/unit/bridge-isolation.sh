@@ -11,7 +11,13 @@
 #                 for every read in flight); its answer must wait for the
 #                 reset (Status reads 0 at once after it, as Linux, which
 #                 does not read it back, expects);
-#   notify flood: three vCPUs of zone 1 write QueueNotify non-stop.
+#   notify flood: three vCPUs of zone 1 write QueueNotify non-stop;
+#   leave storm:  zone 1 fills its queue, then disconnects without a reset
+#                 and comes back, over and over: its device must be reset
+#                 before its RAM goes, in the background;
+#   remove:       zone 1 keeps its queue full while its device is removed
+#                 through the control socket (and added back): the request
+#                 is answered at once, the device closes when reset.
 #   sh tests/unit/bridge-isolation.sh BUILD_DIR [BOUND_US]
 set -u
 B=$1
@@ -28,7 +34,7 @@ check() {
 truncate -s 1G "$W/hostile.img"
 truncate -s 16M "$W/victim.img"
 cat >"$W/c.json" <<JSON
-{"trap": "sim", "zones": [
+{"trap": "sim", "control": "$W/ctl.sock", "zones": [
  {"id": 1, "ram": {"base": "0x80000000", "size": "0x4000000", "backing": "sim"},
   "sim_socket": "$W/z1.sock",
   "devices": [{"name": "blk1", "base": "0xa0000000", "irq": 78, "local": "blk:path=$W/hostile.img"}]},
@@ -91,8 +97,61 @@ if attack "$W/flood" --seconds 5 --threads 3 notify-flood; then
 	note "$(grep -h notify-flood "$W/flood" | tail -1)"
 fi
 
+# The attacker's own reset, from leaving until it is answered again: a
+# bridge that waits for it on its thread keeps the victim waiting about as
+# long. The victim must wait less than half of it (when it is long enough
+# to tell, 100 ms; else the bound above).
+if attack "$W/leave" --seconds 6 leave-storm; then
+	zs z2.sock --zone 2 --seconds 3 --bound-us "$BOUND" watch >"$W/v3" 2>&1
+	check grep -q "^ok - watch" "$W/v3"
+	wait $ap
+	check test $? -eq 0
+	note "leave storm: $(grep watch "$W/v3")"
+	note "$(grep -h leave-storm "$W/leave" | tail -1)"
+	back=$(sed -n 's/.*back after \([0-9]*\).* ms at worst.*/\1/p' "$W/leave" | tail -1)
+	RESET_US=$((${back:-0} * 1000))
+	if [ $RESET_US -ge 100000 ]; then
+		check test "$(worst "$W/v3" | cut -d. -f1)" -lt $((RESET_US / 2))
+	else
+		note "the attacker's reset took ${back:-?} ms: too quick to compare"
+		RESET_US=$((BOUND * 2))
+	fi
+fi
+
+ms() { date +%s%3N; }
+RESET_US=${RESET_US:-$((BOUND * 2))}
+if attack "$W/fill" --seconds 4 fill; then
+	zs z2.sock --zone 2 --seconds 3 --bound-us "$BOUND" watch >"$W/v4" 2>&1 &
+	wp=$!
+	sleep 0.5
+	t0=$(ms)
+	"$B/hvbridge" ctl "$W/ctl.sock" "remove 1 blk1" >"$W/rm" 2>&1
+	st=$?
+	t1=$(ms)
+	check test $st -eq 0
+	note "remove under load answered in $((t1 - t0)) ms: $(cat "$W/rm")"
+	wait $wp
+	check grep -q "^ok - watch" "$W/v4"
+	# The same device, queue and reads as the leave storm's: its reset
+	# takes as long.
+	check test "$(worst "$W/v4" | cut -d. -f1)" -lt $((RESET_US / 2))
+	wait $ap
+	check test $? -eq 0
+	note "remove: $(grep watch "$W/v4")"
+	# It closes once reset: the same window and image can be added again.
+	i=0
+	until "$B/hvbridge" ctl "$W/ctl.sock" "add {\"zone\": 1, \"name\": \"blk1\", \"base\": \"0xa0000000\", \"irq\": 78, \"local\": \"blk:path=$W/hostile.img\"}" >"$W/add" 2>&1; do
+		i=$((i + 1))
+		[ $i -gt 50 ] && break
+		sleep 0.1
+	done
+	check grep -q "^ok" "$W/add"
+	check grep -q "blk1: reset, and closed" "$W/bridge.log"
+fi
+
 note "victim worst register read: baseline $base us, reset storm $(worst "$W/v1") us," \
-	"notify flood $(worst "$W/v2") us (bound $BOUND us)"
+	"notify flood $(worst "$W/v2") us, leave storm $(worst "$W/v3") us," \
+	"remove under load $(worst "$W/v4") us (bound $BOUND us)"
 check kill -0 $bp
 kill -TERM $bp
 wait $bp
@@ -103,7 +162,7 @@ if grep -q Sanitizer "$W/bridge.log"; then
 	fail=1
 fi
 if [ $fail -ne 0 ]; then
-	for f in base storm v1 flood v2; do
+	for f in base storm v1 flood v2 leave v3 fill v4 rm add; do
 		[ -f "$W/$f" ] && { echo "--- $f"; cat "$W/$f"; }
 	done
 	tail -40 "$W/bridge.log"

@@ -13,6 +13,11 @@
  * notify flood: vCPUs writing QueueNotify as fast as they can (a notify is
  * not answered, so nothing slows them down).
  *
+ * leave storm: the queue full of such reads, then the zone goes without a
+ * reset (its simulator disconnects, as a zone that is destroyed) and comes
+ * back at once. Its devices must be reset before its RAM is unmapped; a
+ * bridge that waited for that on its own thread left every zone waiting.
+ *
  * The calling thread is vCPU 0 and each thread started here another.
  */
 #include <linux/virtio_blk.h>
@@ -213,6 +218,61 @@ int zs_reset_storm(struct zs_link *l, unsigned int segs, unsigned int seconds,
 	pthread_join(th, NULL);
 	st->posted = s.posted;
 	/* Leave nothing running: the zone's disconnect resets it again. */
+	zs_reset(l);
+	return 0;
+}
+
+int zs_leave_storm(struct zs_link *l, const char *path, unsigned int segs, unsigned int seconds,
+		   struct zs_leave_stats *st)
+{
+	uint64_t end = now_ns() + seconds * 1000000000ull;
+
+	memset(st, 0, sizeof(*st));
+	printf("# leave-storm: attacking\n");
+	fflush(stdout);
+	while (now_ns() < end) {
+		struct storm s = {.l = l};
+		pthread_t th;
+		uint64_t t0, back;
+
+		if (storm_setup(&s, segs) < 0 || pthread_create(&th, NULL, feeder, &s))
+			return -1;
+		/* Let the device take the ring and start on it. */
+		usleep(30000);
+		__atomic_store_n(&s.stop, 1, __ATOMIC_SEQ_CST);
+		pthread_join(th, NULL);
+		st->posted += s.posted;
+		st->segs = s.segs;
+		st->seg_len = s.seg_len;
+		zs_disconnect(l);
+		t0 = now_ns();
+		zs_connect(l, path);
+		/* Answered once the bridge took the zone back: after its
+		 * devices' resets. */
+		if (zs_read(l, VIRTIO_MMIO_MAGIC_VALUE, 4) != ZS_MMIO_MAGIC)
+			return -1;
+		back = now_ns() - t0;
+		if (back > st->worst_back_ns)
+			st->worst_back_ns = back;
+		st->leaves++;
+	}
+	zs_reset(l);
+	return 0;
+}
+
+int zs_fill(struct zs_link *l, unsigned int segs, unsigned int seconds, uint64_t *posted)
+{
+	struct storm s = {.l = l};
+	pthread_t th;
+
+	if (storm_setup(&s, segs) < 0 || pthread_create(&th, NULL, feeder, &s))
+		return -1;
+	printf("# fill: attacking (%u entries of %u x %u bytes)\n", s.r.size, s.segs, s.seg_len);
+	fflush(stdout);
+	sleep(seconds);
+	__atomic_store_n(&s.stop, 1, __ATOMIC_SEQ_CST);
+	pthread_join(th, NULL);
+	*posted = s.posted;
 	zs_reset(l);
 	return 0;
 }

@@ -78,6 +78,15 @@ int zs_connect(struct zs_link *l, const char *path)
 	return 0;
 }
 
+void zs_disconnect(struct zs_link *l)
+{
+	close(l->fd);
+	l->fd = -1;
+	munmap(l->ram, l->ram_size);
+	l->ram = NULL;
+	l->irqs_pending = 0;
+}
+
 /* Returns false on timeout. Interrupts are counted, answers returned. */
 static bool recv_one(struct zs_link *l, struct hvb_sim_msg *m, int timeout_ms)
 {

@@ -27,6 +27,11 @@
  *                  the queue full of reads of --segs x size_max bytes while
  *                  this one writes Status 0 and waits for it to read 0
  *   notify-flood   (hostile) --threads vCPUs write QueueNotify for --seconds
+ *   fill           (hostile, a blk at --dev) keeps the queue full of reads
+ *                  as reset-storm does for --seconds, without resets
+ *   leave-storm    (hostile, a blk at --dev) for --seconds: fills the queue
+ *                  as reset-storm does, then disconnects without a reset
+ *                  and connects again at once
  * ACTION@ADDR runs an action on the device at ADDR instead of --dev, so
  * that one zone can drive several devices in one run.
  * Each prints "ok - ..." or "not ok - ..."; the exit status is 1 if any
@@ -302,6 +307,28 @@ static void act_reset_storm(void)
 	       (unsigned long long)st.resets, (unsigned long long)st.posted, st.segs, st.seg_len,
 	       (double)st.worst_answer_ns / 1e6, (double)st.worst_reset_ns / 1e6,
 	       (unsigned long long)st.late);
+}
+
+static void act_leave_storm(void)
+{
+	struct zs_leave_stats st;
+	int r = zs_leave_storm(&o.link, o.socket, (unsigned int)o.segs, (unsigned int)o.seconds,
+			       &st);
+
+	result(r == 0 && st.leaves > 0,
+	       "leave-storm: %llu times gone and back while %llu reads of %u x %u bytes were "
+	       "posted; back after %.1f ms at worst",
+	       (unsigned long long)st.leaves, (unsigned long long)st.posted, st.segs, st.seg_len,
+	       (double)st.worst_back_ns / 1e6);
+}
+
+static void act_fill(void)
+{
+	uint64_t posted = 0;
+	int r = zs_fill(&o.link, (unsigned int)o.segs, (unsigned int)o.seconds, &posted);
+
+	result(r == 0 && posted > 0, "fill: %llu reads posted in %llu s",
+	       (unsigned long long)posted, (unsigned long long)o.seconds);
 }
 
 static void act_notify_flood(struct zs_blk *b)
@@ -602,6 +629,10 @@ int main(int argc, char **argv)
 			act_watch();
 		else if (strcmp(argv[i], "reset-storm") == 0)
 			act_reset_storm();
+		else if (strcmp(argv[i], "fill") == 0)
+			act_fill();
+		else if (strcmp(argv[i], "leave-storm") == 0)
+			act_leave_storm();
 		else if (strcmp(argv[i], "notify-flood") == 0)
 			act_notify_flood(&blk);
 		else {

@@ -37,6 +37,8 @@ struct zs_link {
 
 /* link.c */
 int zs_connect(struct zs_link *l, const char *path);
+/* Goes without a word, as a zone that is destroyed: RAM and socket. */
+void zs_disconnect(struct zs_link *l);
 /* The vCPU the calling thread plays, 0 unless it says: its accesses carry
  * it as src_cpu, as hvisor's do, and hvbridge keeps at most one answer for
  * later per vCPU. */
@@ -124,6 +126,17 @@ struct zs_storm_stats {
 };
 int zs_reset_storm(struct zs_link *l, unsigned int segs, unsigned int seconds,
 		   struct zs_storm_stats *st);
+struct zs_leave_stats {
+	unsigned int segs;
+	uint32_t seg_len;
+	uint64_t leaves, posted;
+	uint64_t worst_back_ns; /* from leaving to the first answer after */
+};
+/* path: the zone's socket, to come back on. */
+int zs_leave_storm(struct zs_link *l, const char *path, unsigned int segs, unsigned int seconds,
+		   struct zs_leave_stats *st);
+/* Keeps the queue full of such reads for seconds, then resets. */
+int zs_fill(struct zs_link *l, unsigned int segs, unsigned int seconds, uint64_t *posted);
 /* Returns the notifies sent. */
 uint64_t zs_notify_flood(struct zs_link *l, unsigned int threads, unsigned int seconds);
 
