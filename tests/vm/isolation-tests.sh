@@ -24,7 +24,7 @@ start_daemon d --blk name=hslow,path=/dev/nullb0,attach=vhost \
 wait_until 60 'grep -q "hslow: attached" "$W/d.log" && grep -q "hfast: attached" "$W/d.log"'
 vslow=$(sed -n 's/^hslow: attached (vhost_vdpa): //p' "$W/d.log")
 check "hslow on vhost_vdpa ($vslow), hfast a disk" test -c "$vslow" -a -n "$(sed -n 's/^hfast: attached (virtio_vdpa): //p' "$W/d.log")"
-"$B/tests/vm/tools/vhost_blk_reset" "$vslow" 8 >"$W/reset" 2>&1 &
+"$B/tests/vm/tools/vhost_blk_hostile" "$vslow" reset 8 >"$W/reset" 2>&1 &
 tool=$!
 wait_until 30 "grep -q resetting '$W/reset'"
 sleep 0.5
@@ -42,6 +42,23 @@ echo "# both still work"
 check "hfast attaches again" sh -c "'$CTL' detach hfast >/dev/null 2>&1; '$CTL' attach hfast virtio"
 dev=$(sed -n 's/^hfast: attached (virtio_vdpa): //p' "$W/d.log" | tail -n 1)
 check "and its disk reads" sh -c "dd if=\$(ls /sys/bus/vdpa/devices/hfast/virtio*/block | sed 's|^|/dev/|') of=/dev/null bs=1M count=4 iflag=direct 2>/dev/null"
+
+echo "# a broken ring is parked until reset, not polled"
+# A driver that runs its avail index more than a queue ahead: the queue
+# thread used to spin at 100% until a reset (issue 12 #5).
+"$B/tests/vm/tools/vhost_blk_hostile" "$vslow" break 6 >"$W/break" 2>&1 &
+tool=$!
+wait_until 30 "grep -q broken '$W/break'"
+sleep 0.5
+c0=$(awk '{print $14 + $15}' "/proc/$DPID/stat")
+sleep 3
+c1=$(awk '{print $14 + $15}' "/proc/$DPID/stat")
+check "hvdpad used $((c1 - c0)) ticks in 3 s with the ring broken (a spinning queue: 300)" \
+	test $((c1 - c0)) -le 30
+check "and says the queue is parked" grep -q "hslow/vq0: .*parked until the device is reset" "$W/d.log"
+wait $tool
+check "the driver's reset after it is answered" test $? -eq 0
+check "no device marked broken" sh -c "! dmesg | grep -q 'vduse.*broken\|vduse.*timeout'"
 
 "$CTL" detach hslow >/dev/null 2>&1
 "$CTL" detach hfast >/dev/null 2>&1

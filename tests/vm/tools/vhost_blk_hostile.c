@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
- * vhost_blk_reset: the driver that does not wait. Drives a virtio-blk
+ * vhost_blk_hostile: drivers a device must survive. Drives a virtio-blk
  * device through /dev/vhost-vdpa-N as a vhost-vdpa user would (features,
- * one IOTLB entry over a shared memfd, queue 0), posts COUNT reads of 64
- * KiB, kicks, and resets the device (status 0) while they are in flight.
+ * one IOTLB entry over a shared memfd, queue 0), then:
  *
- *   vhost_blk_reset /dev/vhost-vdpa-N COUNT
- *
- * Prints "resetting" just before, then "reset took N ms, M of COUNT reads
- * answered by its end".
+ *   vhost_blk_hostile /dev/vhost-vdpa-N reset COUNT
+ *     the driver that does not wait: posts COUNT reads of 64 KiB, kicks,
+ *     and resets the device (status 0) while they are in flight. Prints
+ *     "resetting" just before, then "reset took N ms, M of COUNT reads
+ *     answered by its end".
+ *   vhost_blk_hostile /dev/vhost-vdpa-N break SECONDS
+ *     the driver that breaks its ring: the avail index a queue and more
+ *     ahead of the device, kicked; prints "broken", keeps the device as it
+ *     is for SECONDS (no reset: the queue must stay parked, not polled),
+ *     then resets it.
  */
 #include <endian.h>
 #include <errno.h>
@@ -37,7 +42,7 @@ static int fd;
 
 static void die(const char *what)
 {
-	fprintf(stderr, "vhost_blk_reset: %s: %s\n", what, strerror(errno));
+	fprintf(stderr, "vhost_blk_hostile: %s: %s\n", what, strerror(errno));
 	exit(1);
 }
 
@@ -63,13 +68,19 @@ int main(int argc, char **argv)
 	struct vring_desc *desc;
 	struct vring_avail *avail;
 	struct vring_used *used;
-	unsigned int count, qmax = 0;
+	unsigned int count = 0, seconds = 0, qmax = 0;
 	uint64_t one = 1, t0, t1;
 	uint8_t *mem;
 	int mfd, kick, call;
 
-	if (argc != 3 || (count = (unsigned int)atoi(argv[2])) == 0 || count > QSIZE / 3) {
-		fprintf(stderr, "usage: vhost_blk_reset /dev/vhost-vdpa-N COUNT (1-%u)\n",
+	if (argc == 4 && strcmp(argv[2], "reset") == 0)
+		count = (unsigned int)atoi(argv[3]);
+	else if (argc == 4 && strcmp(argv[2], "break") == 0)
+		seconds = (unsigned int)atoi(argv[3]);
+	if ((count == 0 || count > QSIZE / 3) && seconds == 0) {
+		fprintf(stderr,
+			"usage: vhost_blk_hostile /dev/vhost-vdpa-N reset COUNT (1-%u)\n"
+			"       vhost_blk_hostile /dev/vhost-vdpa-N break SECONDS\n",
 			QSIZE / 3);
 		return 2;
 	}
@@ -132,6 +143,20 @@ int main(int argc, char **argv)
 	}
 	st |= VIRTIO_CONFIG_S_DRIVER_OK;
 	set_status(st);
+
+	if (seconds) {
+		/* More than a queue's worth ahead of what the device has
+		 * seen: no driver may do that (virtio 1.2, 2.7.13). */
+		__atomic_store_n(&avail->idx, htole16(QSIZE + 7), __ATOMIC_RELEASE);
+		if (write(kick, &one, sizeof(one)) != sizeof(one))
+			die("kick");
+		printf("broken\n");
+		fflush(stdout);
+		sleep(seconds);
+		set_status(0);
+		close(fd);
+		return 0;
+	}
 
 	for (unsigned int i = 0; i < count; i++) {
 		uint32_t off = DATA_OFF + i * (DATA_SIZE + 4096);
