@@ -262,7 +262,7 @@ static json_object *parse_file(const char *path, char *err, size_t errlen)
 
 int hvb_config_load(const char *path, struct hvb_bridge *b, char *err, size_t errlen)
 {
-	struct cj_ctx c = {.err = err, .errlen = errlen};
+	struct cj_ctx c = {.err = err, .errlen = errlen, .strict = b->strict};
 	json_object *root = parse_file(path, err, errlen);
 	int r;
 

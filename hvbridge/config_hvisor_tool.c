@@ -13,6 +13,8 @@
  *
  * Zone RAM is hvisor's (/dev/hvisor at zone0_ipa, seen by the zone at
  * zonex_ipa) and every device is served locally, as hvisor-tool does.
+ * Devices of the types hvbridge does not serve (scmi, gpu) are skipped with
+ * a warning, or refused with --strict.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,6 +23,7 @@
 
 #include "bridge.h"
 #include "config_json.h"
+#include "hvdpa/log.h"
 #include "range.h"
 
 bool hvb_config_is_hvisor_tool(json_object *root)
@@ -140,15 +143,46 @@ static int device_spec(struct cj_ctx *c, json_object *o, const char *type, char 
 				FAIL(c, "%s.mac: expected 6 hex byte strings", c->where);
 			}
 		}
-	} else if (!strcmp(type, "console")) {
-		snprintf(buf, sizeof(buf), "console:pty");
 	} else {
-		FAIL(c, "%s.type: '%s' is not blk, net or console", c->where, type);
+		/* console: skip_unserved() let through no other type. */
+		snprintf(buf, sizeof(buf), "console:pty");
 	}
 	free(img);
 	free(tap);
 	*out = strdup(buf);
 	return *out ? 0 : -ENOMEM;
+}
+
+static bool served(const char *type)
+{
+	return !strcmp(type, "blk") || !strcmp(type, "net") || !strcmp(type, "console");
+}
+
+/*
+ * hvisor-tool's examples list devices hvbridge does not serve (scmi on
+ * rk3588 and Jetson, gpu on qemu-aarch64) beside the blk and console a
+ * newcomer wants to try: such a device is left out, with a warning, so the
+ * file works unchanged; the zone then finds no device at its address.
+ * --strict refuses it instead, for who wants all or nothing.
+ * Returns 1 if the device is left out, 0 if it is served, or an error.
+ */
+static int skip_unserved(struct cj_ctx *c, json_object *o, const struct hvb_zone *z,
+			 const char *type)
+{
+	uint64_t addr = 0;
+	int r;
+
+	if (served(type))
+		return 0;
+	if (c->strict)
+		FAIL(c, "%s.type: '%s' is not blk, net or console (refused by --strict)", c->where,
+		     type);
+	if ((r = cj_u64(c, o, "addr", true, &addr)) < 0)
+		return r;
+	hv_warn("zone %u: %s device at 0x%llx (%s) skipped: hvbridge serves blk, net and "
+		"console only; the zone finds no device there",
+		z->id, type, (unsigned long long)addr, c->where);
+	return 1;
 }
 
 static int parse_devices(struct cj_ctx *c, json_object *zo, struct hvb_zone *z, const char *zw)
@@ -184,13 +218,22 @@ static int parse_devices(struct cj_ctx *c, json_object *zo, struct hvb_zone *z, 
 			continue;
 		}
 		free(status);
+		if ((r = cj_str(c, o, "type", true, &type)) < 0)
+			return r;
+		if ((r = skip_unserved(c, o, z, type)) != 0) {
+			free(type);
+			if (r < 0)
+				return r;
+			continue;
+		}
 		d = calloc(1, sizeof(*d));
-		if (!d)
+		if (!d) {
+			free(type);
 			return -ENOMEM;
+		}
 		z->devs[z->n_devs++] = d;
 		d->zone = z;
-		if ((r = cj_str(c, o, "type", true, &type)) < 0 ||
-		    (r = cj_u64(c, o, "addr", true, &d->cfg.base)) < 0 ||
+		if ((r = cj_u64(c, o, "addr", true, &d->cfg.base)) < 0 ||
 		    (r = cj_u64(c, o, "len", true, &d->cfg.size)) < 0 ||
 		    (r = cj_u64(c, o, "irq", true, &irq)) < 0 ||
 		    (r = device_spec(c, o, type, &d->cfg.local)) < 0) {

@@ -16,6 +16,7 @@ struct cj_ctx {
 	char *err;
 	size_t errlen;
 	char where[96];
+	bool strict; /* struct hvb_bridge's */
 };
 
 #define FAIL(c, ...)                                                                               \
