@@ -14,7 +14,8 @@
  * Zone RAM is hvisor's (/dev/hvisor at zone0_ipa, seen by the zone at
  * zonex_ipa) and every device is served locally, as hvisor-tool does.
  * Devices of the types hvbridge does not serve (scmi, gpu) are skipped with
- * a warning, or refused with --strict.
+ * a warning, or refused with --strict; the older flat format is refused
+ * (see hvb_config_hvisor_tool_flat()).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -35,6 +36,32 @@ bool hvb_config_is_hvisor_tool(json_object *root)
 	       (z = json_object_array_get_idx(zones, 0)) &&
 	       json_object_is_type(z, json_type_object) &&
 	       json_object_object_get_ex(z, "memory_region", NULL);
+}
+
+bool hvb_config_is_hvisor_tool_flat(json_object *root)
+{
+	return json_object_is_type(root, json_type_object) &&
+	       json_object_object_get_ex(root, "devices", NULL) &&
+	       !json_object_object_get_ex(root, "zones", NULL);
+}
+
+/*
+ * hvisor-tool's older flat format, {"devices": [{..., "zone_id": 1}]}, says
+ * nothing of zone RAM: that hvisor-tool mapped one region, the same for
+ * every zone, fixed when it was built (NON_ROOT_PHYS_START and _SIZE in its
+ * hvisor.h; 0x70000000+0x20000000 in some releases, 0x50000000+0x30000000
+ * in others), with zone0_ipa == zonex_ipa. hvbridge would have to guess it,
+ * and a wrong guess hands devices the wrong memory, so the file is refused
+ * with what it lacks and how to convert it.
+ */
+int hvb_config_hvisor_tool_flat(struct cj_ctx *c)
+{
+	FAIL(c, "config.devices: hvisor-tool's flat format (devices[] with zone_id) has no "
+		"memory_region, and hvbridge needs each zone's RAM (that hvisor-tool had it "
+		"built in: NON_ROOT_PHYS_START/SIZE); use the zones[] format: {\"zones\": "
+		"[{\"id\": ZONE_ID, \"memory_region\": [{\"zone0_ipa\": START, "
+		"\"zonex_ipa\": START, \"size\": SIZE}], \"devices\": [that zone's "
+		"devices]}]}");
 }
 
 static int parse_regions(struct cj_ctx *c, json_object *zo, struct hvb_zone *z, const char *zw)

@@ -4,7 +4,7 @@
 # locally, each driven and checked. Needs root for the tap.
 # Then hvisor-tool's own qemu-aarch64 example (tests/unit/data/), whose gpu
 # hvbridge does not serve: skipped with a warning, the blk still served,
-# refused with --strict.
+# refused with --strict; and its older flat format, refused.
 #   sh tests/unit/bridge-hvisor-tool.sh BUILD_DIR
 set -u
 B=$1
@@ -107,8 +107,11 @@ ok $? "qemu-aarch64 example: clean exit"
 "$B/hvbridge" --strict --sim "$W/qa" --config "$D/hvisor-tool-qemu-aarch64.json" 2>strict.log
 ok "$(test $? = 2 && grep -q "zones\[0\].devices\[3\].type: 'gpu' is not blk, net or console (refused by --strict)" strict.log; echo $?)" \
 	"--strict refuses the gpu"
+"$B/hvbridge" --config "$D/hvisor-tool-flat.json" 2>flat.log
+ok "$(test $? = 2 && grep -q "hvisor-tool's flat format (devices\[\] with zone_id) has no memory_region" flat.log; echo $?)" \
+	"the flat format is refused, saying what it lacks"
 
-cat qa.log strict.log >>bridge.log
+cat qa.log strict.log flat.log >>bridge.log
 grep -q Sanitizer bridge.log && ok 1 "sanitizer report"
-[ $fail -eq 0 ] || { cat zs1 zs2 zs3 zs4 zs5 zs6 strict.log; tail -30 bridge.log; }
+[ $fail -eq 0 ] || { cat zs1 zs2 zs3 zs4 zs5 zs6 strict.log flat.log; tail -30 bridge.log; }
 exit $fail

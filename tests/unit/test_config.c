@@ -259,6 +259,21 @@ static void test_hvisor_tool_unserved_types(void)
 		 0);
 }
 
+/* hvisor-tool's older flat format has no zone RAM: refused, saying so and
+ * how to convert it. */
+static void test_hvisor_tool_flat_format(void)
+{
+	CHECK(load_path(DATA "hvisor-tool-flat.json", false) < 0 &&
+	      strstr(err, "config.devices: hvisor-tool's flat format (devices[] with zone_id) "
+			  "has no memory_region") &&
+	      strstr(err, "use the zones[] format: {\"zones\": [{\"id\": ZONE_ID, "
+			  "\"memory_region\": [{\"zone0_ipa\""));
+	/* Ours has zones[]: a devices key there is ours to refuse. */
+	CHECK(load("{\"devices\": [], \"zones\": [{\"id\": 1, \"ram\": {\"base\": 0, "
+		   "\"size\": 4096, \"backing\": \"hvisor\"}, \"devices\": []}]}") < 0 &&
+	      strstr(err, "config: unknown key 'devices'"));
+}
+
 /* hvisor-tool's values become a "local" spec: none may smuggle in options,
  * and a window may not wrap the address space. */
 static void test_hvisor_tool_hostile_values(void)
@@ -295,5 +310,6 @@ int main(void)
 	RUN(test_hvisor_tool_format);
 	RUN(test_hvisor_tool_hostile_values);
 	RUN(test_hvisor_tool_unserved_types);
+	RUN(test_hvisor_tool_flat_format);
 	return check_done();
 }
