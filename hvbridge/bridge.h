@@ -95,6 +95,9 @@ struct hvb_bridge {
 	char *hvisor_dev;
 	char *control_path;
 	char *control_group; /* may use the control socket, besides root */
+	/* Set before hvb_config_load: an hvisor-tool config's device of a type
+	 * hvbridge does not serve (scmi, gpu, ...) is refused, not skipped. */
+	bool strict;
 
 	struct hvb_trap *hvisor; /* shared by all zones under hvisor */
 	int hvisor_fd;

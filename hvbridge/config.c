@@ -262,14 +262,18 @@ static json_object *parse_file(const char *path, char *err, size_t errlen)
 
 int hvb_config_load(const char *path, struct hvb_bridge *b, char *err, size_t errlen)
 {
-	struct cj_ctx c = {.err = err, .errlen = errlen};
+	struct cj_ctx c = {.err = err, .errlen = errlen, .strict = b->strict};
 	json_object *root = parse_file(path, err, errlen);
 	int r;
 
 	if (!root)
 		return -EINVAL;
-	r = hvb_config_is_hvisor_tool(root) ? hvb_config_hvisor_tool(&c, root, b)
-					    : parse_root(&c, root, b);
+	if (hvb_config_is_hvisor_tool(root))
+		r = hvb_config_hvisor_tool(&c, root, b);
+	else if (hvb_config_is_hvisor_tool_flat(root))
+		r = hvb_config_hvisor_tool_flat(&c);
+	else
+		r = parse_root(&c, root, b);
 	json_object_put(root);
 	if (r == -ENOMEM)
 		snprintf(err, errlen, "%s: out of memory", path);

@@ -13,6 +13,9 @@
  *
  * Zone RAM is hvisor's (/dev/hvisor at zone0_ipa, seen by the zone at
  * zonex_ipa) and every device is served locally, as hvisor-tool does.
+ * Devices of the types hvbridge does not serve (scmi, gpu) are skipped with
+ * a warning, or refused with --strict; the older flat format is refused
+ * (see hvb_config_hvisor_tool_flat()).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,6 +24,7 @@
 
 #include "bridge.h"
 #include "config_json.h"
+#include "hvdpa/log.h"
 #include "range.h"
 
 bool hvb_config_is_hvisor_tool(json_object *root)
@@ -32,6 +36,32 @@ bool hvb_config_is_hvisor_tool(json_object *root)
 	       (z = json_object_array_get_idx(zones, 0)) &&
 	       json_object_is_type(z, json_type_object) &&
 	       json_object_object_get_ex(z, "memory_region", NULL);
+}
+
+bool hvb_config_is_hvisor_tool_flat(json_object *root)
+{
+	return json_object_is_type(root, json_type_object) &&
+	       json_object_object_get_ex(root, "devices", NULL) &&
+	       !json_object_object_get_ex(root, "zones", NULL);
+}
+
+/*
+ * hvisor-tool's older flat format, {"devices": [{..., "zone_id": 1}]}, says
+ * nothing of zone RAM: that hvisor-tool mapped one region, the same for
+ * every zone, fixed when it was built (NON_ROOT_PHYS_START and _SIZE in its
+ * hvisor.h; 0x70000000+0x20000000 in some releases, 0x50000000+0x30000000
+ * in others), with zone0_ipa == zonex_ipa. hvbridge would have to guess it,
+ * and a wrong guess hands devices the wrong memory, so the file is refused
+ * with what it lacks and how to convert it.
+ */
+int hvb_config_hvisor_tool_flat(struct cj_ctx *c)
+{
+	FAIL(c, "config.devices: hvisor-tool's flat format (devices[] with zone_id) has no "
+		"memory_region, and hvbridge needs each zone's RAM (that hvisor-tool had it "
+		"built in: NON_ROOT_PHYS_START/SIZE); use the zones[] format: {\"zones\": "
+		"[{\"id\": ZONE_ID, \"memory_region\": [{\"zone0_ipa\": START, "
+		"\"zonex_ipa\": START, \"size\": SIZE}], \"devices\": [that zone's "
+		"devices]}]}");
 }
 
 static int parse_regions(struct cj_ctx *c, json_object *zo, struct hvb_zone *z, const char *zw)
@@ -140,15 +170,46 @@ static int device_spec(struct cj_ctx *c, json_object *o, const char *type, char 
 				FAIL(c, "%s.mac: expected 6 hex byte strings", c->where);
 			}
 		}
-	} else if (!strcmp(type, "console")) {
-		snprintf(buf, sizeof(buf), "console:pty");
 	} else {
-		FAIL(c, "%s.type: '%s' is not blk, net or console", c->where, type);
+		/* console: skip_unserved() let through no other type. */
+		snprintf(buf, sizeof(buf), "console:pty");
 	}
 	free(img);
 	free(tap);
 	*out = strdup(buf);
 	return *out ? 0 : -ENOMEM;
+}
+
+static bool served(const char *type)
+{
+	return !strcmp(type, "blk") || !strcmp(type, "net") || !strcmp(type, "console");
+}
+
+/*
+ * hvisor-tool's examples list devices hvbridge does not serve (scmi on
+ * rk3588 and Jetson, gpu on qemu-aarch64) beside the blk and console a
+ * newcomer wants to try: such a device is left out, with a warning, so the
+ * file works unchanged; the zone then finds no device at its address.
+ * --strict refuses it instead, for who wants all or nothing.
+ * Returns 1 if the device is left out, 0 if it is served, or an error.
+ */
+static int skip_unserved(struct cj_ctx *c, json_object *o, const struct hvb_zone *z,
+			 const char *type)
+{
+	uint64_t addr = 0;
+	int r;
+
+	if (served(type))
+		return 0;
+	if (c->strict)
+		FAIL(c, "%s.type: '%s' is not blk, net or console (refused by --strict)", c->where,
+		     type);
+	if ((r = cj_u64(c, o, "addr", true, &addr)) < 0)
+		return r;
+	hv_warn("zone %u: %s device at 0x%llx (%s) skipped: hvbridge serves blk, net and "
+		"console only; the zone finds no device there",
+		z->id, type, (unsigned long long)addr, c->where);
+	return 1;
 }
 
 static int parse_devices(struct cj_ctx *c, json_object *zo, struct hvb_zone *z, const char *zw)
@@ -184,13 +245,22 @@ static int parse_devices(struct cj_ctx *c, json_object *zo, struct hvb_zone *z, 
 			continue;
 		}
 		free(status);
+		if ((r = cj_str(c, o, "type", true, &type)) < 0)
+			return r;
+		if ((r = skip_unserved(c, o, z, type)) != 0) {
+			free(type);
+			if (r < 0)
+				return r;
+			continue;
+		}
 		d = calloc(1, sizeof(*d));
-		if (!d)
+		if (!d) {
+			free(type);
 			return -ENOMEM;
+		}
 		z->devs[z->n_devs++] = d;
 		d->zone = z;
-		if ((r = cj_str(c, o, "type", true, &type)) < 0 ||
-		    (r = cj_u64(c, o, "addr", true, &d->cfg.base)) < 0 ||
+		if ((r = cj_u64(c, o, "addr", true, &d->cfg.base)) < 0 ||
 		    (r = cj_u64(c, o, "len", true, &d->cfg.size)) < 0 ||
 		    (r = cj_u64(c, o, "irq", true, &irq)) < 0 ||
 		    (r = device_spec(c, o, type, &d->cfg.local)) < 0) {

@@ -16,6 +16,7 @@ struct cj_ctx {
 	char *err;
 	size_t errlen;
 	char where[96];
+	bool strict; /* struct hvb_bridge's */
 };
 
 #define FAIL(c, ...)                                                                               \
@@ -35,5 +36,8 @@ struct hvb_bridge;
 /* config_hvisor_tool.c: hvisor-tool's own virtio_cfg.json. */
 bool hvb_config_is_hvisor_tool(json_object *root);
 int hvb_config_hvisor_tool(struct cj_ctx *c, json_object *root, struct hvb_bridge *b);
+/* Its older flat format: recognised, to be refused with how to convert it. */
+bool hvb_config_is_hvisor_tool_flat(json_object *root);
+int hvb_config_hvisor_tool_flat(struct cj_ctx *c);
 
 #endif

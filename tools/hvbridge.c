@@ -9,6 +9,9 @@
  *                                    DIR/zone<ID>.sock, instead of hvisor
  *   hvbridge --control-group GROUP   members of GROUP may use the control socket
  *                                    too (else only root)
+ *   hvbridge --strict ...            refuse an hvisor-tool config's devices of types
+ *                                    hvbridge does not serve (scmi, gpu, ...)
+ *                                    instead of skipping them with a warning
  *   hvbridge ctl SOCKET REQUEST      talk to a running one (add, remove, list)
  *
  * Exit status: 0 after SIGTERM/SIGINT, 1 on a runtime failure, 2 on bad
@@ -34,7 +37,8 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: hvbridge [-v] [--sim DIR] [--control-group GROUP] --config FILE\n"
+	fprintf(f, "usage: hvbridge [-v] [--strict] [--sim DIR] [--control-group GROUP] "
+		   "--config FILE\n"
 		   "       hvbridge ctl SOCKET 'add {\"zone\": Z, \"name\": N, \"base\": B, "
 		   "\"irq\": I, \"vhost\": PATH}'\n"
 		   "       hvbridge ctl SOCKET 'remove ZONE NAME'\n"
@@ -66,6 +70,7 @@ int main(int argc, char **argv)
 		{"config", required_argument, NULL, 'c'},
 		{"sim", required_argument, NULL, 's'},
 		{"control-group", required_argument, NULL, 'g'},
+		{"strict", no_argument, NULL, 'S'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -93,6 +98,9 @@ int main(int argc, char **argv)
 			break;
 		case 'g':
 			control_group = optarg;
+			break;
+		case 'S':
+			b.strict = true;
 			break;
 		case 'v':
 			hv_log_level = HV_LOG_DEBUG;

@@ -2,9 +2,13 @@
 # hvbridge on an hvisor-tool virtio_cfg.json, unchanged, with the zone
 # simulator playing zone 1 (--sim): blk, console and net devices served
 # locally, each driven and checked. Needs root for the tap.
+# Then hvisor-tool's own qemu-aarch64 example (tests/unit/data/), whose gpu
+# hvbridge does not serve: skipped with a warning, the blk still served,
+# refused with --strict; and its older flat format, refused.
 #   sh tests/unit/bridge-hvisor-tool.sh BUILD_DIR
 set -u
 B=$1
+D=$(cd "$(dirname "$0")" && pwd)/data
 W=$(mktemp -d)
 TAP=hvht$$
 trap 'rm -rf "$W"; ip link del "$TAP" 2>/dev/null' EXIT
@@ -79,6 +83,35 @@ ip link set "$TAP" carrier on
 kill -TERM $bp
 wait $bp
 ok $? "clean exit"
+
+# hvisor-tool's examples/qemu-aarch64/virtio_cfg.json, as it is: blk and
+# console served, net disabled, gpu skipped (its rootfs2.ext4 is here).
+mkdir qa
+"$B/hvbridge" --sim "$W/qa" --config "$D/hvisor-tool-qemu-aarch64.json" 2>qa.log &
+bp=$!
+i=0
+until grep -q "zone 1: ready, 2 devices" qa.log || [ $i -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
+ok "$(grep -q 'zone 1: ready, 2 devices' qa.log; echo $?)" "qemu-aarch64 example: 2 devices"
+ok "$(test "$(grep -c 'warning: zone 1: gpu device at 0xa003400 (zones\[0\].devices\[3\]) skipped' qa.log)" = 1; echo $?)" \
+	"qemu-aarch64 example: one warning line for the gpu"
+ZQ="$B/tests/zonesim/zonesim --socket $W/qa/zone1.sock --ram-base 0x50000000 --ram-size 0x30000000"
+$ZQ --dev 0xa003c00 --mib 2 --seed 5 blk >zs5 2>&1
+ok $? "qemu-aarch64 example: blk served"
+$ZQ --dev 0xa003400 --count 1 latency >zs6 2>&1
+grep -q "zone 1: read of 0xa003460 hits no device" qa.log
+ok $? "qemu-aarch64 example: the zone finds no device at the gpu's address"
+kill -TERM $bp
+wait $bp
+ok $? "qemu-aarch64 example: clean exit"
+
+"$B/hvbridge" --strict --sim "$W/qa" --config "$D/hvisor-tool-qemu-aarch64.json" 2>strict.log
+ok "$(test $? = 2 && grep -q "zones\[0\].devices\[3\].type: 'gpu' is not blk, net or console (refused by --strict)" strict.log; echo $?)" \
+	"--strict refuses the gpu"
+"$B/hvbridge" --config "$D/hvisor-tool-flat.json" 2>flat.log
+ok "$(test $? = 2 && grep -q "hvisor-tool's flat format (devices\[\] with zone_id) has no memory_region" flat.log; echo $?)" \
+	"the flat format is refused, saying what it lacks"
+
+cat qa.log strict.log flat.log >>bridge.log
 grep -q Sanitizer bridge.log && ok 1 "sanitizer report"
-[ $fail -eq 0 ] || { cat zs1 zs2 zs3 zs4; tail -30 bridge.log; }
+[ $fail -eq 0 ] || { cat zs1 zs2 zs3 zs4 zs5 zs6 strict.log flat.log; tail -30 bridge.log; }
 exit $fail

@@ -9,27 +9,50 @@
 #include <unistd.h>
 
 #include "../../hvbridge/bridge.h"
+#include "capture.h"
 #include "check.h"
 
 static char err[512];
+static char devs[256]; /* the last load's devices: "1:blk0 1:console1" */
+
+/* Loads the config at path (hvbridge --strict if strict); returns the
+ * result, the message in err. */
+static int load_path(const char *path, bool strict)
+{
+	struct hvb_bridge b = {.hvisor_fd = -1, .control_fd = -1, .strict = strict};
+	size_t n = 0;
+	int r;
+
+	err[0] = devs[0] = '\0';
+	r = hvb_config_load(path, &b, err, sizeof(err));
+	for (unsigned int i = 0; r == 0 && i < b.n_zones; i++)
+		for (unsigned int j = 0; j < b.zones[i]->n_devs; j++)
+			n += (size_t)snprintf(devs + n, n < sizeof(devs) ? sizeof(devs) - n : 0,
+					      "%s%u:%s", n ? " " : "", b.zones[i]->id,
+					      b.zones[i]->devs[j]->cfg.name);
+	hvb_bridge_free(&b);
+	if (r < 0)
+		printf("# %s\n", err);
+	return r;
+}
 
 /* Loads text as a config; returns the result, the message in err. */
-static int load(const char *text)
+static int load_text(const char *text, bool strict)
 {
 	char path[] = "/tmp/hvbridge-config-XXXXXX";
-	struct hvb_bridge b = {.hvisor_fd = -1, .control_fd = -1};
 	int fd = mkstemp(path), r;
 
 	CHECK(fd >= 0);
 	CHECK_EQ(write(fd, text, strlen(text)), (long long)strlen(text));
 	close(fd);
-	err[0] = '\0';
-	r = hvb_config_load(path, &b, err, sizeof(err));
+	r = load_path(path, strict);
 	unlink(path);
-	hvb_bridge_free(&b);
-	if (r < 0)
-		printf("# %s\n", err);
 	return r;
+}
+
+static int load(const char *text)
+{
+	return load_text(text, false);
 }
 
 #define ZONE(devs)                                                                                 \
@@ -167,13 +190,88 @@ static void test_hvisor_tool_format(void)
 			   HT_BLK("0xa003c00"))) < 0 &&
 	      strstr(err, "zones[0].memory_region[0].zonex_ipa: missing"));
 	CHECK(load(HT_ZONE(HT_REGION("0x50000000", "0x30000000"),
-			   "{\"type\": \"gpu\", \"addr\": \"0xa003c00\", \"len\": \"0x200\", "
-			   "\"irq\": 78}")) < 0 &&
-	      strstr(err, "zones[0].devices[0].type: 'gpu' is not blk, net or console"));
-	CHECK(load(HT_ZONE(HT_REGION("0x50000000", "0x30000000"),
 			   "{\"type\": \"net\", \"addr\": \"0xa003600\", \"len\": \"0x200\", "
 			   "\"irq\": 75, \"tap\": \"t\", \"mac\": [\"zz\"]}")) < 0 &&
 	      strstr(err, "zones[0].devices[0].mac: expected 6 hex byte strings"));
+}
+
+#define DATA SRCDIR "/tests/unit/data/"
+
+/* Loads an hvisor-tool example; returns the result, what was logged in
+ * *log (free it). */
+static int load_logged(const char *path, bool strict, char **log)
+{
+	struct capture cap;
+	int r;
+
+	capture_begin(&cap);
+	r = load_path(path, strict);
+	*log = capture_end(&cap);
+	return r;
+}
+
+/* hvisor-tool's own examples carry devices hvbridge does not serve: each is
+ * left out with one warning naming it, the others are served; --strict
+ * refuses the file instead. */
+static void test_hvisor_tool_unserved_types(void)
+{
+	static const struct {
+		const char *file, *warning, *strict_error;
+	} ex[] = {
+		{DATA "hvisor-tool-qemu-aarch64.json",
+		 "warning: zone 1: gpu device at 0xa003400 (zones[0].devices[3]) skipped",
+		 "zones[0].devices[3].type: 'gpu' is not blk, net or console (refused by "
+		 "--strict)"},
+		{DATA "hvisor-tool-rk3588-scmi.json",
+		 "warning: zone 1: scmi device at 0xff9c0000 (zones[0].devices[2]) skipped",
+		 "zones[0].devices[2].type: 'scmi' is not blk, net or console (refused by "
+		 "--strict)"},
+	};
+	struct capture cap;
+	char *log = NULL;
+
+	for (size_t i = 0; i < sizeof(ex) / sizeof(ex[0]); i++) {
+		CHECK_EQ(load_logged(ex[i].file, false, &log), 0);
+		CHECK(strcmp(devs, "1:blk0 1:console1") == 0);
+		CHECK_EQ(count_lines(log), 1);
+		CHECK(log && strstr(log, ex[i].warning));
+		free(log);
+		CHECK(load_logged(ex[i].file, true, &log) < 0 && strstr(err, ex[i].strict_error));
+		free(log);
+	}
+
+	/* The warning needs the address; a disabled device needs nothing and
+	 * is left out silently, whatever its type and even with --strict, as
+	 * hvisor-tool does (the disabled net above made no line either). */
+	CHECK(load(HT_ZONE(HT_REGION("0x50000000", "0x30000000"), "{\"type\": \"gpu\"}")) < 0 &&
+	      strstr(err, "zones[0].devices[0].addr: missing"));
+	capture_begin(&cap);
+	CHECK_EQ(load(HT_ZONE(HT_REGION("0x50000000", "0x30000000"),
+			      HT_BLK("0xa003c00") ",{\"type\": \"gpu\", \"status\": \"disable\"}")),
+		 0);
+	log = capture_end(&cap);
+	CHECK(strcmp(devs, "1:blk0") == 0);
+	CHECK(log && !*log);
+	free(log);
+	CHECK_EQ(load_text(HT_ZONE(HT_REGION("0x50000000", "0x30000000"),
+				   "{\"type\": \"gpu\", \"status\": \"disable\"}"),
+			   true),
+		 0);
+}
+
+/* hvisor-tool's older flat format has no zone RAM: refused, saying so and
+ * how to convert it. */
+static void test_hvisor_tool_flat_format(void)
+{
+	CHECK(load_path(DATA "hvisor-tool-flat.json", false) < 0 &&
+	      strstr(err, "config.devices: hvisor-tool's flat format (devices[] with zone_id) "
+			  "has no memory_region") &&
+	      strstr(err, "use the zones[] format: {\"zones\": [{\"id\": ZONE_ID, "
+			  "\"memory_region\": [{\"zone0_ipa\""));
+	/* Ours has zones[]: a devices key there is ours to refuse. */
+	CHECK(load("{\"devices\": [], \"zones\": [{\"id\": 1, \"ram\": {\"base\": 0, "
+		   "\"size\": 4096, \"backing\": \"hvisor\"}, \"devices\": []}]}") < 0 &&
+	      strstr(err, "config: unknown key 'devices'"));
 }
 
 /* hvisor-tool's values become a "local" spec: none may smuggle in options,
@@ -211,5 +309,7 @@ int main(void)
 	RUN(test_runtime_device_json);
 	RUN(test_hvisor_tool_format);
 	RUN(test_hvisor_tool_hostile_values);
+	RUN(test_hvisor_tool_unserved_types);
+	RUN(test_hvisor_tool_flat_format);
 	return check_done();
 }
