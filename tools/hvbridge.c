@@ -79,6 +79,7 @@ int main(int argc, char **argv)
 	struct hvb_bridge b = {.stop = &stop, .hvisor_fd = -1, .control_fd = -1};
 	const char *config = NULL, *sim_dir = NULL, *control_group = NULL;
 	char err[512];
+	sigset_t stop_sigs;
 	int o, r;
 
 	if (argc >= 2 && strcmp(argv[1], "ctl") == 0) {
@@ -134,6 +135,14 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* Blocked in every thread from here on (devices start threads of
+	 * their own as they open: a socket console's relay): the bridge loop
+	 * lets them in only while it waits. A SIGTERM taken by another thread
+	 * sets the flag without waking the loop, which then slept on. */
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGTERM);
+	sigaddset(&stop_sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
 	r = hvb_bridge_start(&b, err, sizeof(err));
 	if (r == 0 && b.control_path)
 		r = hvb_control_listen(&b, err, sizeof(err));

@@ -26,6 +26,17 @@ bp=$!
 i=0
 until [ -e "$W/pty" ] || [ $i -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
 
+# SIGTERM must reach the bridge loop, which lets it in only while it
+# waits: every other thread (the socket console's relay is one from the
+# start) blocks it, or it could take the signal and leave the loop asleep.
+for t in /proc/$bp/task/*; do
+	[ "${t##*/}" = "$bp" ] && continue
+	m=$(awk '/^SigBlk/ {print $2}' "$t/status")
+	m=${m#"${m%????}"}
+	ok "$(test $((0x$m & 0x4002)) -eq $((0x4002)); echo $?)" \
+		"thread ${t##*/} ($(cat "$t/comm")) blocks SIGTERM and SIGINT"
+done
+
 (timeout 10 head -c 22 "$W/pty" >"$W/out1") &
 rd=$!
 sleep 0.3
