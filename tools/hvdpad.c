@@ -440,6 +440,12 @@ int main(int argc, char **argv)
 		if (hv_vduse_claim(state_dir, served[i].name, &served[i].claim, err, sizeof(err)) <
 		    0)
 			die_usage("%s", err);
+	/* Blocked before any device exists, so that every thread a device
+	 * may start inherits it: the signals are read from sfd only. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
 	for (unsigned int i = 0; i < nserved; i++) {
 		r = served[i].is_net
 			    ? hv_net_create(&served[i].net, &served[i].dev, err, sizeof(err))
@@ -457,10 +463,6 @@ int main(int argc, char **argv)
 		}
 	}
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	quit_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
