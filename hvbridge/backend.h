@@ -48,7 +48,16 @@ struct hvb_backend_ops {
 	 * waiting. Until then the bridge calls nothing but completion() and
 	 * reset_fd(); set_ram(), close() and mmio->reset wait for the thread. */
 	int (*reset_begin)(struct hvb_backend *be);
-	/* The fd above while a reset begun there is under way, else -1. */
+	/* Optional. The zone wrote Status val (not 0), which would make the
+	 * register file call features_ok/driver_ok, and those wait for
+	 * someone else: run them ahead on the backend's thread and return 1
+	 * (0: nothing that could take time, the bridge writes at once). After
+	 * 1, reset_fd() turns readable when they are done, as for a reset,
+	 * and the bridge then replays the write, whose features_ok/driver_ok
+	 * take the results without waiting. */
+	int (*status_begin)(struct hvb_backend *be, struct hv_mmio_dev *m, uint8_t val);
+	/* The fd above while a reset (or a Status write) begun there is
+	 * under way, else -1. */
 	int (*reset_fd)(struct hvb_backend *be);
 	/* Frees the backend's state, this included. */
 	void (*close)(struct hvb_backend *be);

@@ -47,21 +47,42 @@ bool hvb_device_resetting(struct hvb_device *d)
 	return d->be && resetting(d);
 }
 
+/* A job the backend began (a reset, a Status write run ahead): true if
+ * it goes on in the background, false if it is done within the grace. */
+static bool job_goes_on(struct hvb_device *d)
+{
+	struct timespec grace = {0, HVB_RESET_GRACE_NS};
+	struct pollfd p = {.fd = d->be->ops->reset_fd(d->be), .events = POLLIN};
+
+	return ppoll(&p, 1, &grace, NULL) != 1;
+}
+
 /* Status 0 written: true if the backend's reset goes on in the
  * background, false if the register file is to reset now. */
 static bool reset_begin(struct hvb_device *d)
 {
-	struct timespec grace = {0, HVB_RESET_GRACE_NS};
-	struct pollfd p;
-
 	if (!d->be->ops->reset_begin || !d->mmio.status || d->be->ops->reset_begin(d->be) <= 0)
 		return false;
-	p = (struct pollfd){.fd = d->be->ops->reset_fd(d->be), .events = POLLIN};
-	return ppoll(&p, 1, &grace, NULL) != 1;
+	return job_goes_on(d);
+}
+
+/* Status val (not 0) written: true if the device's part goes on in the
+ * background (the write is replayed when it is done), false if the
+ * register file is to take the write now (it finds the results ready, or
+ * there was nothing to run ahead). */
+static bool status_begin(struct hvb_device *d, uint8_t val)
+{
+	if (!d->be->ops->status_begin || d->be->ops->status_begin(d->be, &d->mmio, val) <= 0 ||
+	    !job_goes_on(d))
+		return false;
+	d->status_due = true;
+	d->status_val = val;
+	return true;
 }
 
 /* An access to a device whose reset is under way (virtio 1.2, 2.1.2: the
- * driver waits for Status to read 0): Status reads as it was, registers
+ * driver waits for Status to read 0), or a Status write (its vCPU waits
+ * for the answer; another is an interrupt handler): Status reads as it was, registers
  * read as the register file has them, config space (the device's, busy)
  * reads 0, and writes are ignored. */
 static uint64_t access_resetting(struct hvb_device *d, const struct hvisor_device_req *req)
@@ -93,11 +114,20 @@ void hvb_device_answer_due(struct hvb_device *d)
 		t->ops->answer(t, &d->due_req, 0);
 }
 
-/* The backend's reset thread is done: the register file resets (its
- * backend reset finds nothing left to wait for), Status reads 0, and the
- * vCPU that wrote Status 0 has its answer. */
+/* The backend's job is done. A reset: the register file resets (its
+ * backend reset finds nothing left to wait for) and Status reads 0. A
+ * Status write run ahead: the write is replayed, and its features_ok or
+ * driver_ok take the results. Either way the vCPU that wrote Status has
+ * its answer. */
 static void reset_done(struct hvb_device *d)
 {
+	if (d->status_due && resetting(d)) {
+		d->status_due = false;
+		hv_mmio_write(&d->mmio, VIRTIO_MMIO_STATUS, 4, d->status_val);
+	}
+	d->status_due = false;
+	/* A reset, or a replay that did not call the backend (it always
+	 * does: writes are ignored meanwhile). */
 	if (resetting(d))
 		hv_mmio_reset(&d->mmio);
 	hvb_device_answer_due(d);
@@ -160,10 +190,15 @@ void hvb_bridge_access(struct hvb_bridge *b, struct hvb_trap *t,
 	} else if (req->is_write) {
 		uint64_t off = req->address - d->cfg.base;
 
-		/* A reset that takes time goes on in the background, and the
-		 * vCPU is answered when it is done. */
-		if (off != VIRTIO_MMIO_STATUS || width != 4 || (uint32_t)req->value != 0 ||
-		    !reset_begin(d)) {
+		/* A reset or a Status write that takes time goes on in the
+		 * background, and the vCPU is answered when it is done. */
+		bool later =
+			off == VIRTIO_MMIO_STATUS && width == 4 &&
+			((uint32_t)req->value == 0 ? reset_begin(d)
+						   : (uint32_t)req->value < 0x100 &&
+							     status_begin(d, (uint8_t)req->value));
+
+		if (!later) {
 			hv_mmio_write(&d->mmio, off, width, req->value);
 		} else {
 			hvb_device_watch(d); /* its reset fd */

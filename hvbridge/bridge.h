@@ -51,6 +51,10 @@ struct hvb_device {
 	struct hvisor_device_req due_req;
 	struct hvb_trap *due_trap;
 	uint64_t due_epoch; /* due_trap's then */
+	/* The backend runs a Status write of status_val ahead (status_begin):
+	 * it is replayed on the register file when that is done. */
+	bool status_due;
+	uint8_t status_val;
 
 	/* On the zone's loop while the backend is open (bridge.c). */
 	struct hvb_watch *watch; /* one per queue */

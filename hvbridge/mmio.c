@@ -137,6 +137,33 @@ void hv_mmio_needs_reset(struct hv_mmio_dev *m)
 		hv_mmio_raise(m, VIRTIO_MMIO_INT_CONFIG);
 }
 
+/* Why the register file refuses the driver's features before the device
+ * is asked, or NULL. */
+static const char *features_refused(const struct hv_mmio_dev *m)
+{
+	if (m->driver_features & ~m->device_features)
+		return "features the device did not offer";
+	if (!(m->driver_features & (1ull << VIRTIO_F_VERSION_1)))
+		return "no VIRTIO_F_VERSION_1";
+	return NULL;
+}
+
+unsigned int hv_mmio_status_calls(const struct hv_mmio_dev *m, uint8_t val)
+{
+	uint8_t added = val & ~m->status;
+	unsigned int calls = 0;
+
+	if (val == 0 || (m->status & ~val & ~VIRTIO_CONFIG_S_NEEDS_RESET))
+		return 0;
+	if ((added & VIRTIO_CONFIG_S_FEATURES_OK) && !features_refused(m))
+		calls |= HV_MMIO_CALLS_FEATURES_OK;
+	else
+		val &= (uint8_t) ~(added & VIRTIO_CONFIG_S_FEATURES_OK);
+	if ((added & VIRTIO_CONFIG_S_DRIVER_OK) && (val & VIRTIO_CONFIG_S_FEATURES_OK))
+		calls |= HV_MMIO_CALLS_DRIVER_OK;
+	return calls;
+}
+
 static void write_status(struct hv_mmio_dev *m, uint8_t val)
 {
 	uint8_t added = val & ~m->status;
@@ -152,13 +179,9 @@ static void write_status(struct hv_mmio_dev *m, uint8_t val)
 		return;
 	}
 	if (added & VIRTIO_CONFIG_S_FEATURES_OK) {
-		const char *why = NULL;
+		const char *why = features_refused(m);
 
-		if (m->driver_features & ~m->device_features)
-			why = "features the device did not offer";
-		else if (!(m->driver_features & (1ull << VIRTIO_F_VERSION_1)))
-			why = "no VIRTIO_F_VERSION_1";
-		else if (m->ops->features_ok(m, m->driver_features) < 0)
+		if (!why && m->ops->features_ok(m, m->driver_features) < 0)
 			why = "the device refused them";
 		if (why) {
 			hv_warn_ratelimited(&m->rl, "%s: features 0x%llx not accepted: %s", m->name,

@@ -41,9 +41,18 @@ struct hvb_vhost {
 	struct hvb_shadow *shadow;
 	uint64_t features; /* as the zone negotiated them */
 	struct hv_ratelimit rl;
-	/* A reset under way: its thread tells the device (the kernel waits
-	 * for the VDUSE daemon's answer). */
+	/* A reset, or a Status write run ahead (vh_status_begin), under way
+	 * on a thread of its own: it tells the device, and the kernel waits
+	 * for the VDUSE daemon's answer. */
 	struct hvb_bg_reset reset;
+	bool job_resets;
+	/* What the Status write run ahead found, taken by the register
+	 * file's features_ok/driver_ok when the bridge replays the write. */
+	struct {
+		bool features, driver; /* results held */
+		uint64_t f;	       /* the features features_ok was run with */
+		int rf, rd;
+	} pre;
 };
 
 static int sys_ioctl(int fd, unsigned long req, void *arg)
@@ -74,10 +83,11 @@ static int vh_ioctl(struct hvb_vhost *vh, unsigned long req, void *arg, const ch
 	return 0;
 }
 
-/* Waits for a reset begun by vh_reset_begin(), if any. */
+/* Waits for a job begun by vh_reset_begin() or vh_status_begin(), if
+ * any. */
 static void reset_wait(struct hvb_vhost *vh)
 {
-	if (hvb_bg_reset_wait(&vh->reset))
+	if (hvb_bg_reset_wait(&vh->reset) && vh->job_resets)
 		vh->status = 0;
 }
 
@@ -242,9 +252,8 @@ static void vh_config_write(struct hv_mmio_dev *m, uint32_t off, const void *buf
 	vh_ioctl(vh, VHOST_VDPA_SET_CONFIG, c, "VHOST_VDPA_SET_CONFIG");
 }
 
-static int vh_features_ok(struct hv_mmio_dev *m, uint64_t features)
+static int features_ok_now(struct hvb_vhost *vh, uint64_t features)
 {
-	struct hvb_vhost *vh = to_vh(m);
 	uint8_t s = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
 	int r;
 
@@ -261,6 +270,18 @@ static int vh_features_ok(struct hv_mmio_dev *m, uint64_t features)
 	s |= VIRTIO_CONFIG_S_FEATURES_OK;
 	set_status(vh, s);
 	return status_has(vh, s);
+}
+
+static int vh_features_ok(struct hv_mmio_dev *m, uint64_t features)
+{
+	struct hvb_vhost *vh = to_vh(m);
+
+	reset_wait(vh);
+	if (vh->pre.features && vh->pre.f == features) {
+		vh->pre.features = false;
+		return vh->pre.rf;
+	}
+	return features_ok_now(vh, features);
 }
 
 static bool in_ram(const struct hvb_ram *ram, uint64_t addr, uint64_t len)
@@ -323,13 +344,59 @@ static int vh_queue_ready(struct hv_mmio_dev *m, unsigned int index, const struc
 	return 0;
 }
 
-static int vh_driver_ok(struct hv_mmio_dev *m)
+static int driver_ok_now(struct hvb_vhost *vh)
 {
-	struct hvb_vhost *vh = to_vh(m);
 	uint8_t s = vh->status | VIRTIO_CONFIG_S_DRIVER_OK;
 
 	set_status(vh, s);
 	return status_has(vh, s);
+}
+
+static int vh_driver_ok(struct hv_mmio_dev *m)
+{
+	struct hvb_vhost *vh = to_vh(m);
+
+	reset_wait(vh);
+	if (vh->pre.driver) {
+		vh->pre.driver = false;
+		return vh->pre.rd;
+	}
+	return driver_ok_now(vh);
+}
+
+/* On the job's thread: what the Status write will ask of the device. */
+static void status_job(void *arg)
+{
+	struct hvb_vhost *vh = arg;
+
+	if (vh->pre.features)
+		vh->pre.rf = features_ok_now(vh, vh->pre.f);
+	if (vh->pre.driver && (!vh->pre.features || vh->pre.rf == 0))
+		vh->pre.rd = driver_ok_now(vh);
+}
+
+/* FEATURES_OK and DRIVER_OK are Status writes the device's driver
+ * answers (VDUSE: a message to hvdpad, which may be restarting, or slow),
+ * and while one waits, vhost-vdpa holds the device's lock: the ioctls run
+ * on the job's thread, and the bridge replays the write when it is done
+ * (the register file then takes the results from vh->pre). */
+static int vh_status_begin(struct hvb_backend *be, struct hv_mmio_dev *m, uint8_t val)
+{
+	struct hvb_vhost *vh = from_be(be);
+	unsigned int calls = hv_mmio_status_calls(m, val);
+
+	if (!calls || vh->reset.running)
+		return 0;
+	vh->pre.features = calls & HV_MMIO_CALLS_FEATURES_OK;
+	vh->pre.driver = calls & HV_MMIO_CALLS_DRIVER_OK;
+	vh->pre.f = m->driver_features;
+	vh->pre.rf = vh->pre.rd = -EIO;
+	if (hvb_bg_reset_start(&vh->reset, status_job, vh, vh->path) < 0) {
+		vh->pre.features = vh->pre.driver = false;
+		return 0;
+	}
+	vh->job_resets = false;
+	return 1;
 }
 
 static void vh_notify(struct hv_mmio_dev *m, unsigned int index)
@@ -372,6 +439,7 @@ static int vh_reset_begin(struct hvb_backend *be)
 		return 1;
 	if (!vh->status || hvb_bg_reset_start(&vh->reset, reset_device, vh, vh->path) < 0)
 		return 0;
+	vh->job_resets = true;
 	return 1;
 }
 
@@ -389,6 +457,7 @@ static void vh_reset(struct hv_mmio_dev *m)
 	if (vh->status)
 		set_status(vh, 0);
 	vh->status = 0;
+	vh->pre.features = vh->pre.driver = false;
 	if (vh->shadow)
 		hvb_shadow_reset(vh->shadow);
 	/* A completion signalled before the reset is stale now. */
@@ -532,6 +601,7 @@ static const struct hvb_backend_ops vh_backend_ops = {
 	.num_queues = vh_num_queues,
 	.call_fd = vh_call_fd,
 	.completion = vh_completion,
+	.status_begin = vh_status_begin,
 	.reset_begin = vh_reset_begin,
 	.reset_fd = vh_reset_fd,
 	.close = vh_close,

@@ -244,6 +244,15 @@ static void device_free(struct hvb_device *d);
 
 void hvb_zone_reset_done(struct hvb_zone *z, struct hvb_device *d)
 {
+	/* What was done may have been a Status write run ahead: a device
+	 * that is going needs its reset still. */
+	if ((d->retiring || z->ram_dropping) && d->be && d->mmio.status) {
+		if (hvb_device_reset_begin(d))
+			return; /* back here when it is done */
+		hv_mmio_reset(&d->mmio);
+		hvb_device_watch(d);
+		hvb_device_answer_due(d);
+	}
 	if (d->retiring) {
 		for (unsigned int i = 0; i < z->n_retiring; i++)
 			if (z->retiring[i] == d)

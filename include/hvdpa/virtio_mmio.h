@@ -115,6 +115,13 @@ void hv_mmio_write(struct hv_mmio_dev *m, uint64_t off, unsigned int width, uint
 void hv_mmio_raise(struct hv_mmio_dev *m, uint32_t bits);
 /* The backend failed: sets NEEDS_RESET and tells a running driver. */
 void hv_mmio_needs_reset(struct hv_mmio_dev *m);
+/* Which ops a Status write of val would call now (features_ok,
+ * driver_ok), by the same checks the write makes: for a transport that
+ * runs them ahead on a thread of its own because they wait for someone
+ * else (hvbridge's vhost-vdpa devices: the VDUSE daemon). */
+#define HV_MMIO_CALLS_FEATURES_OK 1u
+#define HV_MMIO_CALLS_DRIVER_OK	  2u
+unsigned int hv_mmio_status_calls(const struct hv_mmio_dev *m, uint8_t val);
 /* As the zone writing Status 0: used when the zone goes away. */
 void hv_mmio_reset(struct hv_mmio_dev *m);
 

@@ -33,7 +33,8 @@ static struct {
 	uint8_t status;
 	uint8_t refuse; /* status bits the device never takes */
 	unsigned int set_status;
-	unsigned int reset_ms; /* SET_STATUS 0 takes this long */
+	unsigned int reset_ms;	/* SET_STATUS 0 takes this long */
+	unsigned int status_ms; /* and any other */
 } dev;
 
 static int fake_ioctl(int fd, unsigned long req, void *arg)
@@ -69,6 +70,8 @@ static int fake_ioctl(int fd, unsigned long req, void *arg)
 	case VHOST_VDPA_SET_STATUS:
 		if (*(uint8_t *)arg == 0 && dev.reset_ms)
 			usleep(dev.reset_ms * 1000);
+		if (*(uint8_t *)arg != 0 && dev.status_ms)
+			usleep(dev.status_ms * 1000);
 		__atomic_fetch_add(&dev.set_status, 1, __ATOMIC_SEQ_CST);
 		dev.status = *(uint8_t *)arg & (uint8_t)~dev.refuse;
 		return 0;
@@ -265,42 +268,127 @@ static void hyp_negotiate(uint64_t cpu)
  * the device takes. The write's answer waits for the reset (300 ms here);
  * zone 2's vCPU and zone 1's other vCPU are answered meanwhile. A bridge
  * going away with an answer kept still answers it. */
-static void test_status0_answered_when_reset(void)
+/* Two zones of one hvisor, a vhost-vdpa device each (the fake), the
+ * whole bridge on a thread; hyp plays hvisor's request page. */
+struct two_zones {
+	volatile sig_atomic_t stop;
+	struct hvb_bridge b;
+	struct hvisor_bridge *mine;
+	pthread_t th;
+};
+
+static void two_zones_up(struct two_zones *tz)
 {
 	struct hvb_device_cfg cfg = {.size = 0x200, .irq = 78, .vhost = "/dev/null"};
-	volatile sig_atomic_t stop = 0;
-	struct hvb_bridge b = {.stop = &stop, .hvisor_fd = -1, .control_fd = -1};
-	struct hvisor_bridge *mine;
-	uint64_t t0, waited, worst = 0, flag0, v = ~0ull, one = 1;
-	unsigned int reads = 0;
-	pthread_t th;
 	char err[256];
 	int fd = memfd_create("hvisor-page", 0);
 
+	memset(tz, 0, sizeof(*tz));
+	tz->b = (struct hvb_bridge){.stop = &tz->stop, .hvisor_fd = -1, .control_fd = -1};
 	hvb_vhost_ioctl = fake_ioctl;
 	dev.refuse = 0;
-	dev.reset_ms = 0;
+	dev.reset_ms = dev.status_ms = 0;
 	CHECK(fd >= 0 && ftruncate(fd, 4096) == 0);
 	hyp = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	mine = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	tz->mine = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
-	CHECK(hyp != MAP_FAILED && mine != MAP_FAILED);
+	CHECK(hyp != MAP_FAILED && tz->mine != MAP_FAILED);
 	hyp_efd = eventfd(0, EFD_NONBLOCK);
-	CHECK_EQ(hvb_trap_hvisor_attach(mine, -1, hyp_efd, &b.hvisor), 0);
-	b.n_zones = 2;
-	b.zones = calloc(2, sizeof(*b.zones));
+	CHECK_EQ(hvb_trap_hvisor_attach(tz->mine, -1, hyp_efd, &tz->b.hvisor), 0);
+	tz->b.n_zones = 2;
+	tz->b.zones = calloc(2, sizeof(*tz->b.zones));
 	for (unsigned int i = 0; i < 2; i++) {
 		struct hvb_zone *z = calloc(1, sizeof(*z));
 
 		z->id = i + 1;
 		z->backing = HVB_RAM_HVISOR;
-		z->trap = b.hvisor;
-		b.zones[i] = z;
+		z->trap = tz->b.hvisor;
+		tz->b.zones[i] = z;
 		cfg.name = i ? "v2" : "v1";
 		cfg.base = i ? DEV2 : DEV1;
 		CHECK_EQ(hvb_zone_add_device(z, &cfg, err, sizeof(err)), 0);
 	}
-	CHECK_EQ(pthread_create(&th, NULL, bridge_thread, &b), 0);
+	CHECK_EQ(pthread_create(&tz->th, NULL, bridge_thread, &tz->b), 0);
+}
+
+static void two_zones_down(struct two_zones *tz)
+{
+	uint64_t one = 1;
+
+	tz->stop = 1;
+	CHECK_EQ(write(hyp_efd, &one, sizeof(one)), 8);
+	pthread_join(tz->th, NULL);
+	hvb_bridge_free(&tz->b); /* closes hyp_efd */
+	dev.reset_ms = dev.status_ms = 0;
+	munmap(tz->mine, 4096); /* hyp stays, for the caller to look at */
+}
+
+/* Meanwhile zone 2's vCPU 1 reads its MagicValue every 2 ms for ms: the
+ * worst answer, in ms. */
+static uint64_t zone2_worst(uint64_t ms, unsigned int *reads)
+{
+	uint64_t t0 = now_ms(), worst = 0;
+
+	*reads = 0;
+	while (now_ms() - t0 < ms) {
+		uint64_t a = now_ms();
+
+		CHECK_EQ(hyp_access(1, 2, DEV2 + 0x00, false, 0), 0x74726976);
+		if (now_ms() - a > worst)
+			worst = now_ms() - a;
+		(*reads)++;
+		usleep(2000);
+	}
+	return worst;
+}
+
+/* FEATURES_OK and DRIVER_OK go to the device's driver (VDUSE: hvdpad,
+ * which may be slow or restarting; vhost-vdpa holds the device's lock
+ * meanwhile): here each SET_STATUS takes 300 ms. The writing vCPU is
+ * answered when its device is done, with Status then as it should be;
+ * zone 2 is answered throughout. */
+static void test_slow_status_off_the_bridge_thread(void)
+{
+	struct two_zones tz;
+	uint64_t t0, flag0, v = ~0ull, worst;
+	unsigned int reads;
+
+	two_zones_up(&tz);
+	hyp_access(0, 1, DEV1 + 0x70, true, 1);
+	hyp_access(0, 1, DEV1 + 0x70, true, 3);
+	hyp_access(0, 1, DEV1 + 0x24, true, 1);
+	hyp_access(0, 1, DEV1 + 0x20, true, (uint32_t)(F_DEV >> 32));
+	dev.status_ms = 300;
+	for (uint32_t want = 0xb; want <= 0xf; want += 4) {
+		flag0 = hyp->cfg_flags[0];
+		t0 = now_ms();
+		hyp_push(0, 1, DEV1 + 0x70, true, want); /* vCPU 0 now waits */
+		worst = zone2_worst(100, &reads);
+		printf("# Status 0x%x being written: %u reads of zone 2, worst %llu ms\n", want,
+		       reads, (unsigned long long)worst);
+		CHECK(reads > 0);
+		CHECK(worst < 60);
+		/* Another vCPU of zone 1 meanwhile: Status as it was. */
+		CHECK_EQ(hyp_access(2, 1, DEV1 + 0x70, false, 0), want == 0xb ? 3 : 0xb);
+		CHECK(hyp_wait(0, flag0, &v));
+		printf("# vCPU 0's write answered after %llu ms\n",
+		       (unsigned long long)(now_ms() - t0));
+		CHECK(now_ms() - t0 >= 250);
+		CHECK_EQ(v, 0);
+		CHECK_EQ(hyp_access(0, 1, DEV1 + 0x70, false, 0), want);
+		CHECK_EQ(dev.status, want);
+	}
+	two_zones_down(&tz);
+	munmap(hyp, 4096);
+}
+
+static void test_status0_answered_when_reset(void)
+{
+	struct two_zones tz;
+	uint64_t t0, waited, worst = 0, flag0, v = ~0ull;
+	unsigned int reads = 0;
+
+	two_zones_up(&tz);
 
 	hyp_negotiate(0);
 	CHECK_EQ(hyp_access(0, 1, DEV1 + 0x70, false, 0), 0xb);
@@ -343,14 +431,9 @@ static void test_status0_answered_when_reset(void)
 	flag0 = hyp->cfg_flags[0];
 	hyp_push(0, 1, DEV1 + 0x70, true, 0);
 	usleep(20000);
-	stop = 1;
-	CHECK_EQ(write(hyp_efd, &one, sizeof(one)), 8);
-	pthread_join(th, NULL);
-	hvb_bridge_free(&b); /* closes hyp_efd */
+	two_zones_down(&tz);
 	CHECK_EQ(hyp->cfg_flags[0], flag0 + 1);
-	dev.reset_ms = 0;
 	munmap(hyp, 4096);
-	munmap(mine, 4096);
 }
 
 int main(void)
@@ -358,5 +441,6 @@ int main(void)
 	RUN(test_reset_loop_logs_bounded);
 	RUN(test_slow_reset_off_the_bridge_thread);
 	RUN(test_status0_answered_when_reset);
+	RUN(test_slow_status_off_the_bridge_thread);
 	return check_done();
 }
