@@ -143,6 +143,28 @@ check "add it back at another address" "$HVBRIDGE" ctl "$CTL" \
 DEV=0xa0000400
 check "a zone uses it there" zone --seed 3 blk
 
+echo "# hvdpad stopped while zone 1 negotiates: zone 2 is answered meanwhile"
+# FEATURES_OK goes to hvdpad (VHOST_VDPA_SET_STATUS waits for its answer,
+# with the device's lock held): on the bridge thread it kept every zone
+# waiting until hvdpad went on. Both zones connect (their RAM mapped)
+# before hvdpad stops.
+"$ZONESIM" --socket "$W/zone2.sock" --zone 2 --ram-base 0x100000000 --ram-size 0x2000000 \
+	--dev 0xa0000000 --seconds 4 --bound-us 500000 watch >"$W/zs2w.log" 2>&1 &
+z2=$!
+sleep 0.5
+zone --seed 4 --seconds 1 watch blk &
+z1=$!
+sleep 0.5
+kill -STOP "$DPID"
+sleep 2
+kill -CONT "$DPID"
+wait $z2
+st2=$?
+wait $z1
+st1=$?
+check "zone 2's reads answered within 0.5 s: $(grep watch "$W/zs2w.log")" test $st2 -eq 0
+check "zone 1 negotiated and wrote once hvdpad went on" test $st1 -eq 0
+
 stop_bridge direct
 
 echo "# one zone, three devices: a local console, blk through vhost-vdpa, a local NIC"
