@@ -79,21 +79,23 @@ base=$(worst "$W/base")
 note "baseline: $(grep watch "$W/base")"
 BOUND=$(awk -v b="${base:-0}" -v d="$BOUND" 'BEGIN { n = int(4 * b); print (n > d ? n : d) }')
 
-if attack "$W/storm" --seconds 6 reset-storm; then
-	zs z2.sock --zone 2 --seconds 3 --bound-us "$BOUND" watch >"$W/v1" 2>&1
-	check grep -q "^ok - watch" "$W/v1"
+# victim OUT LABEL: the victim's reads for 3 s during the attack under way,
+# then the attack's own end.
+victim() {
+	zs z2.sock --zone 2 --seconds 3 --bound-us "$BOUND" watch >"$W/$1" 2>&1
+	check grep -q "^ok - watch" "$W/$1"
 	wait $ap
 	check test $? -eq 0
-	note "reset storm: $(grep watch "$W/v1")"
+	note "$2: $(grep watch "$W/$1")"
+}
+
+if attack "$W/storm" --seconds 6 reset-storm; then
+	victim v1 "reset storm"
 	note "$(grep -h -e reset-storm -e 'no answer' -e 'does not' "$W/storm" | tail -2)"
 fi
 
 if attack "$W/flood" --seconds 5 --threads 3 notify-flood; then
-	zs z2.sock --zone 2 --seconds 3 --bound-us "$BOUND" watch >"$W/v2" 2>&1
-	check grep -q "^ok - watch" "$W/v2"
-	wait $ap
-	check test $? -eq 0
-	note "notify flood: $(grep watch "$W/v2")"
+	victim v2 "notify flood"
 	note "$(grep -h notify-flood "$W/flood" | tail -1)"
 fi
 
@@ -102,11 +104,7 @@ fi
 # long. The victim must wait less than half of it (when it is long enough
 # to tell, 100 ms; else the bound above).
 if attack "$W/leave" --seconds 6 leave-storm; then
-	zs z2.sock --zone 2 --seconds 3 --bound-us "$BOUND" watch >"$W/v3" 2>&1
-	check grep -q "^ok - watch" "$W/v3"
-	wait $ap
-	check test $? -eq 0
-	note "leave storm: $(grep watch "$W/v3")"
+	victim v3 "leave storm"
 	note "$(grep -h leave-storm "$W/leave" | tail -1)"
 	back=$(sed -n 's/.*back after \([0-9]*\).* ms at worst.*/\1/p' "$W/leave" | tail -1)
 	RESET_US=$((${back:-0} * 1000))
