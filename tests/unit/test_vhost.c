@@ -301,7 +301,6 @@ static void two_zones_up(struct two_zones *tz)
 		struct hvb_zone *z = calloc(1, sizeof(*z));
 
 		z->id = i + 1;
-		z->backing = HVB_RAM_HVISOR;
 		z->trap = tz->b.hvisor;
 		tz->b.zones[i] = z;
 		cfg.name = i ? "v2" : "v1";

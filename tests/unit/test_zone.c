@@ -24,9 +24,8 @@ static struct hvb_zone *zone(enum hvb_backing backing)
 	struct hvb_zone *z = calloc(1, sizeof(*z));
 
 	z->id = 7;
-	z->ram_base = RAM_BASE;
-	z->ram_size = RAM_SIZE;
-	z->backing = backing;
+	z->ram[0] = (struct hvb_zone_ram){.base = RAM_BASE, .size = RAM_SIZE, .backing = backing};
+	z->n_ram = 1;
 	return z;
 }
 
@@ -61,7 +60,7 @@ static void test_unsealed_memfd_refused(void)
 	char *log;
 
 	CHECK(set_ram(z, fd, &log) < 0);
-	CHECK(z->ram == NULL);
+	CHECK(!z->has_ram && !z->ram[0].host);
 	CHECK_EQ(count_lines(log), 1);
 	CHECK(strstr(log, "zone 7") && strstr(log, "F_SEAL_SHRINK"));
 	free(log);
@@ -82,15 +81,15 @@ static void test_sealed_memfd_cannot_shrink(void)
 
 	CHECK_EQ(set_ram(z, fd, &log), 0);
 	free(log);
-	CHECK(z->ram != NULL);
+	CHECK(z->has_ram);
 	/* What the zone (the simulator) would do to crash us: */
 	CHECK(ftruncate(fd, 0) < 0 && errno == EPERM);
 	CHECK(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t)RAM_SIZE) == 0 ||
 	      errno == EPERM);
 	close(fd);
 	/* Still all there: no SIGBUS. */
-	if (z->ram) {
-		volatile uint8_t *p = z->ram;
+	if (z->has_ram) {
+		volatile uint8_t *p = z->ram[0].host;
 
 		p[RAM_SIZE - 1] = 1;
 		CHECK_EQ(p[RAM_SIZE - 1], 1);
@@ -106,7 +105,7 @@ static void test_ram_file_must_be_private(void)
 	char *log;
 
 	CHECK(fd >= 0);
-	z->ram_path = strdup(path);
+	z->ram[0].path = strdup(path);
 	CHECK_EQ(ftruncate(fd, (off_t)RAM_SIZE), 0);
 	CHECK_EQ(fchmod(fd, 0666), 0);
 	CHECK(set_ram(z, fd, &log) < 0);
@@ -126,7 +125,7 @@ static void test_ram_file_must_be_private(void)
 	CHECK_EQ(fchmod(fd, 0600), 0);
 	CHECK_EQ(set_ram(z, fd, &log), 0);
 	free(log);
-	CHECK(z->ram != NULL);
+	CHECK(z->has_ram);
 	close(fd);
 	unlink(path);
 	hvb_zone_free(z);
