@@ -14,11 +14,21 @@
 #include "hvdpa/guest_mem.h"
 #include "hvdpa/virtio_mmio.h"
 
-/* The zone RAM a device may reach: [base, base+size) of the zone's
- * physical space at host address host. */
-struct hvb_ram {
+/* A zone has at most this many RAM regions (hvisor-tool's zones have one
+ * to a few). */
+#define HVB_RAM_MAX 16
+
+/* One region of the zone RAM a device may reach: [base, base+size) of the
+ * zone's physical space at host address host. */
+struct hvb_ram_region {
 	uint64_t base, size;
 	void *host;
+};
+
+/* All of it: n regions that do not overlap, in the config's order. */
+struct hvb_ram {
+	unsigned int n;
+	struct hvb_ram_region r[HVB_RAM_MAX];
 };
 
 struct hvb_backend;
@@ -26,8 +36,9 @@ struct hvb_backend;
 struct hvb_backend_ops {
 	/* What the register file calls; m->backend is this backend. */
 	const struct hv_mmio_ops *mmio;
-	/* Zone RAM arrived (ram->host set) or went (NULL). mem reaches it with
-	 * every address bounded; shadow asks vhost-vdpa for shadow rings. */
+	/* Zone RAM arrived (every region of it) or went (ram NULL). mem
+	 * reaches it with every address bounded; shadow asks vhost-vdpa for
+	 * shadow rings. */
 	int (*set_ram)(struct hvb_backend *be, const struct hvb_ram *ram, struct hv_mem *mem,
 		       bool shadow);
 	unsigned int (*num_queues)(struct hvb_backend *be);

@@ -231,25 +231,39 @@ static int zone_event(void *arg, uint32_t zone, int fd, uint64_t base, uint64_t 
 	return hvb_zone_set_ram(z, fd, base, size);
 }
 
-static int map_fixed_ram(struct hvb_bridge *b, struct hvb_zone *z, char *err, size_t errlen)
+static int map_fixed_region(struct hvb_bridge *b, struct hvb_zone *z,
+			    const struct hvb_zone_ram *ram, char *err, size_t errlen)
 {
 	int fd, r;
 
-	if (z->backing == HVB_RAM_SIM)
+	if (ram->backing == HVB_RAM_SIM)
 		return 0;
-	if (z->backing == HVB_RAM_HVISOR)
-		return hvb_zone_set_ram(z, b->hvisor_fd, z->ram_base, z->ram_size);
-	fd = open(z->ram_path, O_RDWR | O_CLOEXEC);
+	if (ram->backing == HVB_RAM_HVISOR)
+		return hvb_zone_set_ram(z, b->hvisor_fd, ram->base, ram->size);
+	fd = open(ram->path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
-		snprintf(err, errlen, "zone %u: %s: %s", z->id, z->ram_path, strerror(-r));
+		snprintf(err, errlen, "zone %u: %s: %s", z->id, ram->path, strerror(-r));
 		return r;
 	}
-	r = hvb_zone_set_ram(z, fd, z->ram_base, z->ram_size);
+	r = hvb_zone_set_ram(z, fd, ram->base, ram->size);
 	close(fd);
 	if (r < 0)
-		snprintf(err, errlen, "zone %u: RAM from %s: %s", z->id, z->ram_path, strerror(-r));
+		snprintf(err, errlen, "zone %u: RAM from %s: %s", z->id, ram->path, strerror(-r));
 	return r;
+}
+
+/* RAM named in the config (hvisor's, a file): mapped now, region by
+ * region; the zone's devices reach it once the last one is. */
+static int map_fixed_ram(struct hvb_bridge *b, struct hvb_zone *z, char *err, size_t errlen)
+{
+	for (unsigned int i = 0; i < z->n_ram; i++) {
+		int r = map_fixed_region(b, z, &z->ram[i], err, errlen);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 int hvb_bridge_start(struct hvb_bridge *b, char *err, size_t errlen)
@@ -359,7 +373,7 @@ static void queue_event(void *opaque, uint32_t events)
 	uint64_t n;
 
 	(void)events;
-	if (read(d->be->ops->call_fd(d->be, w->q), &n, sizeof(n)) == sizeof(n) && d->zone->ram)
+	if (read(d->be->ops->call_fd(d->be, w->q), &n, sizeof(n)) == sizeof(n) && d->zone->has_ram)
 		d->be->ops->completion(d->be, &d->mmio, w->q);
 }
 

@@ -66,18 +66,30 @@ struct hvb_device {
 	bool retiring;
 };
 
+/* One region of a zone's RAM: [base, base+size) of the zone's physical
+ * space, and where its pages come from. */
+struct hvb_zone_ram {
+	uint64_t base, size;
+	enum hvb_backing backing;
+	char *path;	 /* HVB_RAM_FILE */
+	uint64_t offset; /* in the file, or hvisor's zone0_ipa */
+	void *host;	 /* mapped here; NULL while it is not */
+	bool direct_ok;	 /* a shared file mapping, which vhost-vdpa can map */
+};
+
 struct hvb_zone {
 	uint32_t id;
-	uint64_t ram_base, ram_size;
-	enum hvb_backing backing;
-	char *ram_path;	     /* HVB_RAM_FILE */
-	uint64_t ram_offset; /* in the file, or hvisor's zone0_ipa */
-	char *sim_socket;    /* HVB_RAM_SIM */
+	struct hvb_zone_ram ram[HVB_RAM_MAX]; /* no two overlap */
+	unsigned int n_ram;
+	char *sim_socket; /* HVB_RAM_SIM */
 
 	enum hvb_data data; /* as configured */
 
-	void *ram;   /* host mapping of zone RAM, NULL while there is none */
-	bool shadow; /* the data mode in use while ram is mapped */
+	/* Every region is mapped and the devices reach them. The simulator
+	 * hands regions over one by one: until the last one is there, no
+	 * device reaches any. */
+	bool has_ram;
+	bool shadow; /* the data mode in use while has_ram */
 	struct hvb_zone_mem mem;
 	struct hvb_device **devs;
 	unsigned int n_devs;
@@ -126,7 +138,12 @@ void hvb_device_cfg_free(struct hvb_device_cfg *cfg);
 void hvb_bridge_free(struct hvb_bridge *b);
 
 /* zone.c: zone RAM and the devices on it. */
+/* Maps the region the config names [base, base+size) from fd; the
+ * zone's RAM is up once every region is. */
 int hvb_zone_set_ram(struct hvb_zone *z, int fd, uint64_t base, uint64_t size);
+/* The zone's RAM region that [base, base+size) overlaps, or NULL. */
+const struct hvb_zone_ram *hvb_zone_ram_overlap(const struct hvb_zone *z, uint64_t base,
+						uint64_t size);
 void hvb_zone_drop_ram(struct hvb_zone *z);
 /* d's background reset is done (bridge.c, after the register file's
  * reset): a retiring d is freed, a dropping zone's RAM may go. */

@@ -46,39 +46,92 @@ static int parse_device(struct cj_ctx *c, json_object *o, struct hvb_device_cfg 
 	return 0;
 }
 
-static int parse_ram(struct cj_ctx *c, json_object *o, struct hvb_zone *z)
+static int ram_region_checks(struct cj_ctx *c, const struct hvb_zone *z,
+			     const struct hvb_zone_ram *r, const struct cj_ram_keys *k)
+{
+	if (z->n_ram == HVB_RAM_MAX)
+		FAIL(c, "%s: a zone has at most %u RAM regions", c->where, HVB_RAM_MAX);
+	if (r->size == 0 || r->size % 4096)
+		FAIL(c, "%s.%s: 0x%llx is not a non-zero multiple of the page size (4096)",
+		     c->where, k->size, (unsigned long long)r->size);
+	if (r->base % 4096)
+		FAIL(c, "%s.%s: 0x%llx is not page-aligned", c->where, k->base,
+		     (unsigned long long)r->base);
+	if (r->base + r->size < r->base)
+		FAIL(c, "%s.%s: 0x%llx+0x%llx wraps the address space", c->where, k->size,
+		     (unsigned long long)r->base, (unsigned long long)r->size);
+	if (r->offset + r->size < r->offset)
+		FAIL(c, "%s.%s: 0x%llx+0x%llx wraps the address space", c->where, k->offset,
+		     (unsigned long long)r->offset, (unsigned long long)r->size);
+	for (unsigned int i = 0; i < z->n_ram; i++)
+		if (hvb_range_overlap(r->base, r->size, z->ram[i].base, z->ram[i].size))
+			FAIL(c, "%s.%s: 0x%llx+0x%llx overlaps %s[%u]", c->where, k->base,
+			     (unsigned long long)r->base, (unsigned long long)r->size, k->list, i);
+	if ((r->backing == HVB_RAM_SIM) != c->sim_trap)
+		FAIL(c, "%s.backing: \"sim\" RAM goes with trap \"sim\", and only it", c->where);
+	return 0;
+}
+
+int hvb_config_ram_region(struct cj_ctx *c, struct hvb_zone *z, struct hvb_zone_ram *r,
+			  const struct cj_ram_keys *k)
+{
+	int ret = ram_region_checks(c, z, r, k);
+
+	if (ret < 0) {
+		free(r->path);
+		r->path = NULL;
+		return ret;
+	}
+	z->ram[z->n_ram++] = *r;
+	return 0;
+}
+
+static int parse_ram_region(struct cj_ctx *c, json_object *o, struct hvb_zone *z)
 {
 	static const char *const keys[] = {"base", "size", "backing", "offset", NULL};
+	static const struct cj_ram_keys names = {"base", "size", "offset", "ram"};
+	struct hvb_zone_ram ram = {0};
 	char *backing = NULL;
 	int r;
 
 	if (!json_object_is_type(o, json_type_object))
 		FAIL(c, "%s: expected an object", c->where);
-	if ((r = cj_keys(c, o, keys)) < 0 || (r = cj_u64(c, o, "base", true, &z->ram_base)) < 0 ||
-	    (r = cj_u64(c, o, "size", true, &z->ram_size)) < 0 ||
-	    (r = cj_u64(c, o, "offset", false, &z->ram_offset)) < 0 ||
+	if ((r = cj_keys(c, o, keys)) < 0 || (r = cj_u64(c, o, "base", true, &ram.base)) < 0 ||
+	    (r = cj_u64(c, o, "size", true, &ram.size)) < 0 ||
+	    (r = cj_u64(c, o, "offset", false, &ram.offset)) < 0 ||
 	    (r = cj_str(c, o, "backing", true, &backing)) < 0)
 		return r;
-	if (z->ram_size == 0 || z->ram_base + z->ram_size < z->ram_base || z->ram_size % 4096 ||
-	    z->ram_base % 4096) {
-		free(backing);
-		FAIL(c, "%s: RAM 0x%llx+0x%llx must be non-empty, page-aligned and not wrap",
-		     c->where, (unsigned long long)z->ram_base, (unsigned long long)z->ram_size);
-	}
-	if (z->ram_offset + z->ram_size < z->ram_offset) {
-		free(backing);
-		FAIL(c, "%s.offset: 0x%llx+0x%llx wraps the address space", c->where,
-		     (unsigned long long)z->ram_offset, (unsigned long long)z->ram_size);
-	}
 	if (strcmp(backing, "sim") == 0) {
-		z->backing = HVB_RAM_SIM;
+		ram.backing = HVB_RAM_SIM;
 		free(backing);
 	} else if (strcmp(backing, "hvisor") == 0) {
-		z->backing = HVB_RAM_HVISOR;
+		ram.backing = HVB_RAM_HVISOR;
 		free(backing);
 	} else {
-		z->backing = HVB_RAM_FILE;
-		z->ram_path = backing;
+		ram.backing = HVB_RAM_FILE;
+		ram.path = backing;
+	}
+	return hvb_config_ram_region(c, z, &ram, &names);
+}
+
+/* "ram": one region (an object), or several (an array of such objects). */
+static int parse_ram(struct cj_ctx *c, json_object *o, struct hvb_zone *z)
+{
+	char where[64]; /* "zones[N].ram", with room for "[i]" in c->where */
+	size_t n;
+
+	if (!json_object_is_type(o, json_type_array))
+		return parse_ram_region(c, o, z);
+	n = json_object_array_length(o);
+	if (n == 0)
+		FAIL(c, "%s: an empty array; give at least one region", c->where);
+	snprintf(where, sizeof(where), "%s", c->where);
+	for (size_t i = 0; i < n; i++) {
+		int r;
+
+		snprintf(c->where, sizeof(c->where), "%s[%zu]", where, i);
+		if ((r = parse_ram_region(c, json_object_array_get_idx(o, i), z)) < 0)
+			return r;
 	}
 	return 0;
 }
@@ -86,8 +139,9 @@ static int parse_ram(struct cj_ctx *c, json_object *o, struct hvb_zone *z)
 static int parse_zone(struct cj_ctx *c, json_object *o, struct hvb_zone *z)
 {
 	static const char *const keys[] = {"id", "ram", "devices", "sim_socket", "data", NULL};
+	const struct hvb_zone_ram *ram;
 	char *data = NULL;
-	json_object *ram, *devs;
+	json_object *ram_o, *devs;
 	char zone_where[64];
 	uint64_t id;
 	int r;
@@ -100,13 +154,13 @@ static int parse_zone(struct cj_ctx *c, json_object *o, struct hvb_zone *z)
 		FAIL(c, "%s.id: %llu is out of range", c->where, (unsigned long long)id);
 	z->id = (uint32_t)id;
 	snprintf(zone_where, sizeof(zone_where), "%s", c->where);
-	if (!json_object_object_get_ex(o, "ram", &ram))
+	if (!json_object_object_get_ex(o, "ram", &ram_o))
 		FAIL(c, "%s.ram: missing", c->where);
 	snprintf(c->where, sizeof(c->where), "%s.ram", zone_where);
-	if ((r = parse_ram(c, ram, z)) < 0)
+	if ((r = parse_ram(c, ram_o, z)) < 0)
 		return r;
 	snprintf(c->where, sizeof(c->where), "%s", zone_where);
-	if ((r = cj_str(c, o, "sim_socket", z->backing == HVB_RAM_SIM, &z->sim_socket)) < 0 ||
+	if ((r = cj_str(c, o, "sim_socket", c->sim_trap, &z->sim_socket)) < 0 ||
 	    (r = cj_str(c, o, "data", false, &data)) < 0)
 		return r;
 	if (data) {
@@ -150,8 +204,10 @@ static int parse_zone(struct cj_ctx *c, json_object *o, struct hvb_zone *z)
 				FAIL(c, "%s.base: window overlaps devices[%u] ('%s')", c->where, j,
 				     e->name);
 		}
-		if (hvb_range_overlap(z->ram_base, z->ram_size, d->cfg.base, d->cfg.size))
-			FAIL(c, "%s.base: window overlaps the zone's RAM", c->where);
+		if ((ram = hvb_zone_ram_overlap(z, d->cfg.base, d->cfg.size)))
+			FAIL(c, "%s.base: window overlaps the zone's RAM at 0x%llx+0x%llx",
+			     c->where, (unsigned long long)ram->base,
+			     (unsigned long long)ram->size);
 	}
 	return 0;
 }
@@ -176,6 +232,7 @@ static int parse_root(struct cj_ctx *c, json_object *root, struct hvb_bridge *b)
 		return -ENOMEM;
 	if (strcmp(b->trap_kind, "hvisor") && strcmp(b->trap_kind, "sim"))
 		FAIL(c, "config.trap: '%s' is neither \"hvisor\" nor \"sim\"", b->trap_kind);
+	c->sim_trap = strcmp(b->trap_kind, "sim") == 0;
 	if (!b->hvisor_dev && !(b->hvisor_dev = strdup("/dev/hvisor")))
 		return -ENOMEM;
 	if (!json_object_object_get_ex(root, "zones", &zones) ||
@@ -194,11 +251,6 @@ static int parse_root(struct cj_ctx *c, json_object *root, struct hvb_bridge *b)
 		snprintf(c->where, sizeof(c->where), "zones[%u]", i);
 		if ((r = parse_zone(c, json_object_array_get_idx(zones, i), z)) < 0)
 			return r;
-		if ((z->backing == HVB_RAM_SIM) != (strcmp(b->trap_kind, "sim") == 0))
-			FAIL(c,
-			     "zones[%u].ram.backing: \"sim\" RAM goes with trap \"sim\", and only "
-			     "it",
-			     i);
 		for (unsigned int j = 0; j < i; j++)
 			if (b->zones[j]->id == z->id)
 				FAIL(c, "zones[%u].id: zone %u is listed twice", i, z->id);

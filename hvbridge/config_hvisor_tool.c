@@ -64,10 +64,12 @@ int hvb_config_hvisor_tool_flat(struct cj_ctx *c)
 		"devices]}]}");
 }
 
+/* Every memory_region is a region of zone RAM, mapped from /dev/hvisor at
+ * zone0_ipa as hvisor-tool maps it. */
 static int parse_regions(struct cj_ctx *c, json_object *zo, struct hvb_zone *z, const char *zw)
 {
+	static const struct cj_ram_keys names = {"zonex_ipa", "size", "zone0_ipa", "memory_region"};
 	json_object *regs;
-	uint64_t base[8], size[8];
 	size_t n;
 	int r;
 
@@ -75,35 +77,19 @@ static int parse_regions(struct cj_ctx *c, json_object *zo, struct hvb_zone *z, 
 	    !json_object_is_type(regs, json_type_array) || json_object_array_length(regs) == 0)
 		FAIL(c, "%s.memory_region: missing, empty or not an array", zw);
 	n = json_object_array_length(regs);
-	for (size_t i = 0; i < n && i < 8; i++) {
+	for (size_t i = 0; i < n; i++) {
 		json_object *ro = json_object_array_get_idx(regs, i);
-		uint64_t ipa0 = 0;
+		struct hvb_zone_ram ram = {.backing = HVB_RAM_HVISOR};
 
 		snprintf(c->where, sizeof(c->where), "%s.memory_region[%zu]", zw, i);
 		if (!json_object_is_type(ro, json_type_object))
 			FAIL(c, "%s: expected an object", c->where);
-		if ((r = cj_u64(c, ro, "zone0_ipa", true, &ipa0)) < 0 ||
-		    (r = cj_u64(c, ro, "zonex_ipa", true, &base[i])) < 0 ||
-		    (r = cj_u64(c, ro, "size", true, &size[i])) < 0)
+		if ((r = cj_u64(c, ro, "zone0_ipa", true, &ram.offset)) < 0 ||
+		    (r = cj_u64(c, ro, "zonex_ipa", true, &ram.base)) < 0 ||
+		    (r = cj_u64(c, ro, "size", true, &ram.size)) < 0 ||
+		    (r = hvb_config_ram_region(c, z, &ram, &names)) < 0)
 			return r;
-		if (size[i] == 0 || base[i] + size[i] < base[i] || base[i] % 4096 || size[i] % 4096)
-			FAIL(c, "%s: 0x%llx+0x%llx must be non-empty, page-aligned and not wrap",
-			     c->where, (unsigned long long)base[i], (unsigned long long)size[i]);
-		if (ipa0 + size[i] < ipa0)
-			FAIL(c, "%s.zone0_ipa: 0x%llx+0x%llx wraps the address space", c->where,
-			     (unsigned long long)ipa0, (unsigned long long)size[i]);
-		for (size_t j = 0; j < i; j++)
-			if (hvb_range_overlap(base[i], size[i], base[j], size[j]))
-				FAIL(c, "%s.zonex_ipa: overlaps memory_region[%zu]", c->where, j);
-		if (i == 0) {
-			z->ram_base = base[0];
-			z->ram_size = size[0];
-			z->ram_offset = ipa0;
-		}
 	}
-	if (n > 1)
-		FAIL(c, "%s.memory_region: %zu regions; hvbridge maps one per zone so far", zw, n);
-	z->backing = HVB_RAM_HVISOR;
 	return 0;
 }
 
@@ -226,6 +212,7 @@ static int parse_devices(struct cj_ctx *c, json_object *zo, struct hvb_zone *z, 
 		return -ENOMEM;
 	for (unsigned int i = 0; i < n; i++) {
 		json_object *o = json_object_array_get_idx(devs, i);
+		const struct hvb_zone_ram *ram;
 		char *type = NULL, *status = NULL;
 		struct hvb_device *d;
 		uint64_t irq = 0;
@@ -289,8 +276,10 @@ static int parse_devices(struct cj_ctx *c, json_object *zo, struct hvb_zone *z, 
 					      z->devs[j]->cfg.size))
 				FAIL(c, "%s.addr: window overlaps %s", c->where,
 				     z->devs[j]->cfg.name);
-		if (hvb_range_overlap(d->cfg.base, d->cfg.size, z->ram_base, z->ram_size))
-			FAIL(c, "%s.addr: window overlaps the zone's RAM", c->where);
+		if ((ram = hvb_zone_ram_overlap(z, d->cfg.base, d->cfg.size)))
+			FAIL(c, "%s.addr: window overlaps the zone's RAM at 0x%llx+0x%llx",
+			     c->where, (unsigned long long)ram->base,
+			     (unsigned long long)ram->size);
 	}
 	return 0;
 }

@@ -16,7 +16,8 @@ struct cj_ctx {
 	char *err;
 	size_t errlen;
 	char where[96];
-	bool strict; /* struct hvb_bridge's */
+	bool strict;   /* struct hvb_bridge's */
+	bool sim_trap; /* trap "sim": RAM is the simulator's, and only then */
 };
 
 #define FAIL(c, ...)                                                                               \
@@ -32,6 +33,19 @@ int cj_str(struct cj_ctx *c, json_object *obj, const char *key, bool required, c
 int cj_keys(struct cj_ctx *c, json_object *obj, const char *const *keys);
 
 struct hvb_bridge;
+struct hvb_zone;
+struct hvb_zone_ram;
+
+/* What a format calls a RAM region's fields, and its list of them. */
+struct cj_ram_keys {
+	const char *base, *size, *offset, *list;
+};
+
+/* config.c: adds region r (c->where names it) to z, which then owns
+ * r->path; refused, naming the field, if it is empty, not page-aligned,
+ * wraps, overlaps a region before it, or is one too many. */
+int hvb_config_ram_region(struct cj_ctx *c, struct hvb_zone *z, struct hvb_zone_ram *r,
+			  const struct cj_ram_keys *k);
 
 /* config_hvisor_tool.c: hvisor-tool's own virtio_cfg.json. */
 bool hvb_config_is_hvisor_tool(json_object *root);

@@ -232,7 +232,7 @@ static int lo_set_ram(struct hvb_backend *be, const struct hvb_ram *ram, struct 
 	struct hvb_local *lo = from_be(be);
 
 	(void)shadow; /* served in place: nothing to shadow */
-	if (!ram || !ram->host) {
+	if (!ram || !ram->n) {
 		hvb_bg_reset_wait(&lo->reset);
 		stop_all(lo);
 		lo->mem = NULL;

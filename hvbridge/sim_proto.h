@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the zone simulator (tests/zonesim) and hvbridge's "sim" trap source
- * say to each other over a SOCK_SEQPACKET UNIX socket: the zone's RAM once
- * (a memfd sealed with F_SEAL_SHRINK, passed with SCM_RIGHTS), then MMIO
+ * say to each other over a SOCK_SEQPACKET UNIX socket: the zone's RAM once,
+ * one HELLO per region the config names (each a memfd of its own, sealed
+ * with F_SEAL_SHRINK, passed with SCM_RIGHTS; the zone's devices reach its
+ * RAM once the last one is there), then MMIO
  * accesses in hvisor's own request format, answers to the accesses a vCPU
  * waits for, and interrupts. One message per packet.
  */
@@ -14,7 +16,7 @@
 #include "hvisor_abi.h"
 
 enum hvb_sim_type {
-	HVB_SIM_HELLO = 1,  /* zone -> bridge, with the RAM fd */
+	HVB_SIM_HELLO = 1,  /* zone -> bridge, with a RAM region's fd */
 	HVB_SIM_ACCESS = 2, /* zone -> bridge */
 	HVB_SIM_ANSWER = 3, /* bridge -> zone */
 	HVB_SIM_IRQ = 4,    /* bridge -> zone */

@@ -43,8 +43,9 @@ struct hvb_trap {
 	 * answer kept for later from an older epoch is dropped, never sent to
 	 * whoever came next. hvisor's vCPUs never go away. */
 	uint64_t epoch;
-	/* Zone RAM handed over by the source (the simulator does): fd >= 0 on
-	 * arrival, -1 when the zone went away. Returns negative to refuse. */
+	/* Zone RAM handed over by the source (the simulator does), a region
+	 * at a time: fd >= 0 on arrival of [base, base+size), -1 when the
+	 * zone went away. Returns negative to refuse. */
 	int (*zone_event)(void *arg, uint32_t zone, int fd, uint64_t base, uint64_t size);
 	void *arg;
 	/* The bridge's, to move its watch from the old fd to the new one

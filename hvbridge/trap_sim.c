@@ -53,11 +53,13 @@ static void disconnect(struct sim_trap *st)
 	hv_info_ratelimited(&st->rl, "zone %u: simulator disconnected", st->zone);
 }
 
+/* A region of the zone's RAM: one hello each. The zone refuses a region its
+ * config does not name, or one it has already, saying which. */
 static void hello(struct sim_trap *st, const struct hvb_sim_msg *msg, int fd)
 {
 	int r = -EPROTO;
 
-	if (fd < 0 || msg->zone != st->zone || st->has_ram)
+	if (fd < 0 || msg->zone != st->zone)
 		hv_warn_ratelimited(&st->rl,
 				    "zone %u: bad hello from the simulator (zone %u, fd %d)",
 				    st->zone, msg->zone, fd);
@@ -70,7 +72,7 @@ static void hello(struct sim_trap *st, const struct hvb_sim_msg *msg, int fd)
 		disconnect(st);
 		return;
 	}
-	st->has_ram = true;
+	st->has_ram = true; /* some of it, at least: dropped when the zone goes */
 }
 
 static bool st_next(struct hvb_trap *t, struct hvisor_device_req *req)

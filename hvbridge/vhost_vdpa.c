@@ -35,7 +35,7 @@ struct hvb_vhost {
 	uint16_t queue_num_max;
 	int *kick, *call;
 	uint8_t status;	       /* what the device was last told */
-	struct hvb_ram ram;    /* zone RAM */
+	struct hvb_ram ram;    /* zone RAM, every region */
 	struct hvb_ram mapped; /* what the IOTLB holds: zone RAM or the shadow */
 	struct hv_mem *shadow_mem;
 	struct hvb_shadow *shadow;
@@ -61,6 +61,13 @@ static int sys_ioctl(int fd, unsigned long req, void *arg)
 }
 
 int (*hvb_vhost_ioctl)(int fd, unsigned long req, void *arg) = sys_ioctl;
+
+static ssize_t sys_write(int fd, const void *buf, size_t len)
+{
+	return write(fd, buf, len);
+}
+
+ssize_t (*hvb_vhost_write)(int fd, const void *buf, size_t len) = sys_write;
 
 static struct hvb_vhost *from_be(struct hvb_backend *be)
 {
@@ -105,7 +112,7 @@ static int iotlb_send(struct hvb_vhost *vh, uint8_t type, uint64_t iova, uint64_
 			},
 	};
 
-	if (write(vh->fd, &msg, sizeof(msg)) != sizeof(msg)) {
+	if (hvb_vhost_write(vh->fd, &msg, sizeof(msg)) != sizeof(msg)) {
 		int r = errno ? -errno : -EIO;
 
 		hv_warn_ratelimited(&vh->rl, "%s: IOTLB message %u for 0x%llx+0x%llx: %s", vh->path,
@@ -116,16 +123,18 @@ static int iotlb_send(struct hvb_vhost *vh, uint8_t type, uint64_t iova, uint64_
 	return 0;
 }
 
-/* One batch when the device takes batches: the mapping changes at once. */
+/* One entry per region, in one batch when the device takes batches: the
+ * mapping changes at once. */
 static int iotlb_update(struct hvb_vhost *vh, uint8_t type, const struct hvb_ram *ram)
 {
 	bool batch = vh->backend_features & (1ull << VHOST_BACKEND_F_IOTLB_BATCH);
-	int r;
+	int r = 0;
 
 	if (batch && (r = iotlb_send(vh, VHOST_IOTLB_BATCH_BEGIN, 0, 0, NULL)) < 0)
 		return r;
-	r = iotlb_send(vh, type, ram->base, ram->size,
-		       type == VHOST_IOTLB_UPDATE ? ram->host : NULL);
+	for (unsigned int i = 0; i < ram->n && r == 0; i++)
+		r = iotlb_send(vh, type, ram->r[i].base, ram->r[i].size,
+			       type == VHOST_IOTLB_UPDATE ? ram->r[i].host : NULL);
 	if (batch) {
 		int r2 = iotlb_send(vh, VHOST_IOTLB_BATCH_END, 0, 0, NULL);
 
@@ -135,27 +144,34 @@ static int iotlb_update(struct hvb_vhost *vh, uint8_t type, const struct hvb_ram
 	return r;
 }
 
+static bool in_iova_range(struct hvb_vhost *vh, const struct hvb_ram_region *reg)
+{
+	if (reg->base >= vh->iova_range.first && reg->base + reg->size - 1 <= vh->iova_range.last)
+		return true;
+	hv_err_ratelimited(
+		&vh->rl, "%s: 0x%llx+0x%llx is outside the device's IOVA range 0x%llx-0x%llx",
+		vh->path, (unsigned long long)reg->base, (unsigned long long)reg->size,
+		(unsigned long long)vh->iova_range.first, (unsigned long long)vh->iova_range.last);
+	return false;
+}
+
 static int iotlb_map(struct hvb_vhost *vh, const struct hvb_ram *ram)
 {
 	int r;
 
-	if (ram->base < vh->iova_range.first || ram->base + ram->size - 1 > vh->iova_range.last) {
-		hv_err_ratelimited(
-			&vh->rl,
-			"%s: 0x%llx+0x%llx is outside the device's IOVA range 0x%llx-0x%llx",
-			vh->path, (unsigned long long)ram->base, (unsigned long long)ram->size,
-			(unsigned long long)vh->iova_range.first,
-			(unsigned long long)vh->iova_range.last);
-		return -ERANGE;
-	}
+	for (unsigned int i = 0; i < ram->n; i++)
+		if (!in_iova_range(vh, &ram->r[i]))
+			return -ERANGE;
 	r = iotlb_update(vh, VHOST_IOTLB_UPDATE, ram);
 	if (r == 0)
 		vh->mapped = *ram;
+	else /* the regions it took before failing must not outlive our mapping */
+		iotlb_update(vh, VHOST_IOTLB_INVALIDATE, ram);
 	return r;
 }
 
-/* Zone RAM arrived (ram->host != NULL) or went (NULL). Direct: it is
- * mapped in the device's IOTLB at zone-physical addresses. Shadow: the
+/* Zone RAM arrived (every region) or went (NULL). Direct: each region is
+ * mapped in the device's IOTLB at its zone-physical addresses. Shadow: the
  * device maps our shadow rings instead, and requests are carried between
  * them through mem. While there is no RAM, the zone's queues cannot be made
  * ready. */
@@ -164,11 +180,11 @@ static int vh_set_ram(struct hvb_backend *be, const struct hvb_ram *ram, struct 
 {
 	struct hvb_vhost *vh = from_be(be);
 	struct hv_mem *shadow_mem = shadow ? mem : NULL;
-	struct hvb_ram sh;
+	struct hvb_ram sh = {.n = 1};
 	int r;
 
 	reset_wait(vh);
-	if (vh->mapped.host) {
+	if (vh->mapped.n) {
 		r = iotlb_update(vh, VHOST_IOTLB_INVALIDATE, &vh->mapped);
 		vh->mapped = (struct hvb_ram){0};
 		if (r < 0)
@@ -176,7 +192,7 @@ static int vh_set_ram(struct hvb_backend *be, const struct hvb_ram *ram, struct 
 	}
 	vh->ram = (struct hvb_ram){0};
 	vh->shadow_mem = NULL;
-	if (!ram || !ram->host)
+	if (!ram || !ram->n)
 		return 0;
 	if (!shadow_mem) {
 		r = iotlb_map(vh, ram);
@@ -190,10 +206,10 @@ static int vh_set_ram(struct hvb_backend *be, const struct hvb_ram *ram, struct 
 			return r;
 	}
 	/* The device sees only the shadow region; where is ours to choose. */
-	sh.base = (vh->iova_range.first + 0xfffu) & ~0xfffull;
-	sh.size = hvb_shadow_bytes(vh->shadow);
-	sh.host = hvb_shadow_host(vh->shadow);
-	hvb_shadow_set_iova(vh->shadow, sh.base);
+	sh.r[0].base = (vh->iova_range.first + 0xfffu) & ~0xfffull;
+	sh.r[0].size = hvb_shadow_bytes(vh->shadow);
+	sh.r[0].host = hvb_shadow_host(vh->shadow);
+	hvb_shadow_set_iova(vh->shadow, sh.r[0].base);
 	r = iotlb_map(vh, &sh);
 	if (r == 0) {
 		vh->ram = *ram;
@@ -284,9 +300,17 @@ static int vh_features_ok(struct hv_mmio_dev *m, uint64_t features)
 	return features_ok_now(vh, features);
 }
 
+/* Inside one region: the device's rings must be contiguous in the zone's
+ * pages as in its space. */
 static bool in_ram(const struct hvb_ram *ram, uint64_t addr, uint64_t len)
 {
-	return addr >= ram->base && len <= ram->size && addr - ram->base <= ram->size - len;
+	for (unsigned int i = 0; i < ram->n; i++) {
+		const struct hvb_ram_region *reg = &ram->r[i];
+
+		if (addr >= reg->base && len <= reg->size && addr - reg->base <= reg->size - len)
+			return true;
+	}
+	return false;
 }
 
 static int vh_queue_ready(struct hv_mmio_dev *m, unsigned int index, const struct hv_mmio_queue *q)

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "backend.h"
 
@@ -24,5 +25,7 @@ int hvb_vhost_open(const char *path, struct hv_mmio_dev *m, struct hvb_backend *
  * by replacing it. Every log line a zone can cause here is rate-limited
  * per device. */
 extern int (*hvb_vhost_ioctl)(int fd, unsigned long req, void *arg);
+/* And every message written to it (IOTLB updates), likewise. */
+extern ssize_t (*hvb_vhost_write)(int fd, const void *buf, size_t len);
 
 #endif

@@ -29,25 +29,50 @@ static void device_irq(struct hv_mmio_dev *m)
 		t->ops->irq(t, d->zone->id, d->cfg.irq);
 }
 
+static const struct hvb_zone_ram *region_at(const struct hvb_zone *z, uint64_t addr)
+{
+	for (unsigned int i = 0; i < z->n_ram; i++)
+		if (addr >= z->ram[i].base && addr - z->ram[i].base < z->ram[i].size)
+			return &z->ram[i];
+	return NULL;
+}
+
+/* Regions are mapped apart: a range that runs into the next region is
+ * given up to the end of its own, and the caller translates the rest (or,
+ * needing it contiguous, refuses it). */
 static void *zone_translate(struct hv_mem *mem, uint64_t addr, uint64_t len, bool write,
 			    uint64_t *avail)
 {
 	struct hvb_zone *z = ((struct hvb_zone_mem *)mem)->zone;
-	uint64_t off = addr - z->ram_base;
+	const struct hvb_zone_ram *r;
+	uint64_t off;
 
 	(void)write;
-	if (!z->ram || addr < z->ram_base || off >= z->ram_size)
+	if (!z->has_ram || !(r = region_at(z, addr)))
 		return NULL;
-	*avail = len < z->ram_size - off ? len : z->ram_size - off;
-	return (uint8_t *)z->ram + off;
+	off = addr - r->base;
+	*avail = len < r->size - off ? len : r->size - off;
+	return (uint8_t *)r->host + off;
+}
+
+const struct hvb_zone_ram *hvb_zone_ram_overlap(const struct hvb_zone *z, uint64_t base,
+						uint64_t size)
+{
+	for (unsigned int i = 0; i < z->n_ram; i++)
+		if (hvb_range_overlap(base, size, z->ram[i].base, z->ram[i].size))
+			return &z->ram[i];
+	return NULL;
 }
 
 static int device_map(struct hvb_device *d)
 {
 	struct hvb_zone *z = d->zone;
-	struct hvb_ram ram = {.base = z->ram_base, .size = z->ram_size, .host = z->ram};
+	struct hvb_ram ram = {.n = z->n_ram};
 
-	return d->be->ops->set_ram(d->be, z->ram ? &ram : NULL, &z->mem.mem, z->shadow);
+	for (unsigned int i = 0; i < z->n_ram; i++)
+		ram.r[i] = (struct hvb_ram_region){
+			.base = z->ram[i].base, .size = z->ram[i].size, .host = z->ram[i].host};
+	return d->be->ops->set_ram(d->be, z->has_ram ? &ram : NULL, &z->mem.mem, z->shadow);
 }
 
 /*
@@ -56,15 +81,14 @@ static int device_map(struct hvb_device *d)
  * vhost_vdpa_va_map): a regular file (memfd, tmpfs, hugetlbfs) works,
  * hvisor's PFN-mapped /dev/hvisor does not and needs shadow rings.
  */
-static int choose_mode(struct hvb_zone *z, int fd)
+static int check_mode(struct hvb_zone *z, struct hvb_zone_ram *r, int fd)
 {
 	struct stat st;
-	bool direct_ok;
 
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	direct_ok = S_ISREG(st.st_mode);
-	if (z->data == HVB_DATA_DIRECT && !direct_ok) {
+	r->direct_ok = S_ISREG(st.st_mode);
+	if (z->data == HVB_DATA_DIRECT && !r->direct_ok) {
 		hv_err_ratelimited(
 			&z->rl,
 			"zone %u: data \"direct\" needs RAM that is a shared file mapping "
@@ -73,8 +97,16 @@ static int choose_mode(struct hvb_zone *z, int fd)
 			z->id);
 		return -EOPNOTSUPP;
 	}
-	z->shadow = z->data == HVB_DATA_SHADOW || !direct_ok;
 	return 0;
+}
+
+/* Direct only if the device can map every region. */
+static bool choose_shadow(const struct hvb_zone *z)
+{
+	for (unsigned int i = 0; i < z->n_ram; i++)
+		if (!z->ram[i].direct_ok)
+			return true;
+	return z->data == HVB_DATA_SHADOW;
 }
 
 /*
@@ -86,19 +118,19 @@ static int choose_mode(struct hvb_zone *z, int fd)
  * our own user may write. Growing does no harm and is not required to be
  * sealed. hvisor's device memory is not a file and cannot shrink.
  */
-static int check_ram_fd(struct hvb_zone *z, int fd)
+static int check_ram_fd(struct hvb_zone *z, const struct hvb_zone_ram *r, int fd)
 {
 	struct stat st;
 	int seals;
 
-	if (z->backing == HVB_RAM_HVISOR)
+	if (r->backing == HVB_RAM_HVISOR)
 		return 0;
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	seals = fcntl(fd, F_GET_SEALS);
 	if (seals >= 0 && (seals & F_SEAL_SHRINK))
 		return 0;
-	if (z->backing == HVB_RAM_SIM) {
+	if (r->backing == HVB_RAM_SIM) {
 		hv_err_ratelimited(&z->rl,
 				   "zone %u: RAM refused: a memfd without F_SEAL_SHRINK could be "
 				   "truncated under hvbridge (seal it: fcntl(fd, F_ADD_SEALS, "
@@ -114,7 +146,7 @@ static int check_ram_fd(struct hvb_zone *z, int fd)
 			"zone %u: RAM file %s refused: owned by uid %u, who could truncate "
 			"it under hvbridge (make it root's, mode 0600, or hand over a memfd "
 			"sealed with F_SEAL_SHRINK)",
-			z->id, z->ram_path ? z->ram_path : "(unnamed)", (unsigned int)st.st_uid);
+			z->id, r->path ? r->path : "(unnamed)", (unsigned int)st.st_uid);
 		return -EPERM;
 	}
 	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
@@ -123,58 +155,101 @@ static int check_ram_fd(struct hvb_zone *z, int fd)
 			"zone %u: RAM file %s refused: writable by group or others, who "
 			"could truncate it under hvbridge (chmod 0600, or hand over a memfd "
 			"sealed with F_SEAL_SHRINK)",
-			z->id, z->ram_path ? z->ram_path : "(unnamed)");
+			z->id, r->path ? r->path : "(unnamed)");
 		return -EPERM;
 	}
 	return 0;
 }
 
-int hvb_zone_set_ram(struct hvb_zone *z, int fd, uint64_t base, uint64_t size)
+/* "0x80000000+0x4000000, 0x90000000+0x1000" */
+static const char *regions_str(const struct hvb_zone *z, char *buf, size_t len)
 {
-	struct stat st;
-	uint64_t off;
-	void *p;
-	int r;
+	size_t n = 0;
 
-	if (z->ram) {
+	buf[0] = '\0';
+	for (unsigned int i = 0; i < z->n_ram && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s0x%llx+0x%llx", i ? ", " : "",
+				      (unsigned long long)z->ram[i].base,
+				      (unsigned long long)z->ram[i].size);
+	return buf;
+}
+
+/* The region the config names [base, base+size), if it may be taken now. */
+static int region_offered(struct hvb_zone *z, uint64_t base, uint64_t size,
+			  struct hvb_zone_ram **out)
+{
+	char names[HVB_RAM_MAX * 40];
+
+	if (z->has_ram || z->ram_dropping) {
 		hv_err_ratelimited(&z->rl, "zone %u: RAM offered while %s", z->id,
 				   z->ram_dropping ? "its devices are still resetting"
 						   : "it has RAM mapped");
 		return -EBUSY;
 	}
-	if (base != z->ram_base || size != z->ram_size) {
-		hv_err_ratelimited(
-			&z->rl,
-			"zone %u: RAM offered at 0x%llx+0x%llx, but the config says 0x%llx+0x%llx",
-			z->id, (unsigned long long)base, (unsigned long long)size,
-			(unsigned long long)z->ram_base, (unsigned long long)z->ram_size);
-		return -EINVAL;
+	for (unsigned int i = 0; i < z->n_ram; i++) {
+		struct hvb_zone_ram *r = &z->ram[i];
+
+		if (r->base != base || r->size != size)
+			continue;
+		if (!r->host) {
+			*out = r;
+			return 0;
+		}
+		hv_err_ratelimited(&z->rl, "zone %u: RAM 0x%llx+0x%llx offered twice", z->id,
+				   (unsigned long long)base, (unsigned long long)size);
+		return -EBUSY;
 	}
-	r = check_ram_fd(z, fd);
-	if (r < 0)
-		return r;
-	r = choose_mode(z, fd);
-	if (r < 0)
-		return r;
-	/* The simulator's memfd is the zone's RAM alone; hvisor's device and
-	 * a file hold it at an offset. */
-	off = z->backing == HVB_RAM_SIM ? 0 : z->ram_offset;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < off + size) {
+	hv_err_ratelimited(&z->rl, "zone %u: RAM offered at 0x%llx+0x%llx, but the config says %s",
+			   z->id, (unsigned long long)base, (unsigned long long)size,
+			   regions_str(z, names, sizeof(names)));
+	return -EINVAL;
+}
+
+static int map_region(struct hvb_zone *z, struct hvb_zone_ram *r, int fd)
+{
+	struct stat st;
+	uint64_t off;
+	void *p;
+	int ret;
+
+	/* The simulator's memfd is the region alone; hvisor's device and a
+	 * file hold it at an offset. */
+	off = r->backing == HVB_RAM_SIM ? 0 : r->offset;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < off + r->size) {
 		hv_err_ratelimited(
 			&z->rl,
 			"zone %u: its RAM file holds %lld bytes, short of 0x%llx+0x%llx: "
 			"the zone would fault on what is missing",
 			z->id, (long long)st.st_size, (unsigned long long)off,
-			(unsigned long long)size);
+			(unsigned long long)r->size);
 		return -EINVAL;
 	}
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
+	p = mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
 	if (p == MAP_FAILED) {
-		r = -errno;
-		hv_err_ratelimited(&z->rl, "zone %u: mapping its RAM: %s", z->id, strerror(-r));
-		return r;
+		ret = -errno;
+		hv_err_ratelimited(&z->rl, "zone %u: mapping its RAM: %s", z->id, strerror(-ret));
+		return ret;
 	}
-	z->ram = p;
+	r->host = p;
+	return 0;
+}
+
+static bool all_mapped(const struct hvb_zone *z)
+{
+	for (unsigned int i = 0; i < z->n_ram; i++)
+		if (!z->ram[i].host)
+			return false;
+	return true;
+}
+
+/* Every region is mapped: the devices reach them now. */
+static int ram_up(struct hvb_zone *z)
+{
+	char names[HVB_RAM_MAX * 40];
+	int r;
+
+	z->shadow = choose_shadow(z);
+	z->has_ram = true;
 	z->mem.mem.translate = zone_translate;
 	z->mem.zone = z;
 	for (unsigned int i = 0; i < z->n_devs; i++) {
@@ -186,18 +261,39 @@ int hvb_zone_set_ram(struct hvb_zone *z, int fd, uint64_t base, uint64_t size)
 			return r;
 		}
 	}
-	hv_info_ratelimited(&z->rl, "zone %u: RAM 0x%llx+0x%llx mapped; data mode %s", z->id,
-			    (unsigned long long)base, (unsigned long long)size,
+	hv_info_ratelimited(&z->rl, "zone %u: RAM %s mapped; data mode %s", z->id,
+			    regions_str(z, names, sizeof(names)),
 			    z->shadow ? "shadow: requests are copied through rings of ours"
 				      : "direct: devices use zone RAM in place");
 	return 0;
 }
 
+int hvb_zone_set_ram(struct hvb_zone *z, int fd, uint64_t base, uint64_t size)
+{
+	struct hvb_zone_ram *r = NULL;
+	int ret;
+
+	if ((ret = region_offered(z, base, size, &r)) < 0 || (ret = check_ram_fd(z, r, fd)) < 0 ||
+	    (ret = check_mode(z, r, fd)) < 0 || (ret = map_region(z, r, fd)) < 0)
+		return ret;
+	return all_mapped(z) ? ram_up(z) : 0;
+}
+
+/* Unmaps what is mapped: no device reaches it (any more). */
+static void unmap_regions(struct hvb_zone *z)
+{
+	for (unsigned int i = 0; i < z->n_ram; i++) {
+		if (z->ram[i].host)
+			munmap(z->ram[i].host, z->ram[i].size);
+		z->ram[i].host = NULL;
+	}
+	z->has_ram = false;
+}
+
 /* The last device's reset is done: nothing reaches zone RAM any more. */
 static void finish_drop(struct hvb_zone *z)
 {
-	munmap(z->ram, z->ram_size);
-	z->ram = NULL;
+	unmap_regions(z);
 	z->ram_dropping = false;
 	hv_info_ratelimited(&z->rl, "zone %u: RAM unmapped; its devices are reset", z->id);
 }
@@ -231,8 +327,12 @@ static void drop_device_ram(struct hvb_device *d)
  */
 void hvb_zone_drop_ram(struct hvb_zone *z)
 {
-	if (!z->ram || z->ram_dropping)
+	if (z->ram_dropping)
 		return;
+	if (!z->has_ram) {
+		unmap_regions(z); /* some handed over: no device has them yet */
+		return;
+	}
 	z->ram_dropping = true;
 	for (unsigned int i = 0; i < z->n_devs; i++)
 		drop_device_ram(z->devs[i]);
@@ -290,7 +390,7 @@ static int device_open(struct hvb_device *d, char *err, size_t errlen)
 	}
 	d->mmio.irq = device_irq;
 	d->mmio.irq_arg = d;
-	if (d->zone->ram && !d->zone->ram_dropping && (r = device_map(d)) < 0) {
+	if (d->zone->has_ram && !d->zone->ram_dropping && (r = device_map(d)) < 0) {
 		snprintf(err, errlen, "%s: cannot map zone RAM for the device: %s", d->cfg.name,
 			 strerror(-r));
 		hv_mmio_fini(&d->mmio);
@@ -351,6 +451,7 @@ struct hvb_device *hvb_zone_find(struct hvb_zone *z, uint64_t addr)
 int hvb_zone_add_device(struct hvb_zone *z, const struct hvb_device_cfg *cfg, char *err,
 			size_t errlen)
 {
+	const struct hvb_zone_ram *ram;
 	struct hvb_device **devs, *d;
 	int r;
 
@@ -369,8 +470,10 @@ int hvb_zone_add_device(struct hvb_zone *z, const struct hvb_device_cfg *cfg, ch
 			return -EEXIST;
 		}
 	}
-	if (hvb_range_overlap(cfg->base, cfg->size, z->ram_base, z->ram_size)) {
-		snprintf(err, errlen, "%s: window overlaps zone %u's RAM", cfg->name, z->id);
+	if ((ram = hvb_zone_ram_overlap(z, cfg->base, cfg->size))) {
+		snprintf(err, errlen, "%s: window overlaps zone %u's RAM at 0x%llx+0x%llx",
+			 cfg->name, z->id, (unsigned long long)ram->base,
+			 (unsigned long long)ram->size);
 		return -EINVAL;
 	}
 	d = calloc(1, sizeof(*d));
@@ -442,20 +545,19 @@ void hvb_zone_free(struct hvb_zone *z)
 	for (unsigned int i = 0; z->devs && i < z->n_devs; i++) {
 		struct hvb_device *d = z->devs[i];
 
-		if (d && d->be && z->ram) {
+		if (d && d->be && z->has_ram) {
 			hv_mmio_reset(&d->mmio);
 			d->be->ops->set_ram(d->be, NULL, NULL, false);
 		}
 	}
-	if (z->ram)
-		munmap(z->ram, z->ram_size);
-	z->ram = NULL;
+	unmap_regions(z);
 	for (unsigned int i = 0; z->devs && i < z->n_devs; i++)
 		if (z->devs[i])
 			device_free(z->devs[i]);
 	free(z->devs);
 	free(z->retiring);
-	free(z->ram_path);
+	for (unsigned int i = 0; i < z->n_ram; i++)
+		free(z->ram[i].path);
 	free(z->sim_socket);
 	free(z);
 }

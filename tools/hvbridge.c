@@ -57,7 +57,8 @@ static int use_simulator(struct hvb_bridge *b, const char *dir)
 		snprintf(path, sizeof(path), "%s/zone%u.sock", dir, z->id);
 		free(z->sim_socket);
 		z->sim_socket = strdup(path);
-		z->backing = HVB_RAM_SIM;
+		for (unsigned int j = 0; j < z->n_ram; j++)
+			z->ram[j].backing = HVB_RAM_SIM;
 		if (!z->sim_socket)
 			return -1;
 	}

@@ -14,6 +14,31 @@
 
 static char err[512];
 static char devs[256]; /* the last load's devices: "1:blk0 1:console1" */
+/* and its RAM regions: "1:0x80000000+0x1000@0x0:hvisor 1:...@0x1000:/dev/shm/r" */
+static char rams[1024];
+
+static const char *backing_name(const struct hvb_zone_ram *r)
+{
+	return r->backing == HVB_RAM_HVISOR ? "hvisor"
+	       : r->backing == HVB_RAM_SIM  ? "sim"
+					    : r->path;
+}
+
+static void list_rams(const struct hvb_bridge *b)
+{
+	size_t n = 0;
+
+	for (unsigned int i = 0; i < b->n_zones; i++)
+		for (unsigned int j = 0; j < b->zones[i]->n_ram; j++) {
+			const struct hvb_zone_ram *r = &b->zones[i]->ram[j];
+
+			n += (size_t)snprintf(rams + n, n < sizeof(rams) ? sizeof(rams) - n : 0,
+					      "%s%u:0x%llx+0x%llx@0x%llx:%s", n ? " " : "",
+					      b->zones[i]->id, (unsigned long long)r->base,
+					      (unsigned long long)r->size,
+					      (unsigned long long)r->offset, backing_name(r));
+		}
+}
 
 /* Loads the config at path (hvbridge --strict if strict); returns the
  * result, the message in err. */
@@ -23,8 +48,10 @@ static int load_path(const char *path, bool strict)
 	size_t n = 0;
 	int r;
 
-	err[0] = devs[0] = '\0';
+	err[0] = devs[0] = rams[0] = '\0';
 	r = hvb_config_load(path, &b, err, sizeof(err));
+	if (r == 0)
+		list_rams(&b);
 	for (unsigned int i = 0; r == 0 && i < b.n_zones; i++)
 		for (unsigned int j = 0; j < b.zones[i]->n_devs; j++)
 			n += (size_t)snprintf(devs + n, n < sizeof(devs) ? sizeof(devs) - n : 0,
@@ -76,6 +103,10 @@ static void test_example_parses(void)
 	CHECK_EQ(load(text), 0);
 }
 
+#define RAMS(regions, devs)                                                                        \
+	"{\"zones\": [{\"id\": 1, \"ram\": [" regions "], \"devices\": [" devs "]}]}"
+#define RAM(base, size) "{\"base\": \"" base "\", \"size\": \"" size "\", \"backing\": \"hvisor\"}"
+
 static void test_good_forms(void)
 {
 	CHECK_EQ(load(ZONE(DEV("a", "\"0xa0000000\"") "," DEV("b", "2684355072"))), 0);
@@ -109,9 +140,12 @@ static void test_mistakes_name_the_field(void)
 	CHECK(load("{\"zones\": [{\"id\": 1, \"ram\": {\"base\": \"0x80000000\", \"size\": "
 		   "\"0x1001\", "
 		   "\"backing\": \"hvisor\"}, \"devices\": []}]}") < 0 &&
-	      strstr(err, "zones[0].ram: RAM 0x80000000+0x1001 must be"));
+	      strstr(err, "zones[0].ram.size: 0x1001 is not a non-zero multiple of the page size"));
 	CHECK(load("{\"zones\": [{\"id\": 1, \"ram\": {\"base\": 0, \"size\": 4096, \"backing\": "
 		   "\"sim\"}, \"devices\": []}]}") < 0 &&
+	      strstr(err, "zones[0].ram.backing: \"sim\" RAM goes with trap \"sim\""));
+	CHECK(load("{\"trap\": \"sim\", \"zones\": [{\"id\": 1, \"ram\": {\"base\": 0, \"size\": "
+		   "4096, \"backing\": \"sim\"}, \"devices\": []}]}") < 0 &&
 	      strstr(err, "zones[0].sim_socket: missing"));
 	CHECK(load("{\"zones\": [{\"id\": 1, \"ram\": {\"base\": 0, \"size\": 4096, \"backing\": "
 		   "\"hvisor\"}, \"devices\": []}, {\"id\": 1, \"ram\": {\"base\": 0, \"size\": "
@@ -122,6 +156,55 @@ static void test_mistakes_name_the_field(void)
 	CHECK(load("{\"zones\": [{\"id\": 1, \"ram\": {\"base\": 0, \"size\": 8192, \"backing\": "
 		   "\"/dev/shm/r\", \"offset\": \"0xfffffffffffff000\"}, \"devices\": []}]}") < 0 &&
 	      strstr(err, "zones[0].ram.offset: 0xfffffffffffff000+0x2000 wraps"));
+}
+
+/* "ram" as one object reads as it always did; as an array, each entry is a
+ * region of its own. */
+static void test_ram_regions(void)
+{
+	CHECK_EQ(load(ZONE("")), 0);
+	CHECK(strcmp(rams, "1:0x80000000+0x1000000@0x0:hvisor") == 0);
+	CHECK_EQ(load(RAMS(RAM("0x80000000", "0x1000000") ", {\"base\": \"0x90000000\", \"size\": "
+							  "8192, \"backing\": \"/dev/shm/r\", "
+							  "\"offset\": 4096}",
+			   DEV("a", "\"0xa0000000\""))),
+		 0);
+	printf("# %s\n", rams);
+	CHECK(strcmp(rams, "1:0x80000000+0x1000000@0x0:hvisor "
+			   "1:0x90000000+0x2000@0x1000:/dev/shm/r") == 0);
+	/* Regions may touch. */
+	CHECK_EQ(load(RAMS(RAM("0x80000000", "0x1000000") "," RAM("0x81000000", "0x1000"), "")), 0);
+}
+
+static void test_ram_region_mistakes(void)
+{
+	char many[4096];
+	size_t n = 0;
+
+	CHECK(load(RAMS(RAM("0x80000000", "0x1000000") "," RAM("0x90000000", "0x1001"), "")) < 0 &&
+	      strstr(err, "zones[0].ram[1].size: 0x1001 is not a non-zero multiple of the page "
+			  "size"));
+	CHECK(load(RAMS(RAM("0x80000000", "0x1000000") "," RAM("0x90000800", "0x1000"), "")) < 0 &&
+	      strstr(err, "zones[0].ram[1].base: 0x90000800 is not page-aligned"));
+	CHECK(load(RAMS(RAM("0x80000000", "0x1000000") "," RAM("0x80fff000", "0x2000"), "")) < 0 &&
+	      strstr(err, "zones[0].ram[1].base: 0x80fff000+0x2000 overlaps ram[0]"));
+	CHECK(load(RAMS(RAM("0x80000000", "0x1000000") "," RAM("0xfffffffffffff000", "0x2000"),
+			"")) < 0 &&
+	      strstr(err, "zones[0].ram[1].size: 0xfffffffffffff000+0x2000 wraps"));
+	CHECK(load(RAMS(RAM("0x80000000", "0x1000000") "," RAM("0x90000000", "0x1000"),
+			DEV("a", "\"0x90000000\""))) < 0 &&
+	      strstr(err, "zones[0].devices[0].base: window overlaps the zone's RAM at "
+			  "0x90000000+0x1000"));
+	CHECK(load(RAMS("", "")) < 0 && strstr(err, "zones[0].ram: an empty array"));
+	CHECK(load(RAMS("4096", "")) < 0 && strstr(err, "zones[0].ram[0]: expected an object"));
+	n += (size_t)snprintf(many + n, sizeof(many) - n,
+			      "{\"zones\": [{\"id\": 1, \"devices\": [], \"ram\": [");
+	for (unsigned int i = 0; i <= HVB_RAM_MAX; i++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n,
+				      "%s{\"base\": %u, \"size\": 4096, \"backing\": \"hvisor\"}",
+				      i ? ", " : "", i * 4096);
+	snprintf(many + n, sizeof(many) - n, "]}]}");
+	CHECK(load(many) < 0 && strstr(err, "zones[0].ram[16]: a zone has at most 16 RAM regions"));
 }
 
 static void test_runtime_device_json(void)
@@ -185,7 +268,28 @@ static void test_hvisor_tool_format(void)
 	CHECK(load(HT_ZONE(HT_REGION("0x50000000", "0x30000000") "," HT_REGION("0x60000000",
 									       "0x1000000"),
 			   HT_BLK("0xa003c00"))) < 0 &&
-	      strstr(err, "zones[0].memory_region[1].zonex_ipa: overlaps memory_region[0]"));
+	      strstr(err, "zones[0].memory_region[1].zonex_ipa: 0x60000000+0x1000000 overlaps "
+			  "memory_region[0]"));
+	/* Several regions: each mapped from /dev/hvisor at its zone0_ipa. */
+	CHECK_EQ(load(HT_ZONE(
+			 HT_REGION("0x50000000",
+				   "0x30000000") ","
+						 "{\"zone0_ipa\": \"0x90000000\", \"zonex_ipa\": "
+						 "\"0x100000000\", \"size\": \"0x1000000\"}",
+			 HT_BLK("0xa003c00"))),
+		 0);
+	printf("# %s\n", rams);
+	CHECK(strcmp(rams, "1:0x50000000+0x30000000@0x50000000:hvisor "
+			   "1:0x100000000+0x1000000@0x90000000:hvisor") == 0);
+	CHECK(load(HT_ZONE(
+		      HT_REGION("0x50000000", "0x30000000") "," HT_REGION("0xa000000", "0x4000"),
+		      HT_BLK("0xa003c00"))) < 0 &&
+	      strstr(err, "zones[0].devices[0].addr: window overlaps the zone's RAM at "
+			  "0xa000000+0x4000"));
+	CHECK(load(HT_ZONE(
+		      HT_REGION("0x50000000", "0x30000000") "," HT_REGION("0x90000000", "0x1800"),
+		      HT_BLK("0xa003c00"))) < 0 &&
+	      strstr(err, "zones[0].memory_region[1].size: 0x1800 is not a non-zero multiple"));
 	CHECK(load(HT_ZONE("{\"zone0_ipa\": \"0x50000000\", \"size\": \"0x1000\"}",
 			   HT_BLK("0xa003c00"))) < 0 &&
 	      strstr(err, "zones[0].memory_region[0].zonex_ipa: missing"));
@@ -305,6 +409,8 @@ int main(void)
 {
 	RUN(test_example_parses);
 	RUN(test_good_forms);
+	RUN(test_ram_regions);
+	RUN(test_ram_region_mistakes);
 	RUN(test_mistakes_name_the_field);
 	RUN(test_runtime_device_json);
 	RUN(test_hvisor_tool_format);

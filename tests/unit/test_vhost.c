@@ -35,7 +35,27 @@ static struct {
 	unsigned int set_status;
 	unsigned int reset_ms;	/* SET_STATUS 0 takes this long */
 	unsigned int status_ms; /* and any other */
+	bool batch;		/* offers VHOST_BACKEND_F_IOTLB_BATCH */
+	uint64_t iova_last;	/* of its IOVA range; 0: all of it */
 } dev;
+
+/* The IOTLB messages written to the node, in order. */
+static struct {
+	unsigned int n;
+	struct vhost_iotlb_msg m[16];
+} tlb;
+
+static ssize_t fake_write(int fd, const void *buf, size_t len)
+{
+	const struct vhost_msg_v2 *msg = buf;
+
+	(void)fd;
+	CHECK_EQ(len, sizeof(*msg));
+	CHECK_EQ(msg->type, VHOST_IOTLB_MSG_V2);
+	if (tlb.n < 16)
+		tlb.m[tlb.n++] = msg->iotlb;
+	return (ssize_t)len;
+}
 
 static int fake_ioctl(int fd, unsigned long req, void *arg)
 {
@@ -46,7 +66,15 @@ static int fake_ioctl(int fd, unsigned long req, void *arg)
 	case VHOST_SET_FEATURES:
 		return 0;
 	case VHOST_GET_BACKEND_FEATURES:
-		*(uint64_t *)arg = 1ull << VHOST_BACKEND_F_IOTLB_MSG_V2;
+		*(uint64_t *)arg = 1ull << VHOST_BACKEND_F_IOTLB_MSG_V2 |
+				   (dev.batch ? 1ull << VHOST_BACKEND_F_IOTLB_BATCH : 0);
+		return 0;
+	case VHOST_SET_VRING_NUM:
+	case VHOST_SET_VRING_ADDR:
+	case VHOST_SET_VRING_BASE:
+	case VHOST_SET_VRING_KICK:
+	case VHOST_SET_VRING_CALL:
+	case VHOST_VDPA_SET_VRING_ENABLE:
 		return 0;
 	case VHOST_VDPA_GET_DEVICE_ID:
 		*(uint32_t *)arg = 2;
@@ -64,8 +92,8 @@ static int fake_ioctl(int fd, unsigned long req, void *arg)
 		*(uint32_t *)arg = 1;
 		return 0;
 	case VHOST_VDPA_GET_IOVA_RANGE:
-		*(struct vhost_vdpa_iova_range *)arg =
-			(struct vhost_vdpa_iova_range){.first = 0, .last = ~0ull};
+		*(struct vhost_vdpa_iova_range *)arg = (struct vhost_vdpa_iova_range){
+			.first = 0, .last = dev.iova_last ? dev.iova_last : ~0ull};
 		return 0;
 	case VHOST_VDPA_SET_STATUS:
 		if (*(uint8_t *)arg == 0 && dev.reset_ms)
@@ -125,6 +153,92 @@ static void test_reset_loop_logs_bounded(void)
 	free(out);
 	hv_mmio_fini(&m);
 	be->ops->close(be);
+}
+
+/* The zone's driver sets queue 0 up with its rings at desc, avail, used:
+ * whether it became ready. */
+static bool queue_up(struct hv_mmio_dev *m, uint64_t desc, uint64_t avail, uint64_t used)
+{
+	w(m, VIRTIO_MMIO_STATUS, 0);
+	w(m, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	w(m, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	w(m, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(F_DEV >> 32));
+	w(m, VIRTIO_MMIO_STATUS,
+	  VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
+	w(m, VIRTIO_MMIO_QUEUE_SEL, 0);
+	w(m, VIRTIO_MMIO_QUEUE_NUM, 64);
+	w(m, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)desc);
+	w(m, VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(desc >> 32));
+	w(m, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)avail);
+	w(m, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, (uint32_t)(avail >> 32));
+	w(m, VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)used);
+	w(m, VIRTIO_MMIO_QUEUE_USED_HIGH, (uint32_t)(used >> 32));
+	w(m, VIRTIO_MMIO_QUEUE_READY, 1);
+	return hv_mmio_read(m, VIRTIO_MMIO_QUEUE_READY, 4) == 1;
+}
+
+/* Direct mode maps every region of zone RAM, each at its zone-physical
+ * address, in one batch; drops them all in one; accepts rings inside any
+ * one region and no ring that runs from one into the next. */
+static void test_regions_in_the_iotlb(void)
+{
+	static uint8_t r0[0x4000], r1[0x2000];
+	struct hvb_ram ram = {
+		.n = 2,
+		.r = {{.base = 0x80000000, .size = 0x4000, .host = r0},
+		      {.base = 0x80004000, .size = 0x2000, .host = r1}},
+	};
+	struct hv_mmio_dev m = {0};
+	struct hvb_backend *be = NULL;
+	char err[256];
+
+	hvb_vhost_ioctl = fake_ioctl;
+	hvb_vhost_write = fake_write;
+	dev.refuse = 0;
+	dev.batch = true;
+	CHECK_EQ(hvb_vhost_open("/dev/null", &m, &be, err, sizeof(err)), 0);
+	if (!be)
+		return;
+	CHECK_EQ(hv_mmio_init(&m, be->ops->mmio, be, "v0"), 0);
+	tlb.n = 0;
+	CHECK_EQ(be->ops->set_ram(be, &ram, NULL, false), 0);
+	CHECK_EQ(tlb.n, 4);
+	CHECK_EQ(tlb.m[0].type, VHOST_IOTLB_BATCH_BEGIN);
+	for (unsigned int i = 0; i < 2; i++) {
+		CHECK_EQ(tlb.m[1 + i].type, VHOST_IOTLB_UPDATE);
+		CHECK_EQ(tlb.m[1 + i].iova, ram.r[i].base);
+		CHECK_EQ(tlb.m[1 + i].size, ram.r[i].size);
+		CHECK_EQ(tlb.m[1 + i].uaddr, (uintptr_t)ram.r[i].host);
+		CHECK_EQ(tlb.m[1 + i].perm, VHOST_ACCESS_RW);
+	}
+	CHECK_EQ(tlb.m[3].type, VHOST_IOTLB_BATCH_END);
+	/* Rings in the second region; then the used ring across both. */
+	CHECK(queue_up(&m, 0x80004000, 0x80004800, 0x80005000));
+	CHECK(!queue_up(&m, 0x80000000, 0x80001000, 0x80003e00));
+	CHECK(hv_mmio_read(&m, VIRTIO_MMIO_STATUS, 4) & VIRTIO_CONFIG_S_NEEDS_RESET);
+	CHECK(queue_up(&m, 0x80000000, 0x80001000, 0x80002000));
+	tlb.n = 0;
+	CHECK_EQ(be->ops->set_ram(be, NULL, NULL, false), 0);
+	CHECK_EQ(tlb.n, 4);
+	CHECK_EQ(tlb.m[1].type, VHOST_IOTLB_INVALIDATE);
+	CHECK_EQ(tlb.m[1].iova, 0x80000000);
+	CHECK_EQ(tlb.m[2].type, VHOST_IOTLB_INVALIDATE);
+	CHECK_EQ(tlb.m[2].iova, 0x80004000);
+	CHECK_EQ(tlb.m[3].type, VHOST_IOTLB_BATCH_END);
+	hv_mmio_fini(&m);
+	be->ops->close(be);
+
+	/* A region past the device's IOVA range: nothing is mapped. */
+	dev.iova_last = 0x80003fff;
+	CHECK_EQ(hvb_vhost_open("/dev/null", &m, &be, err, sizeof(err)), 0);
+	tlb.n = 0;
+	if (be) {
+		CHECK_EQ(be->ops->set_ram(be, &ram, NULL, false), -ERANGE);
+		be->ops->close(be);
+	}
+	CHECK_EQ(tlb.n, 0);
+	dev.iova_last = 0;
+	dev.batch = false;
 }
 
 static uint64_t now_ms(void)
@@ -301,7 +415,6 @@ static void two_zones_up(struct two_zones *tz)
 		struct hvb_zone *z = calloc(1, sizeof(*z));
 
 		z->id = i + 1;
-		z->backing = HVB_RAM_HVISOR;
 		z->trap = tz->b.hvisor;
 		tz->b.zones[i] = z;
 		cfg.name = i ? "v2" : "v1";
@@ -439,6 +552,7 @@ static void test_status0_answered_when_reset(void)
 int main(void)
 {
 	RUN(test_reset_loop_logs_bounded);
+	RUN(test_regions_in_the_iotlb);
 	RUN(test_slow_reset_off_the_bridge_thread);
 	RUN(test_status0_answered_when_reset);
 	RUN(test_slow_status_off_the_bridge_thread);

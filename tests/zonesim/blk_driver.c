@@ -22,9 +22,16 @@ static uint64_t at(struct zs_blk *b, uint64_t off)
 	return b->l->ram_base + off;
 }
 
+/* Slot's data buffer: the zone may have put them in another region, or
+ * across two. */
+static uint64_t buf_at(struct zs_blk *b, unsigned int slot)
+{
+	return (b->l->blk_bufs ? b->l->blk_bufs : at(b, BUFS)) + (uint64_t)slot * ZS_BUF_MAX;
+}
+
 uint8_t *zs_blk_buf(struct zs_blk *b, unsigned int slot)
 {
-	return zs_ram(b->l, at(b, BUFS + (uint64_t)slot * ZS_BUF_MAX), ZS_BUF_MAX);
+	return zs_ram(b->l, buf_at(b, slot), ZS_BUF_MAX);
 }
 
 void zs_blk_reset(struct zs_blk *b)
@@ -121,7 +128,7 @@ struct vring_desc *zs_blk_prepare(struct zs_blk *b, unsigned int slot, uint32_t 
 	d[head] = (struct vring_desc){.addr = at(b, HDRS + slot * 32u), .len = 16};
 	if (len) {
 		d[head + 1] = (struct vring_desc){
-			.addr = at(b, BUFS + (uint64_t)slot * ZS_BUF_MAX),
+			.addr = buf_at(b, slot),
 			.len = len,
 			.flags = type == VIRTIO_BLK_T_IN ? VRING_DESC_F_WRITE : 0,
 		};

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * The zone's side of the sim trap: RAM handed over once, then one MMIO
+ * The zone's side of the sim trap: RAM handed over once (a HELLO per
+ * region), then one MMIO
  * access per message, from the vCPU the calling thread plays. A read or a
  * register write blocks until hvbridge answers, as a vCPU spins in hvisor;
  * a QueueNotify write does not.
@@ -34,9 +35,39 @@ static void die(const char *what)
 	exit(1);
 }
 
-int zs_connect(struct zs_link *l, const char *path)
+/* A memfd of size bytes, sealed: hvbridge takes RAM only if it cannot
+ * shrink under it. */
+static int region_fd(uint64_t size)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = memfd_create("zone-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (fd < 0 || ftruncate(fd, (off_t)size) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+		die("memfd");
+	return fd;
+}
+
+static void map_region(void *at, uint64_t size, int fd)
+{
+	if (mmap(at, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED)
+		die("mmap");
+}
+
+/* Region 2 right after region 1 in the zone's space. */
+static bool adjacent(const struct zs_link *l)
+{
+	return l->ram2_size && l->ram2_base == l->ram_base + l->ram_size;
+}
+
+/* Host bytes mapped from l->ram on: region 2 too when it is adjacent. */
+static uint64_t span(const struct zs_link *l)
+{
+	return l->ram_size + (adjacent(l) ? l->ram2_size : 0);
+}
+
+/* One HELLO per region, each with its own memfd. */
+static void send_hello(struct zs_link *l, uint64_t base, uint64_t size, int mfd)
+{
 	struct hvb_sim_msg hello = {.type = HVB_SIM_HELLO, .zone = l->zone};
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -50,24 +81,9 @@ int zs_connect(struct zs_link *l, const char *path)
 		.msg_controllen = sizeof(cbuf.buf),
 	};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	int mfd = memfd_create("zone-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 
-	/* hvbridge takes RAM only if it cannot shrink under it. */
-	if (mfd < 0 || ftruncate(mfd, (off_t)l->ram_size) < 0 ||
-	    fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
-		die("memfd");
-	l->ram = mmap(NULL, l->ram_size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
-	if (l->ram == MAP_FAILED)
-		die("mmap");
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	l->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	for (int i = 0; connect(l->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0; i++) {
-		if (i == 100)
-			die(path);
-		usleep(50000);
-	}
-	hello.hello.ram_base = l->ram_base;
-	hello.hello.ram_size = l->ram_size;
+	hello.hello.ram_base = base;
+	hello.hello.ram_size = size;
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int));
@@ -75,6 +91,41 @@ int zs_connect(struct zs_link *l, const char *path)
 	if (sendmsg(l->fd, &mh, 0) < 0)
 		die("hello");
 	close(mfd);
+}
+
+/*
+ * Each region is a memfd of its own, as hvbridge maps each apart. When
+ * region 2 follows region 1 in the zone's space it follows it here too, so
+ * that a buffer across the boundary is one range for zs_ram() (hvbridge
+ * sees two mappings).
+ */
+int zs_connect(struct zs_link *l, const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int mfd = region_fd(l->ram_size), mfd2 = l->ram2_size ? region_fd(l->ram2_size) : -1;
+
+	l->ram = mmap(NULL, span(l), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (l->ram == MAP_FAILED)
+		die("mmap");
+	map_region(l->ram, l->ram_size, mfd);
+	if (mfd2 >= 0) {
+		l->ram2 = adjacent(l) ? l->ram + l->ram_size
+				      : mmap(NULL, l->ram2_size, PROT_NONE,
+					     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (l->ram2 == MAP_FAILED)
+			die("mmap");
+		map_region(l->ram2, l->ram2_size, mfd2);
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	l->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	for (int i = 0; connect(l->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0; i++) {
+		if (i == 100)
+			die(path);
+		usleep(50000);
+	}
+	send_hello(l, l->ram_base, l->ram_size, mfd);
+	if (mfd2 >= 0)
+		send_hello(l, l->ram2_base, l->ram2_size, mfd2);
 	return 0;
 }
 
@@ -82,8 +133,10 @@ void zs_disconnect(struct zs_link *l)
 {
 	close(l->fd);
 	l->fd = -1;
-	munmap(l->ram, l->ram_size);
-	l->ram = NULL;
+	if (l->ram2 && !adjacent(l))
+		munmap(l->ram2, l->ram2_size);
+	munmap(l->ram, span(l));
+	l->ram = l->ram2 = NULL;
 	l->irqs_pending = 0;
 }
 
@@ -197,10 +250,11 @@ bool zs_wait_irq(struct zs_link *l, int timeout_ms)
 
 void *zs_ram(struct zs_link *l, uint64_t addr, uint64_t len)
 {
-	if (addr < l->ram_base || addr - l->ram_base + len > l->ram_size) {
-		fprintf(stderr, "zonesim: 0x%llx+0x%llx is outside zone RAM\n",
-			(unsigned long long)addr, (unsigned long long)len);
-		exit(1);
-	}
-	return l->ram + (addr - l->ram_base);
+	if (addr >= l->ram_base && addr - l->ram_base + len <= span(l))
+		return l->ram + (addr - l->ram_base);
+	if (l->ram2 && addr >= l->ram2_base && addr - l->ram2_base + len <= l->ram2_size)
+		return l->ram2 + (addr - l->ram2_base);
+	fprintf(stderr, "zonesim: 0x%llx+0x%llx is outside zone RAM\n", (unsigned long long)addr,
+		(unsigned long long)len);
+	exit(1);
 }

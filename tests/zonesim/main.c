@@ -6,6 +6,10 @@
  * Options: --socket PATH --zone N --ram-base A --ram-size S --dev A
  *          --mib N --seed N --offset BYTES --count N --seconds N
  *          --bound-us N --segs N --threads N
+ *          --ram2-base A --ram2-size S   a second RAM region (a memfd of
+ *                                        its own, handed over after the first)
+ *          --blk-bufs A   the blk driver's data buffers (32 x 64 KiB) at A:
+ *                         in region 2, or across the two if they touch
  * Actions, run in order on one connection:
  *   blk        init, write --mib of pattern at --offset, flush, read back
  *   resets     reset and re-initialise twice, reading back each time
@@ -529,6 +533,9 @@ int main(int argc, char **argv)
 		{"bound-us", required_argument, NULL, 'B'},
 		{"segs", required_argument, NULL, 'g'},
 		{"threads", required_argument, NULL, 'j'},
+		{"ram2-base", required_argument, NULL, '2'},
+		{"ram2-size", required_argument, NULL, '3'},
+		{"blk-bufs", required_argument, NULL, 'k'},
 		{0},
 	};
 	struct zs_blk blk = {0};
@@ -588,6 +595,15 @@ int main(int argc, char **argv)
 			break;
 		case 'j':
 			o.threads = v;
+			break;
+		case '2':
+			o.link.ram2_base = v;
+			break;
+		case '3':
+			o.link.ram2_size = v;
+			break;
+		case 'k':
+			o.link.blk_bufs = v;
 			break;
 		default:
 			return 2;

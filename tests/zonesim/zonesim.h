@@ -31,6 +31,13 @@ struct zs_link {
 	uint32_t zone;
 	uint64_t ram_base, ram_size;
 	uint8_t *ram;
+	/* A second region, if ram2_size: mapped right after ram when it
+	 * follows it in the zone's space. */
+	uint64_t ram2_base, ram2_size;
+	uint8_t *ram2;
+	/* Where the blk driver's data buffers are (slot i at + i x
+	 * ZS_BUF_MAX); 0: in region 1. */
+	uint64_t blk_bufs;
 	unsigned int irqs_pending;
 	uint64_t dev; /* MMIO base of the device under test */
 };
