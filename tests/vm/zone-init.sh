@@ -8,6 +8,7 @@ export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
+mkdir -p /tmp
 
 for m in $(cat /modules.order); do
 	insmod "/modules/$m" || echo "zone: insmod $m failed"
