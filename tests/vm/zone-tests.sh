@@ -145,6 +145,12 @@ mount -t ext4 -o ro /dev/vda /mnt &&
 	[ "$(sha256sum /mnt/data | cut -d' ' -f1)" = "$(cat /mnt/data.sha)" ] && echo "zone: read back after rebinding ok"
 umount /mnt
 dmesg | grep -i -e virtio -e vda -e blk_update -e 'I/O error' | sed 's/^/zone dmesg after: /'
+echo 3 >/proc/sys/vm/drop_caches
+time dd if=/dev/vda of=/dev/null bs=1M count=64 2>&1 | sed 's/^/zone read: /'
+for d in /sys/bus/virtio/devices/*; do
+	echo "zone features: $(basename "$d") device $(cat "$d/device") $(cat "$d/features")"
+done
+grep -e virtio -e ttyS /proc/interrupts | sed 's/^/zone interrupts: /'
 EOF
 (timeout 60 head -c 18 "$W/con" >"$W/con.out") &
 rd=$!
@@ -177,6 +183,9 @@ check "hvbridge exits 0 on SIGTERM" test $? -eq 0
 grep -c 'ignored' "$W/bridge.log" | sed 's/^/# hvbridge log lines about ignored accesses: /'
 grep -v -e ': info: ' -e 'ready, ' "$W/bridge.log" | sed 's/^/# hvbridge: /'
 sed -n 's/^zone dmesg after: /# after rebinding: /p' "$W/blk.log"
+sed -n 's/^zone \(features\|interrupts\|read\): /# \1: /p' "$W/blk.log"
+check "no sanitizer report from hvbridge or hvzone" \
+	sh -c "! grep -q Sanitizer '$W/bridge.log' '$W/blk.err'"
 [ $st -eq 0 ] || show blk
 
 echo "# a zone that panics"

@@ -366,5 +366,6 @@ int main(int argc, char **argv)
 		return HVZONE_ST_ERROR;
 	fprintf(stderr, "hvzone: %llu MiB, kernel %s, command line: %s\n", (unsigned long long)mib,
 		boot.kernel, boot.cmdline);
+	free((char *)boot.cmdline); /* the zone has its copy */
 	return run_vcpu();
 }
