@@ -103,7 +103,7 @@ check "the zone's console shows the kernel and its init" \
 check "hvzone says why it ended" grep -q "the zone powered off" "$W/boot.err"
 [ $st -eq 0 ] || show boot
 
-echo "# blk and console: hvbridge serves a local blk and a local console"
+echo "# blk and console, 2 vCPUs: hvbridge serves a local blk and a local console"
 truncate -s 64M "$W/img"
 cat >"$W/bridge.json" <<EOF
 {"trap": "sim", "zones": [{"id": 1,
@@ -120,11 +120,13 @@ cat >"$W/blk.sh" <<'EOF'
 #!/bin/sh
 dmesg | grep -e virtio -e vda -e hvzone_guest | sed 's/^/zone dmesg: /'
 [ -b /dev/vda ] && echo "zone: vda $(cat /sys/block/vda/size) sectors"
+echo "zone: $(nproc) CPUs"
 printf "hello through hvc0" >/dev/hvc0 && echo "zone: wrote to hvc0"
 mkfs.ext4 -q -F /dev/vda && echo "zone: mkfs ok"
 mkdir -p /mnt
 mount -t ext4 /dev/vda /mnt && echo "zone: mount ok"
-dd if=/dev/urandom of=/mnt/data bs=1M count=16 2>/dev/null
+# Written from vCPU 1: its accesses reach hvbridge as src_cpu 1.
+taskset 2 dd if=/dev/urandom of=/mnt/data bs=1M count=16 2>/dev/null
 sha256sum /mnt/data | cut -d' ' -f1 >/mnt/data.sha
 echo "zone: data sha256 $(cat /mnt/data.sha)"
 umount /mnt && echo "zone: umount ok"
@@ -146,19 +148,20 @@ mount -t ext4 -o ro /dev/vda /mnt &&
 umount /mnt
 dmesg | grep -i -e virtio -e vda -e blk_update -e 'I/O error' | sed 's/^/zone dmesg after: /'
 echo 3 >/proc/sys/vm/drop_caches
-time dd if=/dev/vda of=/dev/null bs=1M count=64 2>&1 | sed 's/^/zone read: /'
+time taskset 2 dd if=/dev/vda of=/dev/null bs=1M count=64 iflag=direct 2>&1 | sed 's/^/zone read: /'
 for d in /sys/bus/virtio/devices/*; do
 	echo "zone features: $(basename "$d") device $(cat "$d/device") $(cat "$d/features")"
 done
-grep -e virtio -e ttyS /proc/interrupts | sed 's/^/zone interrupts: /'
+grep -e CPU -e virtio -e ttyS /proc/interrupts | sed 's/^/zone interrupts: /'
 EOF
 (timeout 60 head -c 18 "$W/con" >"$W/con.out") &
 rd=$!
 t0=$(date +%s)
-zone blk "$W/blk.sh" --bridge "$SOCK" --zone 1 --virtio 0xd0000000:5 --virtio 0xd0000200:6
+zone blk "$W/blk.sh" --cpus 2 --bridge "$SOCK" --zone 1 --virtio 0xd0000000:5 --virtio 0xd0000200:6
 st=$?
 check "hvzone exits 0 (status $st, $(($(date +%s) - t0)) s)" test $st -eq 0
 sed -n 's/^zone dmesg: /# /p' "$W/blk.log"
+check "the zone runs on 2 vCPUs" seen blk "zone: 2 CPUs"
 check "virtio_blk in the zone finds /dev/vda: $(sed -n 's/^zone: vda //p' "$W/blk.log")" \
 	seen blk "zone: vda 131072 sectors"
 check "mkfs.ext4 in the zone" seen blk "zone: mkfs ok"
@@ -184,6 +187,9 @@ grep -c 'ignored' "$W/bridge.log" | sed 's/^/# hvbridge log lines about ignored 
 grep -v -e ': info: ' -e 'ready, ' "$W/bridge.log" | sed 's/^/# hvbridge: /'
 sed -n 's/^zone dmesg after: /# after rebinding: /p' "$W/blk.log"
 sed -n 's/^zone \(features\|interrupts\|read\): /# \1: /p' "$W/blk.log"
+acc=$(sed -n 's/.*accesses forwarded to hvbridge by vCPU: //p' "$W/blk.err")
+check "both vCPUs' accesses went through hvbridge (per vCPU: $acc)" \
+	sh -c "echo '$acc' | awk '{ exit !(\$1 > 0 && \$2 > 0) }'"
 check "no sanitizer report from hvbridge or hvzone" \
 	sh -c "! grep -q Sanitizer '$W/bridge.log' '$W/blk.err'"
 [ $st -eq 0 ] || show blk

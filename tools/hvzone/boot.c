@@ -211,7 +211,7 @@ static int set_lint(int vcpu_fd)
 	return ioctl(vcpu_fd, KVM_SET_LAPIC, &l);
 }
 
-int hvzone_boot_vcpu(const struct hvzone_boot *b, int kvm_fd, int vcpu_fd)
+int hvzone_boot_vcpu(const struct hvzone_boot *b, int kvm_fd, int vcpu_fd, unsigned int id)
 {
 	struct kvm_sregs sregs;
 	struct kvm_regs regs = {
@@ -226,14 +226,24 @@ int hvzone_boot_vcpu(const struct hvzone_boot *b, int kvm_fd, int vcpu_fd)
 		struct kvm_cpuid_entry2 e[256];
 	} cpuid = {.c.nent = 256};
 
-	/* The host's CPU as KVM can offer it, with the hypervisor bit. */
+	/* The host's CPU as KVM can offer it, with the hypervisor bit and
+	 * this vCPU's APIC id (KVM gives local APIC i the id i). */
 	if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, &cpuid) < 0)
 		return -errno;
-	for (unsigned int i = 0; i < cpuid.c.nent; i++)
-		if (cpuid.e[i].function == 1)
-			cpuid.e[i].ecx |= 1u << 31;
+	for (unsigned int i = 0; i < cpuid.c.nent; i++) {
+		struct kvm_cpuid_entry2 *e = &cpuid.e[i];
+
+		if (e->function == 1) {
+			e->ecx |= 1u << 31;
+			e->ebx = (e->ebx & 0x00ffffffu) | id << 24;
+		} else if (e->function == 0xb || e->function == 0x1f) {
+			e->edx = id;
+		}
+	}
 	if (ioctl(vcpu_fd, KVM_SET_CPUID2, &cpuid) < 0)
 		return -errno;
+	if (id != 0)
+		return 0;
 
 	if (set_lint(vcpu_fd) < 0 || ioctl(vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
 		return -errno;

@@ -3,8 +3,8 @@
  * hvzone: a small KVM virtual machine that boots a Linux bzImage as a zone
  * whose virtio-mmio windows hvbridge serves over the simulator protocol
  * (hvbridge/sim_proto.h). Each piece has a file: boot.c (x86 64-bit boot
- * protocol), uart.c (a 16550 on 0x3f8), link.c (the socket to hvbridge),
- * main.c (the VM, the vCPU loop and how the zone ends).
+ * protocol), mptable.c (the vCPUs, when there are several), uart.c (a 16550 on 0x3f8), link.c (the
+ * socket to hvbridge), main.c (the VM, the vCPU loop and how the zone ends).
  */
 #ifndef HVZONE_H
 #define HVZONE_H
@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #define HVZONE_MAX_WINDOWS 8
-#define HVZONE_MAX_VCPUS   1
+#define HVZONE_MAX_VCPUS   4
 
 /* The zone's own port: its kernel module (tools/hvzone/guest) writes the
  * reason it ends here. */
@@ -45,7 +45,12 @@ struct hvzone_boot {
 };
 
 int hvzone_boot_load(struct hvzone_boot *b);
-int hvzone_boot_vcpu(const struct hvzone_boot *b, int kvm_fd, int vcpu_fd);
+/* vCPU id: 0 starts at the kernel's entry, the others wait for its INIT
+ * and SIPI (KVM's local APIC). */
+int hvzone_boot_vcpu(const struct hvzone_boot *b, int kvm_fd, int vcpu_fd, unsigned int id);
+
+/* mptable.c: only for more than one vCPU. */
+int hvzone_mptable(uint8_t *ram, unsigned int ncpus);
 
 /* uart.c: output goes to out_fd; the interrupt line through set_irq. */
 struct hvzone_uart {

@@ -4,10 +4,11 @@
  * served by hvbridge through the simulator's socket: a real Linux driver on
  * the other side of hvbridge, without hvisor.
  *
- *   hvzone --kernel BZIMAGE [--initrd FILE] [--append ARGS] [--mem MIB]
+ *   hvzone --kernel BZIMAGE [--initrd FILE] [--append ARGS] [--mem MIB] [--cpus N]
  *          [--bridge SOCKET [--zone ID] --virtio BASE:IRQ ...] [--console FILE]
  *
- * The zone has one vCPU, RAM from 0 (a sealed memfd: hvbridge maps the same
+ * The zone has 1 to 4 vCPUs (more than one: an MP table, and "noapic"),
+ * RAM from 0 (a sealed memfd: hvbridge maps the same
  * pages), KVM's in-kernel PIC, local APIC and PIT, a 16550 on 0x3f8 (its
  * output on stdout or FILE) and nothing else: no ACPI, MP table or PCI.
  * Its kernel finds the windows through tools/hvzone/guest's module, whose
@@ -22,6 +23,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <linux/kvm.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,15 +40,19 @@
 	"pci=off i8042.noaux i8042.nokbd"
 
 static struct {
-	int kvm, vm, vcpu;
-	struct kvm_run *run;
+	int kvm, vm;
+	unsigned int ncpus;
+	int vcpu[HVZONE_MAX_VCPUS];
+	struct kvm_run *run[HVZONE_MAX_VCPUS];
+	pthread_mutex_t pio_lock; /* the UART and the exit port, for every vCPU */
 	struct hvzone_window win[HVZONE_MAX_WINDOWS];
 	unsigned int n_win;
 	struct hvzone_link *link;
 	struct hvzone_uart uart;
 	bool panicked;
 	unsigned int stray;
-} z;
+	uint64_t accesses[HVZONE_MAX_VCPUS]; /* forwarded to hvbridge */
+} z = {.ncpus = 1, .pio_lock = PTHREAD_MUTEX_INITIALIZER};
 
 static void fail(const char *what)
 {
@@ -90,7 +96,11 @@ static void bridge_irq(void *arg, uint32_t irq)
 
 static int ended(int status, const char *why)
 {
-	fprintf(stderr, "hvzone: the zone %s\n", why);
+	fprintf(stderr, "hvzone: the zone %s; accesses forwarded to hvbridge by vCPU:", why);
+	for (unsigned int i = 0; i < z.ncpus; i++)
+		fprintf(stderr, " %llu",
+			(unsigned long long)__atomic_load_n(&z.accesses[i], __ATOMIC_RELAXED));
+	fprintf(stderr, "\n");
 	return status;
 }
 
@@ -102,9 +112,9 @@ static const struct hvzone_window *window(uint64_t addr)
 	return NULL;
 }
 
-static void mmio(void)
+static void mmio(unsigned int cpu)
 {
-	struct kvm_run *r = z.run;
+	struct kvm_run *r = z.run[cpu];
 	uint64_t v = 0;
 
 	if (!window(r->mmio.phys_addr) || !z.link) {
@@ -118,15 +128,16 @@ static void mmio(void)
 	}
 	if (r->mmio.is_write)
 		memcpy(&v, r->mmio.data, r->mmio.len);
-	v = hvzone_link_access(z.link, 0, r->mmio.phys_addr, r->mmio.len, r->mmio.is_write, v);
+	__atomic_fetch_add(&z.accesses[cpu], 1, __ATOMIC_RELAXED);
+	v = hvzone_link_access(z.link, cpu, r->mmio.phys_addr, r->mmio.len, r->mmio.is_write, v);
 	if (!r->mmio.is_write)
 		memcpy(r->mmio.data, &v, r->mmio.len);
 }
 
 /* Returns an exit status when the zone ends, -1 to go on. */
-static int pio(void)
+static int pio(unsigned int cpu)
 {
-	struct kvm_run *r = z.run;
+	struct kvm_run *r = z.run[cpu];
 	uint8_t *data = (uint8_t *)r + r->io.data_offset;
 
 	for (uint32_t i = 0; i < r->io.count; i++, data += r->io.size) {
@@ -153,22 +164,26 @@ static int pio(void)
 	return -1;
 }
 
-static int run_vcpu(void)
+static int run_vcpu(unsigned int cpu)
 {
+	struct kvm_run *run = z.run[cpu];
+
 	for (;;) {
 		int st = -1;
 
-		if (ioctl(z.vcpu, KVM_RUN, 0) < 0) {
+		if (ioctl(z.vcpu[cpu], KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			fail("KVM_RUN");
 		}
-		switch (z.run->exit_reason) {
+		switch (run->exit_reason) {
 		case KVM_EXIT_IO:
-			st = pio();
+			pthread_mutex_lock(&z.pio_lock);
+			st = pio(cpu);
+			pthread_mutex_unlock(&z.pio_lock);
 			break;
 		case KVM_EXIT_MMIO:
-			mmio();
+			mmio(cpu);
 			break;
 		case KVM_EXIT_SHUTDOWN:
 			st = z.panicked ? ended(HVZONE_ST_PANIC, "panicked (triple fault after it)")
@@ -176,15 +191,13 @@ static int run_vcpu(void)
 			break;
 		case KVM_EXIT_FAIL_ENTRY:
 			fprintf(stderr, "hvzone: KVM entry failed: reason 0x%llx\n",
-				(unsigned long long)
-					z.run->fail_entry.hardware_entry_failure_reason);
+				(unsigned long long)run->fail_entry.hardware_entry_failure_reason);
 			return HVZONE_ST_CRASH;
 		case KVM_EXIT_INTERNAL_ERROR:
-			fprintf(stderr, "hvzone: KVM internal error %u\n",
-				z.run->internal.suberror);
+			fprintf(stderr, "hvzone: KVM internal error %u\n", run->internal.suberror);
 			return HVZONE_ST_CRASH;
 		default:
-			fprintf(stderr, "hvzone: unexpected exit %u\n", z.run->exit_reason);
+			fprintf(stderr, "hvzone: unexpected exit %u\n", run->exit_reason);
 			return HVZONE_ST_CRASH;
 		}
 		if (st >= 0)
@@ -218,6 +231,27 @@ static void add_window(const char *arg)
 	z.n_win++;
 }
 
+/* The other vCPUs: the first to end ends the zone. */
+static void *vcpu_thread(void *arg)
+{
+	exit(run_vcpu((unsigned int)(uintptr_t)arg));
+}
+
+static void create_vcpu(const struct hvzone_boot *boot, unsigned int id)
+{
+	long run_size = ioctl(z.kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+
+	if (run_size < 0)
+		fail("KVM_GET_VCPU_MMAP_SIZE");
+	if ((z.vcpu[id] = ioctl(z.vm, KVM_CREATE_VCPU, (unsigned long)id)) < 0)
+		fail("KVM_CREATE_VCPU");
+	z.run[id] = mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE, MAP_SHARED, z.vcpu[id], 0);
+	if (z.run[id] == MAP_FAILED)
+		fail("mmap kvm_run");
+	if ((errno = -hvzone_boot_vcpu(boot, z.kvm, z.vcpu[id], id)) != 0)
+		fail("vCPU set-up");
+}
+
 static char *cmdline(const char *append)
 {
 	size_t len = strlen(CMDLINE_BASE) + (append ? strlen(append) : 0) + 64 * (z.n_win + 2);
@@ -226,7 +260,7 @@ static char *cmdline(const char *append)
 
 	if (!s)
 		fail("malloc");
-	at = (size_t)snprintf(s, len, "%s", CMDLINE_BASE);
+	at = (size_t)snprintf(s, len, "%s%s", CMDLINE_BASE, z.ncpus > 1 ? " noapic" : "");
 	for (unsigned int i = 0; i < z.n_win; i++)
 		at += (size_t)snprintf(
 			s + at, len - at, "%s0x%llx@0x%llx:%u",
@@ -253,7 +287,8 @@ static int ram_fd(uint64_t size, uint8_t **ram)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: hvzone --kernel BZIMAGE [--initrd FILE] [--append ARGS] [--mem MIB]\n"
+	fprintf(f, "usage: hvzone --kernel BZIMAGE [--initrd FILE] [--append ARGS] [--mem MIB] "
+		   "[--cpus N]\n"
 		   "              [--bridge SOCKET [--zone ID] --virtio BASE:IRQ[:SIZE] ...]\n"
 		   "              [--console FILE]\n");
 }
@@ -261,11 +296,17 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"kernel", required_argument, NULL, 'k'}, {"initrd", required_argument, NULL, 'i'},
-		{"append", required_argument, NULL, 'a'}, {"mem", required_argument, NULL, 'm'},
-		{"bridge", required_argument, NULL, 'b'}, {"zone", required_argument, NULL, 'z'},
-		{"virtio", required_argument, NULL, 'v'}, {"console", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},	  {0},
+		{"kernel", required_argument, NULL, 'k'},
+		{"initrd", required_argument, NULL, 'i'},
+		{"append", required_argument, NULL, 'a'},
+		{"mem", required_argument, NULL, 'm'},
+		{"bridge", required_argument, NULL, 'b'},
+		{"zone", required_argument, NULL, 'z'},
+		{"virtio", required_argument, NULL, 'v'},
+		{"console", required_argument, NULL, 'c'},
+		{"cpus", required_argument, NULL, 'n'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
 	};
 	struct hvzone_boot boot = {0};
 	const char *append = NULL, *bridge = NULL, *console = NULL;
@@ -274,7 +315,6 @@ int main(int argc, char **argv)
 	struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
 	struct kvm_userspace_memory_region slot = {0};
 	int c, fd, out = STDOUT_FILENO;
-	long run_size;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -302,6 +342,9 @@ int main(int argc, char **argv)
 		case 'c':
 			console = optarg;
 			break;
+		case 'n':
+			z.ncpus = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -310,7 +353,8 @@ int main(int argc, char **argv)
 			return HVZONE_ST_ERROR;
 		}
 	}
-	if (!boot.kernel || optind != argc || mib < 32 || mib > 2048 || (z.n_win && !bridge)) {
+	if (!boot.kernel || optind != argc || z.ncpus < 1 || z.ncpus > HVZONE_MAX_VCPUS ||
+	    mib < 32 || mib > 2048 || (z.n_win && !bridge)) {
 		usage(stderr);
 		return HVZONE_ST_ERROR;
 	}
@@ -320,7 +364,7 @@ int main(int argc, char **argv)
 	boot.ram_size = mib << 20;
 	fd = ram_fd(boot.ram_size, &boot.ram);
 	boot.cmdline = cmdline(append);
-	if (hvzone_boot_load(&boot) < 0)
+	if (hvzone_boot_load(&boot) < 0 || (z.ncpus > 1 && hvzone_mptable(boot.ram, z.ncpus) < 0))
 		return HVZONE_ST_ERROR;
 
 	if ((z.kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC)) < 0)
@@ -344,15 +388,8 @@ int main(int argc, char **argv)
 	slot.userspace_addr = (uintptr_t)boot.ram;
 	if (ioctl(z.vm, KVM_SET_USER_MEMORY_REGION, &slot) < 0)
 		fail("KVM_SET_USER_MEMORY_REGION");
-	if ((z.vcpu = ioctl(z.vm, KVM_CREATE_VCPU, 0)) < 0)
-		fail("KVM_CREATE_VCPU");
-	if ((run_size = ioctl(z.kvm, KVM_GET_VCPU_MMAP_SIZE, 0)) < 0)
-		fail("KVM_GET_VCPU_MMAP_SIZE");
-	z.run = mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE, MAP_SHARED, z.vcpu, 0);
-	if (z.run == MAP_FAILED)
-		fail("mmap kvm_run");
-	if ((errno = -hvzone_boot_vcpu(&boot, z.kvm, z.vcpu)) != 0)
-		fail("vCPU set-up");
+	for (unsigned int i = 0; i < z.ncpus; i++)
+		create_vcpu(&boot, i);
 	hvzone_uart_init(&z.uart, out, uart_irq, NULL);
 
 	for (unsigned int i = 0; i < z.n_win; i++)
@@ -364,8 +401,14 @@ int main(int argc, char **argv)
 	if (bridge &&
 	    !(z.link = hvzone_link_open(bridge, zone, fd, boot.ram_size, bridge_irq, NULL)))
 		return HVZONE_ST_ERROR;
-	fprintf(stderr, "hvzone: %llu MiB, kernel %s, command line: %s\n", (unsigned long long)mib,
-		boot.kernel, boot.cmdline);
+	fprintf(stderr, "hvzone: %u vCPU(s), %llu MiB, kernel %s, command line: %s\n", z.ncpus,
+		(unsigned long long)mib, boot.kernel, boot.cmdline);
 	free((char *)boot.cmdline); /* the zone has its copy */
-	return run_vcpu();
+	for (unsigned int i = 1; i < z.ncpus; i++) {
+		pthread_t t;
+
+		if ((errno = pthread_create(&t, NULL, vcpu_thread, (void *)(uintptr_t)i)) != 0)
+			fail("vCPU thread");
+	}
+	return run_vcpu(0);
 }
