@@ -18,8 +18,7 @@ KVER=$(uname -r)
 KERNEL=$(sh "$here/fetch-kernel.sh")/boot/vmlinuz-$KVER
 KO=$(sh "$here/zone-module.sh") || {
 	not_ok "zone module (run sh tests/vm/zone-module.sh on the host first)"
-	echo "# zone-tests took $(($(date +%s) - T0)) s"
-summary
+	summary
 	exit 1
 }
 RAM_MIB=256
@@ -27,10 +26,24 @@ SOCK=$W/zone1.sock
 
 modprobe kvm_amd 2>/dev/null || modprobe kvm_intel 2>/dev/null
 check "/dev/kvm (nested)" test -c /dev/kvm || {
-	echo "# zone-tests took $(($(date +%s) - T0)) s"
-summary
+	summary
 	exit 1
 }
+# A VM whose one vCPU never runs, held for the whole test. Every vCPU's
+# local APIC starts software-disabled and counts in KVM's apic_sw_disabled
+# static key until its guest enables it, so each zone that comes and goes
+# would flip that key and have the VM's kernel patch KVM's code with int3
+# while its other vCPU runs it, which multi-threaded TCG gets wrong ("Oops:
+# int3" in apic_has_pending_timer, seen once). Held at 1, it never flips.
+python3 -c '
+import fcntl, os, signal
+kvm = os.open("/dev/kvm", os.O_RDWR)
+vm = fcntl.ioctl(kvm, 0xAE01, 0)   # KVM_CREATE_VM
+fcntl.ioctl(vm, 0xAE60, 0)         # KVM_CREATE_IRQCHIP
+fcntl.ioctl(vm, 0xAE41, 0)         # KVM_CREATE_VCPU
+signal.pause()
+' &
+HOLD=$!
 
 # add_bin DIR PROG...: the programs and the libraries they load.
 add_bin() {
@@ -204,5 +217,6 @@ st=$?
 check "hvzone exits 3 when the zone panics (status $st)" test $st -eq 3
 check "hvzone says it panicked" grep -q "the zone panicked" "$W/panic.err"
 
+kill "$HOLD"
 echo "# zone-tests took $(($(date +%s) - T0)) s"
 summary
