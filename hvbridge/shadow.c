@@ -308,6 +308,11 @@ static int feed(struct hvb_shadow *s, struct squeue *sq)
 		if (sq->has_pending && !place(s, sq))
 			break;
 		r = hv_vq_pop(&sq->zvq, &e);
+		/* Empty: ask for the next kick (with EVENT_IDX, which the zone
+		 * keeps, avail_event; without it the zone stops kicking after
+		 * its first chains), then look once more. */
+		if (r == 0 && hv_vq_enable_notify(&sq->zvq))
+			continue;
 		if (r == -EAGAIN) {
 			come_back(sq);
 			r = 0;

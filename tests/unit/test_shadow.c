@@ -32,7 +32,14 @@ static void *dev_ptr(uint64_t iova, uint32_t len)
 	return (uint8_t *)hvb_shadow_host(s) + (iova - IOVA);
 }
 
+static void setup_features(uint64_t features);
+
 static void setup(void)
+{
+	setup_features(1ull << 32);
+}
+
+static void setup_features(uint64_t features)
 {
 	struct hv_vq_layout l;
 	struct hv_mmio_queue zq;
@@ -47,7 +54,7 @@ static void setup(void)
 	hvb_shadow_set_iova(s, IOVA);
 	kick = eventfd(0, EFD_NONBLOCK);
 	call = eventfd(0, EFD_NONBLOCK);
-	CHECK_EQ(hvb_shadow_queue_start(s, 0, &d.fm.mem, &zq, 1ull << 32, kick, call, &desc, &avail,
+	CHECK_EQ(hvb_shadow_queue_start(s, 0, &d.fm.mem, &zq, features, kick, call, &desc, &avail,
 					&used, &num),
 		 0);
 	CHECK_EQ(num, QSIZE);
@@ -262,6 +269,32 @@ static void test_write_only_request(void)
 	teardown();
 }
 
+/* A zone with EVENT_IDX (Linux's virtio_blk negotiates it; the shadow
+ * keeps it on the zone's side) kicks only when its avail index passes the
+ * avail_event we publish: each time the ring is found empty, avail_event
+ * must say "kick for the next one", or the zone never kicks again. */
+static void test_event_idx_asks_for_kicks(void)
+{
+	uint16_t *avail_event;
+	uint32_t id, len;
+
+	setup_features((1ull << 32) | (1ull << VIRTIO_RING_F_EVENT_IDX));
+	avail_event = (uint16_t *)&d.used->ring[QSIZE];
+	for (uint16_t round = 1; round <= 3; round++) {
+		uint64_t i = fd_alloc(&d, 512);
+
+		fd_publish(&d, fd_chain(&d, (struct fd_buf[]){{i, 512, true}}, 1));
+		CHECK_EQ(hvb_shadow_kick(s, 0), 0);
+		/* The next chain (index round) is to be kicked. */
+		CHECK_EQ(*avail_event, round);
+		CHECK(vring_need_event(*avail_event, (uint16_t)(round + 1), round));
+		CHECK_EQ(serve(0), 1);
+		CHECK(hvb_shadow_complete(s, 0) >= 0);
+		CHECK(fd_used(&d, &id, &len));
+	}
+	teardown();
+}
+
 static bool called(void)
 {
 	uint64_t n;
@@ -309,6 +342,7 @@ int main(void)
 	RUN(test_hostile_zone);
 	RUN(test_confused_device);
 	RUN(test_write_only_request);
+	RUN(test_event_idx_asks_for_kicks);
 	RUN(test_endless_zone_yields);
 	return check_done();
 }
