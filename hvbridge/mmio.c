@@ -204,6 +204,11 @@ static void write_queue_ready(struct hv_mmio_dev *m, struct hv_mmio_queue *q, ui
 {
 	unsigned int index = m->queue_sel;
 
+	/* Linux's virtio_mmio deactivates each queue this way after the
+	 * reset that already did (vm_del_vq: QueueReady=0, then reads 0
+	 * back): nothing to do, and nothing wrong. */
+	if (val == 0 && !q->ready)
+		return;
 	if (val != 1 || q->ready) {
 		IGNORE(m, "%s: QueueReady=%u on queue %u (ready %d) ignored", m->name, val, index,
 		       q->ready);

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * Shadow virtqueues (see shadow.h). Each zone request becomes at most two
- * device descriptors over one run of pool pages: everything the device
- * reads, then everything it may write. Virtio 1.x devices may not assume
- * any framing (VERSION_1 implies ANY_LAYOUT), so the split into the zone's
- * own descriptors need not survive; the bytes and their order do.
+ * Shadow virtqueues (see shadow.h). Each zone request becomes one device
+ * descriptor per piece of the zone's (the iovecs of its chain, indirect
+ * tables flattened), over one run of pool pages, in the same order and of
+ * the same sizes. Merging them would be allowed by framing (VERSION_1
+ * implies ANY_LAYOUT) but not by the device's limits per segment, which
+ * the zone read and obeyed: Linux's virtio_blk writes 2 MiB in segments of
+ * at most size_max (hvdpad: 1 MiB), and one 2 MiB descriptor is an error.
  */
 #include <errno.h>
 #include <linux/virtio_config.h>
@@ -23,7 +25,8 @@
 
 struct req {
 	bool active;
-	uint16_t zone_head, ndesc, desc2;
+	uint16_t zone_head, ndesc;
+	uint16_t desc[MAX_IOV]; /* the device descriptors it holds */
 	uint32_t first_pg, npgs;
 	uint64_t out_len, in_len;
 	uint16_t out_num, in_num;
@@ -235,10 +238,9 @@ static uint8_t *pool_host(struct hvb_shadow *s, struct squeue *sq, uint32_t pg)
 static bool place(struct hvb_shadow *s, struct squeue *sq)
 {
 	struct req *p = &sq->pending, *r;
-	uint16_t ndesc = p->out_len && p->in_len ? 2 : 1, d0, d1 = 0;
-	uint64_t bytes = p->out_len + p->in_len;
+	uint16_t ndesc = (uint16_t)(p->out_num + p->in_num), d[MAX_IOV];
+	uint64_t bytes = p->out_len + p->in_len, buf_iova, off = 0;
 	uint32_t npgs = bytes ? (uint32_t)((bytes + PAGE - 1) / PAGE) : 1;
-	uint64_t buf_iova;
 	int64_t pg;
 
 	if (sq->nfree < ndesc)
@@ -248,29 +250,26 @@ static bool place(struct hvb_shadow *s, struct squeue *sq)
 		return false;
 	buf_iova = sq->iova + s->rings + (uint64_t)pg * PAGE;
 	hv_iov_to_buf(p->iov, p->out_num, 0, pool_host(s, sq, (uint32_t)pg), p->out_len);
-	d0 = sq->free_desc[--sq->nfree];
-	if (ndesc == 2)
-		d1 = sq->free_desc[--sq->nfree];
-	if (p->in_len && !p->out_len)
-		sq->desc[d0] = (struct vring_desc){
-			.addr = buf_iova, .len = (uint32_t)p->in_len, .flags = VRING_DESC_F_WRITE};
-	else
-		sq->desc[d0] = (struct vring_desc){.addr = buf_iova, .len = (uint32_t)p->out_len};
-	if (ndesc == 2) {
-		sq->desc[d0].flags = VRING_DESC_F_NEXT;
-		sq->desc[d0].next = d1;
-		sq->desc[d1] = (struct vring_desc){.addr = buf_iova + p->out_len,
-						   .len = (uint32_t)p->in_len,
-						   .flags = VRING_DESC_F_WRITE};
+	for (uint16_t i = 0; i < ndesc; i++)
+		d[i] = sq->free_desc[--sq->nfree];
+	for (uint16_t i = 0; i < ndesc; i++) {
+		sq->desc[d[i]] = (struct vring_desc){
+			.addr = buf_iova + off,
+			.len = (uint32_t)p->iov[i].iov_len,
+			.flags = (uint16_t)((i >= p->out_num ? VRING_DESC_F_WRITE : 0) |
+					    (i + 1 < ndesc ? VRING_DESC_F_NEXT : 0)),
+			.next = i + 1 < ndesc ? d[i + 1] : 0,
+		};
+		off += p->iov[i].iov_len;
 	}
-	r = &sq->reqs[d0];
+	r = &sq->reqs[d[0]];
 	*r = *p;
 	r->active = true;
 	r->ndesc = ndesc;
-	r->desc2 = d1;
+	memcpy(r->desc, d, ndesc * sizeof(d[0]));
 	r->first_pg = (uint32_t)pg;
 	r->npgs = npgs;
-	sq->avail->ring[sq->avail_idx % sq->num] = d0;
+	sq->avail->ring[sq->avail_idx % sq->num] = d[0];
 	__atomic_store_n(&sq->avail->idx, ++sq->avail_idx, __ATOMIC_RELEASE);
 	sq->has_pending = false;
 	return true;
@@ -308,6 +307,11 @@ static int feed(struct hvb_shadow *s, struct squeue *sq)
 		if (sq->has_pending && !place(s, sq))
 			break;
 		r = hv_vq_pop(&sq->zvq, &e);
+		/* Empty: ask for the next kick (with EVENT_IDX, which the zone
+		 * keeps, avail_event; without it the zone stops kicking after
+		 * its first chains), then look once more. */
+		if (r == 0 && hv_vq_enable_notify(&sq->zvq))
+			continue;
 		if (r == -EAGAIN) {
 			come_back(sq);
 			r = 0;
@@ -321,12 +325,13 @@ static int feed(struct hvb_shadow *s, struct squeue *sq)
 		sq->pending.out_len = e.out_len;
 		sq->pending.in_len = e.in_len;
 		sq->has_pending = true;
-		if (e.out_len + e.in_len > HVB_SHADOW_POOL) {
+		if (e.out_len + e.in_len > HVB_SHADOW_POOL || e.out_num + e.in_num > sq->num ||
+		    e.out_num + e.in_num == 0) {
 			hv_warn_ratelimited(&sq->rl,
-					    "shadow: a request of %llu bytes is larger than the "
-					    "%u-byte pool; failed",
+					    "shadow: a request of %llu bytes in %u pieces does not "
+					    "fit the %u-byte pool or %u descriptors; failed",
 					    (unsigned long long)(e.out_len + e.in_len),
-					    HVB_SHADOW_POOL);
+					    e.out_num + e.in_num, HVB_SHADOW_POOL, sq->num);
 			hv_vq_push(&sq->zvq, e.head, 0);
 			sq->has_pending = false;
 		}
@@ -376,9 +381,8 @@ int hvb_shadow_complete(struct hvb_shadow *s, unsigned int q)
 				pool_host(s, sq, rq->first_pg) + rq->out_len, len);
 		hv_vq_push(&sq->zvq, rq->zone_head, len);
 		pool_free(sq, rq->first_pg, rq->npgs);
-		sq->free_desc[sq->nfree++] = (uint16_t)u.id;
-		if (rq->ndesc == 2)
-			sq->free_desc[sq->nfree++] = rq->desc2;
+		for (uint16_t i = 0; i < rq->ndesc; i++)
+			sq->free_desc[sq->nfree++] = rq->desc[i];
 		rq->active = false;
 	}
 	r = hv_vq_flush(&sq->zvq) ? 1 : 0;

@@ -201,6 +201,29 @@ static void test_init_sequence(void)
 	CHECK_EQ(r(VIRTIO_MMIO_QUEUE_READY), 0);
 }
 
+/* Linux's virtio_mmio takes a device down as reset, then QueueReady=0 on
+ * each queue (vm_del_vq), which reads 0 back: a quiet no-op. Taking a
+ * ready queue down without a reset is not supported (no RING_RESET). */
+static void test_queue_ready_0(void)
+{
+	setup();
+	negotiate(F_OFFERED);
+	queue0(128, 0x80000000, 0x80001000, 0x80002000);
+	w(VIRTIO_MMIO_STATUS, ST_DRIVER_OK);
+	w(VIRTIO_MMIO_QUEUE_READY, 0);
+	CHECK_EQ(r(VIRTIO_MMIO_QUEUE_READY), 1);
+	CHECK_EQ(m.ignored, 1);
+	w(VIRTIO_MMIO_STATUS, 0);
+	for (uint32_t i = 0; i < 2; i++) {
+		w(VIRTIO_MMIO_QUEUE_SEL, i);
+		w(VIRTIO_MMIO_QUEUE_READY, 0);
+		CHECK_EQ(r(VIRTIO_MMIO_QUEUE_READY), 0);
+	}
+	CHECK_EQ(m.ignored, 1);
+	CHECK_EQ(be.reset, 1);
+	CHECK_EQ(be.queue_ready, 1);
+}
+
 static void test_config_widths(void)
 {
 	setup();
@@ -343,6 +366,7 @@ int main(void)
 	RUN(test_identity);
 	RUN(test_packed_ring_never_offered);
 	RUN(test_init_sequence);
+	RUN(test_queue_ready_0);
 	RUN(test_config_widths);
 	RUN(test_bad_registers);
 	RUN(test_feature_refusals);

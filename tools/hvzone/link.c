@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The zone's side of hvbridge's "sim" trap (hvbridge/sim_proto.h): RAM
+ * once, as the memfd KVM runs the zone on (sealed against shrinking, which
+ * hvbridge requires), then one HVB_SIM_ACCESS per trapped MMIO access.
+ *
+ * Every access waits for its answer, writes too (need_interrupt is 0):
+ * hvisor holds a vCPU until the access is done, and so do we, so that a
+ * Status 0 write is not followed by the next register access before the
+ * device has reset.
+ *
+ * One reader thread takes everything hvbridge sends: an answer goes to the
+ * vCPU it names (src_cpu), an interrupt to the irq callback at once, even
+ * while the vCPU runs zone code.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../hvbridge/sim_proto.h"
+#include "hvzone.h"
+
+#define ANSWER_TIMEOUT_S 60 /* a reset of a busy device takes seconds */
+
+struct hvzone_link {
+	int fd;
+	uint32_t zone;
+	void (*irq)(void *, uint32_t);
+	void *arg;
+	pthread_t reader;
+	pthread_mutex_t lock;
+	pthread_cond_t answered;
+	bool gone;
+	struct {
+		bool waiting, done;
+		uint64_t address, value;
+	} vcpu[HVZONE_MAX_VCPUS];
+};
+
+static void *reader(void *arg)
+{
+	struct hvzone_link *l = arg;
+
+	for (;;) {
+		struct hvb_sim_msg m;
+		ssize_t n = recv(l->fd, &m, sizeof(m), 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof(m)) {
+			fprintf(stderr, "hvzone: hvbridge %s\n",
+				n == 0 ? "closed the connection" : "sent a short message");
+			break;
+		}
+		if (m.type == HVB_SIM_IRQ) {
+			l->irq(l->arg, m.irq.irq);
+			continue;
+		}
+		if (m.type != HVB_SIM_ANSWER || m.answer.src_cpu >= HVZONE_MAX_VCPUS) {
+			fprintf(stderr, "hvzone: unexpected message %u from hvbridge\n", m.type);
+			continue;
+		}
+		pthread_mutex_lock(&l->lock);
+		if (!l->vcpu[m.answer.src_cpu].waiting ||
+		    l->vcpu[m.answer.src_cpu].address != m.answer.address)
+			fprintf(stderr, "hvzone: answer for vCPU %llu at 0x%llx nobody waits for\n",
+				(unsigned long long)m.answer.src_cpu,
+				(unsigned long long)m.answer.address);
+		l->vcpu[m.answer.src_cpu].done = true;
+		l->vcpu[m.answer.src_cpu].value = m.answer.value;
+		pthread_cond_broadcast(&l->answered);
+		pthread_mutex_unlock(&l->lock);
+	}
+	pthread_mutex_lock(&l->lock);
+	l->gone = true;
+	pthread_cond_broadcast(&l->answered);
+	pthread_mutex_unlock(&l->lock);
+	return NULL;
+}
+
+static int hello(struct hvzone_link *l, int ram_fd, uint64_t ram_size)
+{
+	struct hvb_sim_msg m = {.type = HVB_SIM_HELLO, .zone = l->zone};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf = {0};
+	struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
+	struct msghdr mh = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = cbuf.buf,
+		.msg_controllen = sizeof(cbuf.buf),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+	m.hello.ram_base = 0;
+	m.hello.ram_size = ram_size;
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &ram_fd, sizeof(int));
+	return sendmsg(l->fd, &mh, MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+struct hvzone_link *hvzone_link_open(const char *path, uint32_t zone, int ram_fd, uint64_t ram_size,
+				     void (*irq)(void *, uint32_t), void *arg)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct hvzone_link *l = calloc(1, sizeof(*l));
+
+	if (!l || strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "hvzone: %s: %s\n", path, l ? "path too long" : "out of memory");
+		free(l);
+		return NULL;
+	}
+	strcpy(sa.sun_path, path);
+	l->zone = zone;
+	l->irq = irq;
+	l->arg = arg;
+	pthread_mutex_init(&l->lock, NULL);
+	pthread_cond_init(&l->answered, NULL);
+	l->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (l->fd < 0 || connect(l->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    hello(l, ram_fd, ram_size) < 0) {
+		fprintf(stderr, "hvzone: hvbridge at %s: %s\n", path, strerror(errno));
+		goto fail;
+	}
+	if ((errno = pthread_create(&l->reader, NULL, reader, l)) != 0) {
+		fprintf(stderr, "hvzone: reader thread: %s\n", strerror(errno));
+		goto fail;
+	}
+	return l;
+fail:
+	if (l->fd >= 0)
+		close(l->fd);
+	free(l);
+	return NULL;
+}
+
+uint64_t hvzone_link_access(struct hvzone_link *l, unsigned int vcpu, uint64_t addr,
+			    unsigned int size, bool write, uint64_t val)
+{
+	struct hvb_sim_msg m = {
+		.type = HVB_SIM_ACCESS,
+		.zone = l->zone,
+		.access = {.src_cpu = vcpu,
+			   .address = addr,
+			   .size = size,
+			   .value = val,
+			   .src_zone = l->zone,
+			   .is_write = write},
+	};
+	struct timespec until;
+	uint64_t v;
+	int r = 0;
+
+	pthread_mutex_lock(&l->lock);
+	l->vcpu[vcpu].waiting = true;
+	l->vcpu[vcpu].done = false;
+	l->vcpu[vcpu].address = addr;
+	pthread_mutex_unlock(&l->lock);
+	if (send(l->fd, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m)) {
+		fprintf(stderr, "hvzone: send to hvbridge: %s\n", strerror(errno));
+		exit(HVZONE_ST_ERROR);
+	}
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ANSWER_TIMEOUT_S;
+	pthread_mutex_lock(&l->lock);
+	while (!l->vcpu[vcpu].done && !l->gone && r != ETIMEDOUT)
+		r = pthread_cond_timedwait(&l->answered, &l->lock, &until);
+	l->vcpu[vcpu].waiting = false;
+	v = l->vcpu[vcpu].value;
+	if (!l->vcpu[vcpu].done) {
+		fprintf(stderr, "hvzone: %s of 0x%llx: %s\n", write ? "write" : "read",
+			(unsigned long long)addr,
+			l->gone ? "hvbridge is gone" : "no answer from hvbridge in 60 s");
+		exit(HVZONE_ST_ERROR);
+	}
+	pthread_mutex_unlock(&l->lock);
+	return v;
+}
