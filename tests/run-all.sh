@@ -1,7 +1,8 @@
 #!/bin/sh
 # Every test: unit tests built with ASan+UBSan, a short libFuzzer run of
 # the virtqueue parser and the blk decoder, a clang-format check, and the
-# VDUSE integration tests in the test VM (with the same sanitized daemon). Installs what it needs. Ends with "N passed, N failed".
+# VDUSE integration tests in the test VM (with the same sanitized daemon),
+# a real Linux zone under hvzone among them. Installs what it needs. Ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -11,6 +12,9 @@ sh tests/vm/host-deps.sh || exit 1
 # vhost-vdpa client tests) is fetched here, once, into the cache.
 sh tests/vm/fetch-kernel.sh >/dev/null || exit 1
 sh tests/vm/fetch-qemu.sh >/dev/null || exit 1
+# The Linux zone's module (zone-tests), built against the VM kernel's
+# headers, fetched likewise.
+sh tests/vm/zone-module.sh >/dev/null || exit 1
 
 passed=0
 failed=0
@@ -63,13 +67,13 @@ stage "clang-format" $? 1
 echo "== VM integration tests (hvdpad under ASan, Debian 6.12 kernel, TCG)"
 # The serial console ends lines with CR: strip it before counting.
 {
-	sh tests/vm/run.sh -t 2700 "st=0; for t in blk-tests restart-tests bridge-tests net-tests vhost-clients-tests isolation-tests; do echo \"=== \$t\"; sh tests/vm/\$t.sh '$build' || st=1; done; exit \$st"
+	sh tests/vm/run.sh -t 2700 "st=0; for t in blk-tests restart-tests bridge-tests net-tests vhost-clients-tests isolation-tests zone-tests; do echo \"=== \$t\"; sh tests/vm/\$t.sh '$build' || st=1; done; exit \$st"
 	echo $? >"$build/vm.status"
 } | tr -d '\r' | tee "$build/vm.log"
 st=$(cat "$build/vm.status")
 # Each VM script counts its own checks.
 vm_ok=$(awk '/^[0-9]+ passed, [0-9]+ failed$/ {s += $1} END {print s + 0}' "$build/vm.log")
-vm_bad=$(awk '/^[0-9]+ passed, [0-9]+ failed$/ {s += $3; n++} END {print n == 6 ? s : 1}' "$build/vm.log")
+vm_bad=$(awk '/^[0-9]+ passed, [0-9]+ failed$/ {s += $3; n++} END {print n == 7 ? s : 1}' "$build/vm.log")
 if [ $st -eq 0 ] && [ "${vm_bad:-1}" -eq 0 ]; then
 	stage "VM tests" 0 "${vm_ok:-0}"
 else

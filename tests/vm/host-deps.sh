@@ -3,7 +3,7 @@
 # machine lacks. Safe to run again: it does nothing when all is present.
 set -eu
 
-pkgs="meson ninja-build pkg-config gcc liburing-dev qemu-system-x86 \
+pkgs="meson ninja-build pkg-config gcc make liburing-dev qemu-system-x86 \
 qemu-system-common qemu-utils busybox-static fio e2fsprogs iproute2 kmod \
 cpio gzip util-linux clang-format valgrind libjson-c-dev \
 libnl-3-dev libnl-genl-3-dev libnl-route-3-dev iperf3 ethtool socat iputils-ping \

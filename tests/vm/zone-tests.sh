@@ -30,20 +30,9 @@ check "/dev/kvm (nested)" test -c /dev/kvm || {
 	summary
 	exit 1
 }
-# A VM whose one vCPU never runs, held for the whole test. Every vCPU's
-# local APIC starts software-disabled and counts in KVM's apic_sw_disabled
-# static key until its guest enables it, so each zone that comes and goes
-# would flip that key and have the VM's kernel patch KVM's code with int3
-# while its other vCPU runs it, which multi-threaded TCG gets wrong ("Oops:
-# int3" in apic_has_pending_timer, seen once). Held at 1, it never flips.
-python3 -c '
-import fcntl, os, signal
-kvm = os.open("/dev/kvm", os.O_RDWR)
-vm = fcntl.ioctl(kvm, 0xAE01, 0)   # KVM_CREATE_VM
-fcntl.ioctl(vm, 0xAE60, 0)         # KVM_CREATE_IRQCHIP
-fcntl.ioctl(vm, 0xAE41, 0)         # KVM_CREATE_VCPU
-signal.pause()
-' &
+# A VM whose one vCPU never runs, held for the whole test: zones coming and
+# going must not flip KVM's apic_sw_disabled static key (see the tool).
+"$B/tests/vm/tools/kvm_hold" &
 HOLD=$!
 
 # add_bin DIR PROG...: the programs and the libraries they load.
