@@ -39,4 +39,7 @@ struct hvb_sim_msg {
 	};
 };
 
+/* sim_hello.c, the zone's side: 0, or -1 with errno. */
+int hvb_sim_send_hello(int sock, uint32_t zone, uint64_t base, uint64_t size, int ram_fd);
+
 #endif

@@ -68,27 +68,7 @@ static uint64_t span(const struct zs_link *l)
 /* One HELLO per region, each with its own memfd. */
 static void send_hello(struct zs_link *l, uint64_t base, uint64_t size, int mfd)
 {
-	struct hvb_sim_msg hello = {.type = HVB_SIM_HELLO, .zone = l->zone};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cbuf = {0};
-	struct iovec iov = {.iov_base = &hello, .iov_len = sizeof(hello)};
-	struct msghdr mh = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = cbuf.buf,
-		.msg_controllen = sizeof(cbuf.buf),
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-
-	hello.hello.ram_base = base;
-	hello.hello.ram_size = size;
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &mfd, sizeof(int));
-	if (sendmsg(l->fd, &mh, 0) < 0)
+	if (hvb_sim_send_hello(l->fd, l->zone, base, size, mfd) < 0)
 		die("hello");
 	close(mfd);
 }

@@ -86,27 +86,7 @@ static void *reader(void *arg)
 
 static int hello(struct hvzone_link *l, int ram_fd, uint64_t ram_size)
 {
-	struct hvb_sim_msg m = {.type = HVB_SIM_HELLO, .zone = l->zone};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cbuf = {0};
-	struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
-	struct msghdr mh = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = cbuf.buf,
-		.msg_controllen = sizeof(cbuf.buf),
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-
-	m.hello.ram_base = 0;
-	m.hello.ram_size = ram_size;
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &ram_fd, sizeof(int));
-	return sendmsg(l->fd, &mh, MSG_NOSIGNAL) < 0 ? -1 : 0;
+	return hvb_sim_send_hello(l->fd, l->zone, 0, ram_size, ram_fd);
 }
 
 struct hvzone_link *hvzone_link_open(const char *path, uint32_t zone, int ram_fd, uint64_t ram_size,
