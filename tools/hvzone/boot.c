@@ -13,6 +13,7 @@
  */
 #include <asm/bootparam.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <stdio.h>
@@ -221,17 +222,22 @@ int hvzone_boot_vcpu(const struct hvzone_boot *b, int kvm_fd, int vcpu_fd, unsig
 		.rflags = 2,
 	};
 	struct kvm_fpu fpu = {.fcw = 0x37f, .mxcsr = 0x1f80};
-	struct {
-		struct kvm_cpuid2 c;
-		struct kvm_cpuid_entry2 e[256];
-	} cpuid = {.c.nent = 256};
+	/* kvm_cpuid2 ends in a flexible array: room for 256 entries. */
+	struct kvm_cpuid2 *cpuid = calloc(1, sizeof(*cpuid) + 256 * sizeof(cpuid->entries[0]));
+	int r;
 
+	if (!cpuid)
+		return -ENOMEM;
+	cpuid->nent = 256;
 	/* The host's CPU as KVM can offer it, with the hypervisor bit and
 	 * this vCPU's APIC id (KVM gives local APIC i the id i). */
-	if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, &cpuid) < 0)
-		return -errno;
-	for (unsigned int i = 0; i < cpuid.c.nent; i++) {
-		struct kvm_cpuid_entry2 *e = &cpuid.e[i];
+	if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) < 0) {
+		r = -errno;
+		free(cpuid);
+		return r;
+	}
+	for (unsigned int i = 0; i < cpuid->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
 
 		if (e->function == 1) {
 			e->ecx |= 1u << 31;
@@ -240,8 +246,10 @@ int hvzone_boot_vcpu(const struct hvzone_boot *b, int kvm_fd, int vcpu_fd, unsig
 			e->edx = id;
 		}
 	}
-	if (ioctl(vcpu_fd, KVM_SET_CPUID2, &cpuid) < 0)
-		return -errno;
+	r = ioctl(vcpu_fd, KVM_SET_CPUID2, cpuid) < 0 ? -errno : 0;
+	free(cpuid);
+	if (r < 0)
+		return r;
 	if (id != 0)
 		return 0;
 
