@@ -121,11 +121,11 @@ void hvb_device_answer_due(struct hvb_device *d)
  * its answer. */
 static void reset_done(struct hvb_device *d)
 {
-	if (d->status_due && resetting(d)) {
-		d->status_due = false;
-		hv_mmio_write(&d->mmio, VIRTIO_MMIO_STATUS, 4, d->status_val);
-	}
+	bool replay = d->status_due && resetting(d);
+
 	d->status_due = false;
+	if (replay)
+		hv_mmio_write(&d->mmio, VIRTIO_MMIO_STATUS, 4, d->status_val);
 	/* A reset, or a replay that did not call the backend (it always
 	 * does: writes are ignored meanwhile). */
 	if (resetting(d))

@@ -306,14 +306,22 @@ static bool zone_busy(struct hvb_zone *z)
 	return z->n_retiring > 0;
 }
 
+/* A reset that was quick (or the bridge's to wait for): the register file
+ * resets, the reset fd is no longer watched, and a vCPU that waits for the
+ * device's answer has it. */
+static void reset_now(struct hvb_device *d)
+{
+	hv_mmio_reset(&d->mmio);
+	hvb_device_watch(d);
+	hvb_device_answer_due(d);
+}
+
 /* A device of a zone whose RAM goes: reset now, or in the background. */
 static void drop_device_ram(struct hvb_device *d)
 {
 	if (!d->be || hvb_device_resetting(d) || hvb_device_reset_begin(d))
 		return;
-	hv_mmio_reset(&d->mmio);
-	hvb_device_watch(d);	  /* no reset fd now */
-	hvb_device_answer_due(d); /* the reset is done */
+	reset_now(d);
 	d->be->ops->set_ram(d->be, NULL, NULL, false);
 }
 
@@ -349,9 +357,7 @@ void hvb_zone_reset_done(struct hvb_zone *z, struct hvb_device *d)
 	if ((d->retiring || z->ram_dropping) && d->be && d->mmio.status) {
 		if (hvb_device_reset_begin(d))
 			return; /* back here when it is done */
-		hv_mmio_reset(&d->mmio);
-		hvb_device_watch(d);
-		hvb_device_answer_due(d);
+		reset_now(d);
 	}
 	if (d->retiring) {
 		for (unsigned int i = 0; i < z->n_retiring; i++)
@@ -526,8 +532,7 @@ int hvb_zone_remove_device(struct hvb_zone *z, const char *name)
 			return 0;
 		}
 		if (d->be)
-			hv_mmio_reset(&d->mmio);
-		hvb_device_answer_due(d); /* the reset is done */
+			reset_now(d);
 		hv_info("zone %u: %s removed", z->id, name);
 		device_free(d);
 		return 0;
