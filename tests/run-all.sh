@@ -15,6 +15,8 @@ sh tests/vm/fetch-qemu.sh >/dev/null || exit 1
 # The Linux zone's module (zone-tests), built against the VM kernel's
 # headers, fetched likewise.
 sh tests/vm/zone-module.sh >/dev/null || exit 1
+# fio for the zones, built static from Debian's source (about a minute, once).
+sh tests/vm/fetch-fio.sh >/dev/null || exit 1
 
 passed=0
 failed=0

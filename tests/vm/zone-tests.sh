@@ -59,6 +59,12 @@ mkdir -p "$W/extra/etc"
 cp "$KO" "$W/extra/"
 cp /etc/mke2fs.conf "$W/extra/etc/"
 add_bin "$W/extra" mkfs.ext4 e2fsck || exit 1
+FIO=$(sh "$here/fetch-fio.sh") || {
+	not_ok "static fio (run sh tests/vm/fetch-fio.sh on the host first)"
+	summary
+	exit 1
+}
+cp "$FIO" "$W/extra/sbin/fio"
 (cd "$W/extra" && find . | cpio -o -H newc --quiet | gzip -1) >>"$W/base.cpio.gz"
 
 # zone NAME TEST HVZONE_ARGS...: boots a zone that runs the shell script
@@ -116,12 +122,20 @@ dmesg | grep -e virtio -e vda -e hvzone_guest | sed 's/^/zone dmesg: /'
 echo "zone: $(nproc) CPUs"
 if [ -e /dev/hvc0 ]; then
 	printf "hello through hvc0" >/dev/hvc0 && echo "zone: wrote to hvc0"
+	# A login-less shell on hvc0, as getty -n -l /bin/sh would give: the
+	# host types its commands into the pty.
+	timeout 60 sh </dev/hvc0 >/dev/hvc0 2>&1
+	echo "zone: the hvc0 shell ended ($?)"
 fi
 mkfs.ext4 -q -F /dev/vda && echo "zone: mkfs ok"
 mkdir -p /mnt
 mount -t ext4 /dev/vda /mnt && echo "zone: mount ok"
 # Written from vCPU 1: its accesses reach hvbridge as src_cpu 1.
 taskset 2 dd if=/dev/urandom of=/mnt/data bs=1M count=16 2>/dev/null
+fio --name=verify --filename=/mnt/fio.dat --size=8M --rw=randwrite --bs=4k \
+	--ioengine=io_uring --iodepth=16 --direct=1 --verify=crc32c --verify_fatal=1 \
+	--output=/tmp/fio.out && grep -q "err= 0" /tmp/fio.out && echo "zone: fio verify ok"
+grep -e "err=" -e "IOPS" /tmp/fio.out | sed 's/^/zone fio: /'
 sha256sum /mnt/data | cut -d' ' -f1 >/mnt/data.sha
 echo "zone: data sha256 $(cat /mnt/data.sha)"
 umount /mnt && echo "zone: umount ok"
@@ -176,6 +190,9 @@ EOF
 		seen "$bz" "zone: vda 131072 sectors"
 	check "$bz: mkfs.ext4 in the zone" seen "$bz" "zone: mkfs ok"
 	check "$bz: the zone mounts it" seen "$bz" "zone: mount ok"
+	check "$bz: fio in the zone (io_uring, 4 KiB random writes at qd16, verify=crc32c): no error" \
+		seen "$bz" "zone: fio verify ok"
+	sed -n "s/^zone fio: /# $bz: fio: /p" "$W/$bz.log"
 	check "$bz: 16 MiB written, unmounted" seen "$bz" "zone: umount ok"
 	check "$bz: read back with the same sha256 after a remount" seen "$bz" "zone: read back ok"
 	check "$bz: e2fsck -fn in the zone: clean" seen "$bz" "zone: fsck clean"
@@ -194,6 +211,8 @@ EOF
 	grep -v -e ': info: ' -e 'ready, ' "$W/$bz-bridge.log" | sed "s/^/# $bz: hvbridge: /"
 	sed -n "s/^zone dmesg after: /# $bz: after rebinding: /p" "$W/$bz.log"
 	sed -n "s/^zone \(features\|interrupts\|read\): /# $bz: \1: /p" "$W/$bz.log"
+	check "$bz: the zone's kernel logged no Oops or BUG" \
+		sh -c "! grep -q -e 'Oops' -e 'BUG:' '$W/$bz.log'"
 	check "$bz: no sanitizer report from hvbridge or hvzone" \
 		sh -c "! grep -q Sanitizer '$W/$bz-bridge.log' '$W/$bz.err'"
 	[ $bst -eq 0 ] || show "$bz"
@@ -204,7 +223,13 @@ truncate -s 64M "$W/img"
 rm -f "$W/con"
 # The pty's link appears when hvbridge starts; what the zone writes waits
 # in the pty until it is read.
-(wait_until 30 "[ -e '$W/con' ]" && timeout 60 head -c 18 "$W/con" >"$W/con.out") &
+# Then the host types two commands to the zone's shell on hvc0, whose
+# answer comes back; the zone's tty echoes what it is sent, but the echo
+# has $((6*7)) where the answer has 42.
+(wait_until 30 "[ -e '$W/con' ]" && exec 3<>"$W/con" &&
+	timeout 60 head -c 18 <&3 >"$W/con.out" &&
+	printf 'echo zone-shell $((6*7)) $(uname -r)\nexit\n' >&3 &&
+	timeout 60 grep -m 1 -a 'zone-shell 42' <&3 | tr -d '\r' >"$W/con.shell") &
 rd=$!
 blk_zone local "$W/img" auto \
 	"{\"name\": \"blk1\", \"base\": \"0xd0000000\", \"irq\": 5, \"local\": \"blk:path=$W/img\"},
@@ -217,6 +242,9 @@ check "local: both vCPUs' accesses went through hvbridge (per vCPU: $acc)" \
 wait $rd
 check "local: the zone's hvc0 text reached the pty: '$(cat "$W/con.out")'" \
 	test "$(cat "$W/con.out")" = "hello through hvc0"
+check "local: a shell on the zone's hvc0 ran what the pty sent: '$(cat "$W/con.shell")'" \
+	test "$(cat "$W/con.shell")" = "zone-shell 42 $KVER"
+check "local: the zone's hvc0 shell ended on the pty's 'exit'" seen local "zone: the hvc0 shell ended (0)"
 
 echo "# vhost-vdpa: hvdpad serves the blk over VDUSE, hvbridge drives it, in both data modes"
 load_modules >"$W/modules.log" 2>&1

@@ -12,6 +12,7 @@
  * 0x20000. The initrd goes at the top of RAM.
  */
 #include <asm/bootparam.h>
+#include <asm/kvm_para.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <fcntl.h>
@@ -244,6 +245,16 @@ int hvzone_boot_vcpu(const struct hvzone_boot *b, int kvm_fd, int vcpu_fd, unsig
 			e->ebx = (e->ebx & 0x00ffffffu) | id << 24;
 		} else if (e->function == 0xb || e->function == 0x1f) {
 			e->edx = id;
+		} else if (e->function == KVM_CPUID_FEATURES) {
+			/* Without these two the zone's kernel flips no static
+			 * key once its second vCPU runs: steal time's at
+			 * arch_initcall, a stable sched_clock's at
+			 * late_initcall. Under nested KVM on TCG, the test
+			 * VM, the other vCPU then hit the patch's int3 after
+			 * it was gone ("Oops: int3" in account_process_tick). A
+			 * zone on hvisor has neither: it is no KVM guest. */
+			e->eax &= ~(1u << KVM_FEATURE_STEAL_TIME |
+				    1u << KVM_FEATURE_CLOCKSOURCE_STABLE_BIT);
 		}
 	}
 	r = ioctl(vcpu_fd, KVM_SET_CPUID2, cpuid) < 0 ? -errno : 0;
