@@ -8,96 +8,18 @@
 # network the first time: run it on the host before the VM boots.
 set -u
 B=$(cd "${1:-build}" && pwd)
-HVBRIDGE=$B/hvbridge
-HVZONE=$B/hvzone
 HVDPAD=$B/hvdpad
 W=/run/hvzone-test
-. "$(dirname "$0")/lib.sh"
-
 here=$(cd "$(dirname "$0")" && pwd)
-KVER=$(uname -r)
-KERNEL=$(sh "$here/fetch-kernel.sh")/boot/vmlinuz-$KVER
-KO=$(sh "$here/zone-module.sh") || {
-	not_ok "zone module (run sh tests/vm/zone-module.sh on the host first)"
-	summary
-	exit 1
-}
-RAM_MIB=256
+. "$here/lib.sh"
+. "$here/zone-lib.sh"
 SOCK=$W/zone1.sock
 
-modprobe kvm_amd 2>/dev/null || modprobe kvm_intel 2>/dev/null
-check "/dev/kvm (nested)" test -c /dev/kvm || {
+zone_setup || {
 	summary
 	exit 1
 }
-# A VM whose one vCPU never runs, held for the whole test: zones coming and
-# going must not flip KVM's apic_sw_disabled static key (see the tool).
-"$B/tests/vm/tools/kvm_hold" &
-HOLD=$!
 
-# add_bin DIR PROG...: the programs and the libraries they load.
-add_bin() {
-	d=$1
-	shift
-	for p in "$@"; do
-		f=$(command -v "$p") || return 1
-		mkdir -p "$d/sbin"
-		cp "$f" "$d/sbin/$p"
-		ldd "$f" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
-			while read -r lib; do
-				mkdir -p "$d$(dirname "$lib")"
-				cp -L "$lib" "$d$lib"
-			done
-	done
-}
-
-T0=$(date +%s)
-# The zone's initramfs, common part: busybox, the modules, e2fsprogs.
-sh "$here/mkinitrd.sh" / "$KVER" "$W/base.cpio.gz" "$here/zone-init.sh" \
-	virtio_mmio virtio_blk ext4 || exit 1
-mkdir -p "$W/extra/etc"
-cp "$KO" "$W/extra/"
-cp /etc/mke2fs.conf "$W/extra/etc/"
-add_bin "$W/extra" mkfs.ext4 e2fsck || exit 1
-FIO=$(sh "$here/fetch-fio.sh") || {
-	not_ok "static fio (run sh tests/vm/fetch-fio.sh on the host first)"
-	summary
-	exit 1
-}
-cp "$FIO" "$W/extra/sbin/fio"
-(cd "$W/extra" && find . | cpio -o -H newc --quiet | gzip -1) >>"$W/base.cpio.gz"
-
-# zone NAME TEST HVZONE_ARGS...: boots a zone that runs the shell script
-# TEST as its /test.sh; its console in $W/NAME.log, hvzone's stderr in
-# $W/NAME.err. Returns hvzone's exit status.
-zone() {
-	name=$1 test=$2
-	shift 2
-	mkdir -p "$W/t-$name"
-	cp "$test" "$W/t-$name/test.sh"
-	chmod +x "$W/t-$name/test.sh"
-	cp "$W/base.cpio.gz" "$W/$name.cpio.gz"
-	(cd "$W/t-$name" && find . | cpio -o -H newc --quiet | gzip -1) >>"$W/$name.cpio.gz"
-	timeout -k 5 180 "$HVZONE" --kernel "$KERNEL" --initrd "$W/$name.cpio.gz" --mem $RAM_MIB \
-		--console "$W/$name.raw" "$@" 2>"$W/$name.err"
-	st=$?
-	tr -d '\r' <"$W/$name.raw" >"$W/$name.log" # the zone's tty writes CR LF
-	return $st
-}
-
-# seen NAME TEXT: the zone's console showed TEXT (a fixed string).
-seen() {
-	grep -qF -- "$2" "$W/$1.log"
-}
-
-show() {
-	echo "# --- zone console ($1) ---"
-	tail -n 40 "$W/$1.log" | sed 's/^/#   /'
-	echo "# --- hvzone ---"
-	sed 's/^/#   /' "$W/$1.err"
-}
-
-echo "# zone initramfs built in $(($(date +%s) - T0)) s"
 echo "# boot: the zone's kernel reaches its init and powers off"
 cat >"$W/boot.sh" <<'EOF'
 #!/bin/sh
@@ -211,8 +133,7 @@ EOF
 	grep -v -e ': info: ' -e 'ready, ' "$W/$bz-bridge.log" | sed "s/^/# $bz: hvbridge: /"
 	sed -n "s/^zone dmesg after: /# $bz: after rebinding: /p" "$W/$bz.log"
 	sed -n "s/^zone \(features\|interrupts\|read\): /# $bz: \1: /p" "$W/$bz.log"
-	check "$bz: the zone's kernel logged no Oops or BUG" \
-		sh -c "! grep -q -e 'Oops' -e 'BUG:' '$W/$bz.log'"
+	no_oops "$bz"
 	check "$bz: no sanitizer report from hvbridge or hvzone" \
 		sh -c "! grep -q Sanitizer '$W/$bz-bridge.log' '$W/$bz.err'"
 	[ $bst -eq 0 ] || show "$bz"
@@ -275,6 +196,6 @@ st=$?
 check "hvzone exits 3 when the zone panics (status $st)" test $st -eq 3
 check "hvzone says it panicked" grep -q "the zone panicked" "$W/panic.err"
 
-kill "$HOLD"
+zone_done
 echo "# zone-tests took $(($(date +%s) - T0)) s"
 summary

@@ -1,0 +1,97 @@
+# Shared by the VM suites that boot real Linux zones under hvzone (the VM's
+# own kernel and a busybox initramfs, under nested KVM). Sourced after
+# lib.sh; expects $B (the build), $W (scratch) and $here (tests/vm). Sets
+# $HVBRIDGE, $HVZONE, $KVER, $KERNEL, $RAM_MIB; builds the zones' common
+# initramfs in $W/base.cpio.gz; holds a KVM vCPU until zone_done.
+HVBRIDGE=$B/hvbridge
+HVZONE=$B/hvzone
+KVER=$(uname -r)
+KERNEL=$(sh "$here/fetch-kernel.sh")/boot/vmlinuz-$KVER
+RAM_MIB=256
+
+# add_bin DIR PROG...: the programs and the libraries they load.
+add_bin() {
+	d=$1
+	shift
+	for p in "$@"; do
+		f=$(command -v "$p") || return 1
+		mkdir -p "$d/sbin"
+		cp "$f" "$d/sbin/$p"
+		ldd "$f" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
+			while read -r lib; do
+				mkdir -p "$d$(dirname "$lib")"
+				cp -L "$lib" "$d$lib"
+			done
+	done
+}
+
+# zone_setup: /dev/kvm, the held vCPU, the common initramfs (busybox, the
+# modules, hvzone_guest, e2fsprogs, a static fio). Fails with a reason.
+zone_setup() {
+	KO=$(sh "$here/zone-module.sh") || {
+		not_ok "zone module (run sh tests/vm/zone-module.sh on the host first)"
+		return 1
+	}
+	FIO=$(sh "$here/fetch-fio.sh") || {
+		not_ok "static fio (run sh tests/vm/fetch-fio.sh on the host first)"
+		return 1
+	}
+	modprobe kvm_amd 2>/dev/null || modprobe kvm_intel 2>/dev/null
+	check "/dev/kvm (nested)" test -c /dev/kvm || return 1
+	# A VM whose one vCPU never runs, held for the whole test: zones
+	# coming and going must not flip KVM's apic_sw_disabled static key
+	# (see the tool).
+	"$B/tests/vm/tools/kvm_hold" &
+	HOLD=$!
+	T0=$(date +%s)
+	sh "$here/mkinitrd.sh" / "$KVER" "$W/base.cpio.gz" "$here/zone-init.sh" \
+		virtio_mmio virtio_blk virtio_net ext4 || return 1
+	mkdir -p "$W/extra/etc"
+	cp "$KO" "$W/extra/hvzone_guest.ko"
+	cp /etc/mke2fs.conf "$W/extra/etc/"
+	add_bin "$W/extra" mkfs.ext4 e2fsck || return 1
+	cp "$FIO" "$W/extra/sbin/fio"
+	(cd "$W/extra" && find . | cpio -o -H newc --quiet | gzip -1) >>"$W/base.cpio.gz"
+	echo "# zone initramfs built in $(($(date +%s) - T0)) s"
+}
+
+zone_done() {
+	kill "$HOLD"
+}
+
+# zone NAME TEST HVZONE_ARGS...: boots a zone that runs the shell script
+# TEST as its /test.sh; its console in $W/NAME.log, hvzone's stderr in
+# $W/NAME.err. Returns hvzone's exit status.
+zone() {
+	name=$1 test=$2
+	shift 2
+	mkdir -p "$W/t-$name"
+	cp "$test" "$W/t-$name/test.sh"
+	chmod +x "$W/t-$name/test.sh"
+	cp "$W/base.cpio.gz" "$W/$name.cpio.gz"
+	(cd "$W/t-$name" && find . | cpio -o -H newc --quiet | gzip -1) >>"$W/$name.cpio.gz"
+	timeout -k 5 180 "$HVZONE" --kernel "$KERNEL" --initrd "$W/$name.cpio.gz" --mem $RAM_MIB \
+		--console "$W/$name.raw" "$@" 2>"$W/$name.err"
+	st=$?
+	tr -d '\r' <"$W/$name.raw" >"$W/$name.log" # the zone's tty writes CR LF
+	return $st
+}
+
+# seen NAME TEXT: the zone's console showed TEXT (a fixed string).
+seen() {
+	grep -qF -- "$2" "$W/$1.log"
+}
+
+# show NAME: the end of the zone's console and hvzone's stderr.
+show() {
+	echo "# --- zone console ($1) ---"
+	tail -n 40 "$W/$1.log" | sed 's/^/#   /'
+	echo "# --- hvzone ---"
+	sed 's/^/#   /' "$W/$1.err"
+}
+
+# no_oops NAME: the zone's kernel logged no Oops or BUG.
+no_oops() {
+	check "$1: the zone's kernel logged no Oops or BUG" \
+		sh -c "! grep -q -e 'Oops' -e 'BUG:' '$W/$1.log'"
+}
