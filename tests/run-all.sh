@@ -69,13 +69,13 @@ stage "clang-format" $? 1
 echo "== VM integration tests (hvdpad under ASan, Debian 6.12 kernel, TCG)"
 # The serial console ends lines with CR: strip it before counting.
 {
-	sh tests/vm/run.sh -t 2700 "st=0; for t in blk-tests restart-tests bridge-tests net-tests vhost-clients-tests isolation-tests zone-tests; do echo \"=== \$t\"; sh tests/vm/\$t.sh '$build' || st=1; done; exit \$st"
+	sh tests/vm/run.sh -t 2700 "st=0; for t in blk-tests restart-tests bridge-tests net-tests vhost-clients-tests isolation-tests zone-tests zone-neighbour-tests; do echo \"=== \$t\"; sh tests/vm/\$t.sh '$build' || st=1; done; exit \$st"
 	echo $? >"$build/vm.status"
 } | tr -d '\r' | tee "$build/vm.log"
 st=$(cat "$build/vm.status")
 # Each VM script counts its own checks.
 vm_ok=$(awk '/^[0-9]+ passed, [0-9]+ failed$/ {s += $1} END {print s + 0}' "$build/vm.log")
-vm_bad=$(awk '/^[0-9]+ passed, [0-9]+ failed$/ {s += $3; n++} END {print n == 7 ? s : 1}' "$build/vm.log")
+vm_bad=$(awk '/^[0-9]+ passed, [0-9]+ failed$/ {s += $3; n++} END {print n == 8 ? s : 1}' "$build/vm.log")
 if [ $st -eq 0 ] && [ "${vm_bad:-1}" -eq 0 ]; then
 	stage "VM tests" 0 "${vm_ok:-0}"
 else

@@ -196,6 +196,69 @@ st=$?
 check "hvzone exits 3 when the zone panics (status $st)" test $st -eq 3
 check "hvzone says it panicked" grep -q "the zone panicked" "$W/panic.err"
 
+echo "# net: hvdpad's NIC through vhost-vdpa, the zone's own virtio_net"
+cat >"$W/net.sh" <<'EOF'
+#!/bin/sh
+ip link set eth0 up && ip addr add 10.81.0.2/24 dev eth0 && echo "zone: eth0 $(cat /sys/class/net/eth0/address)"
+ping -c 3 -W 5 10.81.0.1 | sed 's/^/zone ping: /'
+# 64 MiB from the host, then 16 MiB back: each side compares sha256.
+echo "zone: listening"
+nc -l -p 7001 | sha256sum | sed 's/ .*//; s/^/zone: received sha256 /'
+dd if=/dev/urandom of=/tmp/out bs=1M count=16 2>/dev/null
+echo "zone: sending sha256 $(sha256sum /tmp/out | cut -d' ' -f1)"
+nc 10.81.0.1 7002 </tmp/out && echo "zone: sent"
+EOF
+if start_daemon hvdpad-net --net name=znet,tap=ztap0,mac=52:54:00:81:00:02; then
+	vnet=$(attach_vhost znet)
+	check "znet on the vDPA bus, bound to vhost_vdpa ($vnet)" test -c "$vnet"
+	ip addr add 10.81.0.1/24 dev ztap0
+	ip link set ztap0 up
+	head -c 64M /dev/urandom >"$W/blob"
+	rm -f "$W/back"
+	socat -u TCP-LISTEN:7002,reuseaddr "OPEN:$W/back,creat" &
+	rx=$!
+	# Sends the blob once the zone listens (its console says so).
+	(wait_until 150 "grep -q 'zone: listening' '$W/net.raw' 2>/dev/null" && sleep 1 &&
+		socat -u "OPEN:$W/blob" TCP:10.81.0.2:7001) &
+	tx=$!
+	cat >"$W/net.json" <<EOF
+{"trap": "sim", "zones": [{"id": 1,
+  "ram": {"base": "0x0", "size": "$((RAM_MIB << 20))", "backing": "sim"},
+  "sim_socket": "$SOCK", "data": "direct",
+  "devices": [{"name": "net1", "base": "0xd0000000", "irq": 5, "vhost": "$vnet"}]}]}
+EOF
+	"$HVBRIDGE" --config "$W/net.json" >"$W/net-bridge.log" 2>&1 &
+	BPID=$!
+	await_up "$BPID" "$W/net-bridge.log" hvbridge "grep -q 'zone 1: ready' '$W/net-bridge.log'"
+	zone net "$W/net.sh" --bridge "$SOCK" --zone 1 --virtio 0xd0000000:5
+	st=$?
+	wait $tx
+	kill $rx 2>/dev/null
+	wait $rx 2>/dev/null
+	check "net: hvzone exits 0 (status $st)" test $st -eq 0
+	check "net: the zone's virtio_net has eth0 with hvdpad's MAC" seen net "zone: eth0 52:54:00:81:00:02"
+	sed -n 's/^zone ping: /# net: /p' "$W/net.log"
+	check "net: the zone pings the host through hvdpad's tap, 0% loss" \
+		sh -c "grep -q '^zone ping: 3 packets transmitted, 3 packets received' '$W/net.log'"
+	want=$(sha256sum "$W/blob" | cut -d' ' -f1)
+	check "net: 64 MiB over TCP from the host, the zone's sha256 matches" seen net "zone: received sha256 $want"
+	got=$(sha256sum "$W/back" 2>/dev/null | cut -d' ' -f1)
+	check "net: 16 MiB over TCP from the zone, the host's sha256 matches ($got)" \
+		seen net "zone: sending sha256 ${got:-none}"
+	no_oops net
+	[ $st -eq 0 ] || show net
+	kill -TERM "$BPID"
+	wait "$BPID"
+	check "net: hvbridge exits 0 on SIGTERM" test $? -eq 0
+	check "net: no sanitizer report from hvbridge or hvzone" \
+		sh -c "! grep -q Sanitizer '$W/net-bridge.log' '$W/net.err'"
+	vdpa dev del znet
+	check "hvdpad (net) exits cleanly" stop_daemon 5
+	check "no sanitizer report from hvdpad (net)" sh -c "! grep -q Sanitizer '$W/hvdpad-net.log'"
+else
+	not_ok "hvdpad --net did not start"
+fi
+
 zone_done
 echo "# zone-tests took $(($(date +%s) - T0)) s"
 summary
