@@ -139,6 +139,18 @@ for z in 1 2; do
 done
 check "the two zones' disks differ (each wrote its own)" \
 	sh -c "! cmp -s '$W/fs/img1' '$W/fs/img2'"
+# Zone 1 comes back on the same hvbridge: its device was reset when it
+# went, its new kernel probes it again and finds the same data.
+cat >"$W/again.sh" <<'EOF'
+#!/bin/sh
+echo "zone: disk sha256 $(sha256sum /dev/vda | cut -d' ' -f1)"
+EOF
+zone z1again "$W/again.sh" --bridge "$W/zone1.sock" --zone 1 --virtio 0xd0000000:5
+st=$?
+check "zone 1 boots again on the same hvbridge (status $st) and reads the same disk" \
+	sh -c "test $st -eq 0 && grep -q 'zone: disk sha256 $(sha256sum "$W/fs/img1" | cut -d' ' -f1)' '$W/z1again.log'"
+grep -q "zone 1: .*its devices are reset" "$W/pair-bridge.log"
+check "hvbridge reset zone 1's device when the zone went" test $? -eq 0
 stop_bridge pair
 
 echo "# a real zone next to a hostile simulated zone"

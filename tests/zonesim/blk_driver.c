@@ -48,6 +48,7 @@ static int fail(const char *why, uint32_t got)
 
 int zs_blk_init(struct zs_blk *b, struct zs_link *l)
 {
+	struct zs_ring ring;
 	uint64_t offered, want;
 	uint32_t v, max;
 	uint8_t s;
@@ -90,18 +91,10 @@ int zs_blk_init(struct zs_blk *b, struct zs_link *l)
 	if (max == 0)
 		return fail("no queue 0", 0);
 	b->qsize = (uint16_t)(max < 128 ? max : 128);
-	b->desc = at(b, RINGS);
-	b->avail = at(b, RINGS + 0x1000);
-	b->used = at(b, RINGS + 0x2000);
-	memset(zs_ram(l, b->desc, 0x3000), 0, 0x3000);
-	zs_write(l, VIRTIO_MMIO_QUEUE_NUM, 4, b->qsize);
-	zs_write(l, VIRTIO_MMIO_QUEUE_DESC_LOW, 4, (uint32_t)b->desc);
-	zs_write(l, VIRTIO_MMIO_QUEUE_DESC_HIGH, 4, (uint32_t)(b->desc >> 32));
-	zs_write(l, VIRTIO_MMIO_QUEUE_AVAIL_LOW, 4, (uint32_t)b->avail);
-	zs_write(l, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, 4, (uint32_t)(b->avail >> 32));
-	zs_write(l, VIRTIO_MMIO_QUEUE_USED_LOW, 4, (uint32_t)b->used);
-	zs_write(l, VIRTIO_MMIO_QUEUE_USED_HIGH, 4, (uint32_t)(b->used >> 32));
-	zs_write(l, VIRTIO_MMIO_QUEUE_READY, 4, 1);
+	zs_ring_setup(l, 0, &ring, at(b, RINGS), b->qsize);
+	b->desc = ring.desc;
+	b->avail = ring.avail;
+	b->used = ring.used;
 	if (zs_read(l, VIRTIO_MMIO_QUEUE_READY, 4) != 1)
 		return fail("queue 0 did not become ready", zs_read(l, VIRTIO_MMIO_STATUS, 4));
 	s |= VIRTIO_CONFIG_S_DRIVER_OK;
