@@ -39,6 +39,12 @@ check "hvzone says why it ended" grep -q "the zone powered off" "$W/boot.err"
 # saw, for the log.
 cat >"$W/blk.sh" <<'EOF'
 #!/bin/sh
+# The page cache by memory zone: with RAM above 4 GiB (hvzone --ram2) the
+# zone's kernel has a Normal zone, all of it in that region.
+file_pages() {
+	awk -v when="$1" '$1 == "Node" { z = $4 } $1 ~ /^nr_zone_(in)?active_file$/ { n[z] += $2 }
+		END { for (z in n) printf "zone: file pages %s in %s: %d\n", when, z, n[z] }' /proc/zoneinfo
+}
 dmesg | grep -e virtio -e vda -e hvzone_guest | sed 's/^/zone dmesg: /'
 [ -b /dev/vda ] && echo "zone: vda $(cat /sys/block/vda/size) sectors"
 echo "zone: $(nproc) CPUs"
@@ -63,7 +69,9 @@ echo "zone: data sha256 $(cat /mnt/data.sha)"
 umount /mnt && echo "zone: umount ok"
 echo 3 >/proc/sys/vm/drop_caches
 mount -t ext4 -o ro /dev/vda /mnt
+file_pages before
 [ "$(sha256sum /mnt/data | cut -d' ' -f1)" = "$(cat /mnt/data.sha)" ] && echo "zone: read back ok"
+file_pages after
 umount /mnt
 e2fsck -fn /dev/vda >/tmp/fsck.out 2>&1 && echo "zone: fsck clean"
 cat /tmp/fsck.out
@@ -86,16 +94,18 @@ done
 grep -e CPU -e virtio -e ttyS /proc/interrupts | sed 's/^/zone interrupts: /'
 EOF
 
-# blk_zone NAME IMAGE DATA_MODE DEVICES HVZONE_ARGS...: hvbridge serves the
-# devices (JSON) to a zone running blk.sh; the first device, at 0xd0000000,
-# is a blk on IMAGE. The zone's console in $W/NAME.log, hvbridge's log in
-# $W/NAME-bridge.log.
+# blk_zone NAME IMAGE DATA_MODE DEVICES RAM HVZONE_ARGS...: hvbridge serves
+# the devices (JSON) to a zone running blk.sh; the first device, at
+# 0xd0000000, is a blk on IMAGE. RAM is the zone's "ram" (JSON), or empty
+# for $RAM_MIB MiB from 0. The zone's console in $W/NAME.log, hvbridge's
+# log in $W/NAME-bridge.log.
 blk_zone() {
-	bz=$1 img=$2 data=$3 devs=$4
-	shift 4
+	bz=$1 img=$2 data=$3 devs=$4 ram=$5
+	shift 5
+	[ -n "$ram" ] || ram="{\"base\": \"0x0\", \"size\": \"$((RAM_MIB << 20))\", \"backing\": \"sim\"}"
 	cat >"$W/$bz.json" <<EOF
 {"trap": "sim", "zones": [{"id": 1,
-  "ram": {"base": "0x0", "size": "$((RAM_MIB << 20))", "backing": "sim"},
+  "ram": $ram,
   "sim_socket": "$SOCK", "data": "$data",
   "devices": [$devs]}]}
 EOF
@@ -154,7 +164,7 @@ rm -f "$W/con"
 rd=$!
 blk_zone local "$W/img" auto \
 	"{\"name\": \"blk1\", \"base\": \"0xd0000000\", \"irq\": 5, \"local\": \"blk:path=$W/img\"},
-	 {\"name\": \"con1\", \"base\": \"0xd0000200\", \"irq\": 6, \"local\": \"console:pty,link=$W/con\"}" \
+	 {\"name\": \"con1\", \"base\": \"0xd0000200\", \"irq\": 6, \"local\": \"console:pty,link=$W/con\"}" "" \
 	--cpus 2 --bridge "$SOCK" --zone 1 --virtio 0xd0000000:5 --virtio 0xd0000200:6
 check "local: the zone runs on 2 vCPUs" seen local "zone: 2 CPUs"
 acc=$(sed -n 's/.*accesses forwarded to hvbridge by vCPU: //p' "$W/local.err")
@@ -175,9 +185,38 @@ if start_daemon hvdpad --blk name=zblk,path="$W/vimg"; then
 	check "zblk on the vDPA bus, bound to vhost_vdpa ($vhost)" test -c "$vhost"
 	for mode in direct shadow; do
 		blk_zone "$mode" "$W/vimg" "$mode" \
-			"{\"name\": \"blk1\", \"base\": \"0xd0000000\", \"irq\": 5, \"vhost\": \"$vhost\"}" \
+			"{\"name\": \"blk1\", \"base\": \"0xd0000000\", \"irq\": 5, \"vhost\": \"$vhost\"}" "" \
 			--cpus 2 --bridge "$SOCK" --zone 1 --virtio 0xd0000000:5
 		check "$mode: hvbridge says data mode $mode" grep -q "data mode $mode" "$W/$mode-bridge.log"
+	done
+
+	# Two regions of zone RAM: 128 MiB from 0 and 256 MiB at 4 GiB, each a
+	# memfd of hvzone's, a KVM memslot, an e820 RAM range and a HELLO, and
+	# the config's "ram" an array of both. The zone's kernel makes the high
+	# region its Normal zone and takes page cache from there first: after
+	# a drop_caches, blk.sh's read back of its 16 MiB file lands in Normal,
+	# written there by the device (direct) or by hvbridge's copy (shadow).
+	for mode in direct shadow; do
+		rz=ram2-$mode
+		blk_zone "$rz" "$W/vimg" "$mode" \
+			"{\"name\": \"blk1\", \"base\": \"0xd0000000\", \"irq\": 5, \"vhost\": \"$vhost\"}" \
+			"[{\"base\": \"0x0\", \"size\": \"0x8000000\", \"backing\": \"sim\"},
+			  {\"base\": \"0x100000000\", \"size\": \"0x10000000\", \"backing\": \"sim\"}]" \
+			--mem 128 --ram2 0x100000000:256 --cpus 2 --bridge "$SOCK" --zone 1 \
+			--virtio 0xd0000000:5
+		check "$rz: the zone's e820 map has the region at 4 GiB" \
+			grep -q 'BIOS-e820: \[mem 0x0000000100000000-0x000000010fffffff\] usable' \
+			"$W/$rz.log"
+		mem=$(sed -n 's/.*Memory: [0-9]*K\/\([0-9]*\)K available.*/\1/p' "$W/$rz.log")
+		check "$rz: the zone's kernel has both regions: ${mem:-?} KiB of RAM, more than 256 MiB" \
+			test "${mem:-0}" -gt $((256 << 10))
+		check "$rz: hvbridge maps both regions, data mode $mode" grep -q \
+			"RAM 0x0+0x8000000, 0x100000000+0x10000000 mapped; data mode $mode" \
+			"$W/$rz-bridge.log"
+		pb=$(sed -n 's/^zone: file pages before in Normal: //p' "$W/$rz.log")
+		pa=$(sed -n 's/^zone: file pages after in Normal: //p' "$W/$rz.log")
+		check "$rz: the 16 MiB read back landed above 4 GiB (Normal zone's file pages ${pb:-?} -> ${pa:-?})" \
+			test $((${pa:-0} - ${pb:-0})) -ge 3072
 	done
 	vdpa dev del zblk
 	check "hvdpad exits cleanly" stop_daemon 5

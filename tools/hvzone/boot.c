@@ -9,7 +9,9 @@
  *
  * Below 640 KiB, ours until the kernel runs: the GDT at 0x500, the zero
  * page at 0x7000, page tables at 0x9000-0xefff, the command line at
- * 0x20000. The initrd goes at the top of RAM.
+ * 0x20000. The initrd goes at the top of RAM (the region from 0). A second
+ * region is one more RAM range in the e820 map: the kernel takes it as it
+ * takes a PC's memory above 4 GiB.
  */
 #include <asm/bootparam.h>
 #include <asm/kvm_para.h>
@@ -164,6 +166,8 @@ int hvzone_boot_load(struct hvzone_boot *b)
 	add_e820(bp, 0, LOW_RAM_END, E820_RAM);
 	add_e820(bp, LOW_RAM_END, KERNEL_ADDR - LOW_RAM_END, E820_RESERVED);
 	add_e820(bp, KERNEL_ADDR, b->ram_size - KERNEL_ADDR, E820_RAM);
+	if (b->ram2_size)
+		add_e820(bp, b->ram2_base, b->ram2_size, E820_RAM);
 
 	/* Null, null, __BOOT_CS (64-bit code), __BOOT_DS. */
 	gdt[0] = 0;

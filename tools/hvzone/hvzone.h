@@ -15,6 +15,7 @@
 
 #define HVZONE_MAX_WINDOWS 8
 #define HVZONE_MAX_VCPUS   4
+#define HVZONE_MAX_RAM	   2 /* from 0 (--mem) and one more (--ram2) */
 
 /* The zone's own port: its kernel module (tools/hvzone/guest) writes the
  * reason it ends here. */
@@ -36,11 +37,20 @@ struct hvzone_window {
 	uint32_t irq;
 };
 
+/* A region of zone RAM: a sealed memfd, mapped here and as a KVM memslot
+ * at base, and handed to hvbridge, which maps the same pages. */
+struct hvzone_ram {
+	uint64_t base, size;
+	uint8_t *host;
+	int fd;
+};
+
 /* boot.c */
 struct hvzone_boot {
 	const char *kernel, *initrd, *cmdline;
-	uint8_t *ram;
+	uint8_t *ram; /* the region from 0: everything we load goes there */
 	uint64_t ram_size;
+	uint64_t ram2_base, ram2_size;	       /* a second region (size 0: none), RAM in e820 */
 	uint64_t entry, boot_params, cr3, gdt; /* set by hvzone_boot_load */
 };
 
@@ -69,8 +79,9 @@ void hvzone_uart_out(struct hvzone_uart *u, unsigned int off, uint8_t val);
 /* link.c */
 struct hvzone_link;
 
-struct hvzone_link *hvzone_link_open(const char *path, uint32_t zone, int ram_fd, uint64_t ram_size,
-				     void (*irq)(void *, uint32_t), void *arg);
+/* One HELLO per region of RAM. */
+struct hvzone_link *hvzone_link_open(const char *path, uint32_t zone, const struct hvzone_ram *ram,
+				     unsigned int n_ram, void (*irq)(void *, uint32_t), void *arg);
 /* One trapped access; blocks until hvbridge answers (reads and writes). */
 uint64_t hvzone_link_access(struct hvzone_link *l, unsigned int vcpu, uint64_t addr,
 			    unsigned int size, bool write, uint64_t val);

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * The zone's side of hvbridge's "sim" trap (hvbridge/sim_proto.h): RAM
- * once, as the memfd KVM runs the zone on (sealed against shrinking, which
- * hvbridge requires), then one HVB_SIM_ACCESS per trapped MMIO access.
+ * once, a HELLO per region with the memfd KVM runs it on (sealed against
+ * shrinking, which hvbridge requires; hvbridge takes the zone's RAM up when
+ * every region its config names has come), then one HVB_SIM_ACCESS per
+ * trapped MMIO access.
  *
  * Every access waits for its answer, writes too (need_interrupt is 0):
  * hvisor holds a vCPU until the access is done, and so do we, so that a
@@ -84,13 +86,16 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-static int hello(struct hvzone_link *l, int ram_fd, uint64_t ram_size)
+static int hello(struct hvzone_link *l, const struct hvzone_ram *ram, unsigned int n_ram)
 {
-	return hvb_sim_send_hello(l->fd, l->zone, 0, ram_size, ram_fd);
+	for (unsigned int i = 0; i < n_ram; i++)
+		if (hvb_sim_send_hello(l->fd, l->zone, ram[i].base, ram[i].size, ram[i].fd) < 0)
+			return -1;
+	return 0;
 }
 
-struct hvzone_link *hvzone_link_open(const char *path, uint32_t zone, int ram_fd, uint64_t ram_size,
-				     void (*irq)(void *, uint32_t), void *arg)
+struct hvzone_link *hvzone_link_open(const char *path, uint32_t zone, const struct hvzone_ram *ram,
+				     unsigned int n_ram, void (*irq)(void *, uint32_t), void *arg)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct hvzone_link *l = calloc(1, sizeof(*l));
@@ -108,7 +113,7 @@ struct hvzone_link *hvzone_link_open(const char *path, uint32_t zone, int ram_fd
 	pthread_cond_init(&l->answered, NULL);
 	l->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (l->fd < 0 || connect(l->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    hello(l, ram_fd, ram_size) < 0) {
+	    hello(l, ram, n_ram) < 0) {
 		fprintf(stderr, "hvzone: hvbridge at %s: %s\n", path, strerror(errno));
 		goto fail;
 	}

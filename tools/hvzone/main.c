@@ -5,11 +5,13 @@
  * the other side of hvbridge, without hvisor.
  *
  *   hvzone --kernel BZIMAGE [--initrd FILE] [--append ARGS] [--mem MIB] [--cpus N]
- *          [--bridge SOCKET [--zone ID] --virtio BASE:IRQ ...] [--console FILE]
+ *          [--ram2 BASE:MIB] [--bridge SOCKET [--zone ID] --virtio BASE:IRQ ...]
+ *          [--console FILE]
  *
  * The zone has 1 to 4 vCPUs (more than one: an MP table, and "noapic"),
- * RAM from 0 (a sealed memfd: hvbridge maps the same
- * pages), KVM's in-kernel PIC, local APIC and PIT, a 16550 on 0x3f8 (its
+ * RAM from 0 and, with --ram2, a second region at BASE (each a sealed
+ * memfd: hvbridge maps the same pages), KVM's in-kernel PIC, local APIC
+ * and PIT, a 16550 on 0x3f8 (its
  * output on stdout or FILE) and nothing else: no ACPI, MP table or PCI.
  * Its kernel finds the windows through tools/hvzone/guest's module, whose
  * parameters we put on its command line (hvzone_guest.devices=...). Zone
@@ -35,6 +37,13 @@
 
 #define UART_BASE 0x3f8
 #define UART_IRQ  4
+/* The 32-bit hole: hvisor's zones put their windows from 2 GiB, and up
+ * from 0xfec00000 are the IOAPIC, the local APIC, our TSS and the BIOS. */
+#define HOLE_START 0x80000000ull
+#define HOLE_END   0x100000000ull
+/* Any x86-64 CPU addresses 36 bits at least: RAM below that is RAM the
+ * zone can reach on every host. */
+#define PHYS_END (1ull << 36)
 #define CMDLINE_BASE                                                                               \
 	"console=ttyS0 earlyprintk=serial panic=-1 nokaslr io_delay=none reboot=k acpi=off "       \
 	"pci=off i8042.noaux i8042.nokbd"
@@ -271,7 +280,8 @@ static char *cmdline(const char *append)
 	return s;
 }
 
-static int ram_fd(uint64_t size, uint8_t **ram)
+/* A memfd of its own per region, as hvbridge maps each apart. */
+static void ram_region(struct hvzone_ram *r, uint64_t base, uint64_t size)
 {
 	int fd = memfd_create("hvzone-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 
@@ -279,17 +289,47 @@ static int ram_fd(uint64_t size, uint8_t **ram)
 	if (fd < 0 || ftruncate(fd, (off_t)size) < 0 ||
 	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
 		fail("zone RAM memfd");
-	*ram = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (*ram == MAP_FAILED)
+	r->host = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (r->host == MAP_FAILED)
 		fail("mmap zone RAM");
-	return fd;
+	r->base = base;
+	r->size = size;
+	r->fd = fd;
+}
+
+static bool overlap(uint64_t a, uint64_t a_size, uint64_t b, uint64_t b_size)
+{
+	return a < b + b_size && b < a + a_size;
+}
+
+/* --ram2 BASE:MIB, once --mem is known: above the RAM from 0, clear of the
+ * 32-bit hole and of the windows (some may be above 4 GiB), page-aligned
+ * as a KVM memslot must be. */
+static void ram2(const char *arg, uint64_t ram_size, uint64_t *base, uint64_t *size)
+{
+	char *end;
+	uint64_t mib;
+
+	*base = strtoull(arg, &end, 0);
+	mib = *end == ':' ? strtoull(end + 1, &end, 0) : 0;
+	*size = mib << 20;
+	if (*end || mib < 1 || mib > 2048 || *base & 0xfff || *base < ram_size ||
+	    overlap(*base, *size, HOLE_START, HOLE_END - HOLE_START) || *base > PHYS_END - *size) {
+		fprintf(stderr,
+			"hvzone: --ram2 %s: expected BASE:MIB, 1 to 2048 MiB at a page-aligned "
+			"BASE, from the end of --mem's RAM (0x%llx) to 2 GiB or from 4 GiB to "
+			"64 GiB\n",
+			arg, (unsigned long long)ram_size);
+		exit(HVZONE_ST_ERROR);
+	}
 }
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: hvzone --kernel BZIMAGE [--initrd FILE] [--append ARGS] [--mem MIB] "
 		   "[--cpus N]\n"
-		   "              [--bridge SOCKET [--zone ID] --virtio BASE:IRQ[:SIZE] ...]\n"
+		   "              [--ram2 BASE:MIB] [--bridge SOCKET [--zone ID] "
+		   "--virtio BASE:IRQ[:SIZE] ...]\n"
 		   "              [--console FILE]\n");
 }
 
@@ -300,6 +340,7 @@ int main(int argc, char **argv)
 		{"initrd", required_argument, NULL, 'i'},
 		{"append", required_argument, NULL, 'a'},
 		{"mem", required_argument, NULL, 'm'},
+		{"ram2", required_argument, NULL, 'r'}, /* a second region of RAM */
 		{"bridge", required_argument, NULL, 'b'},
 		{"zone", required_argument, NULL, 'z'},
 		{"virtio", required_argument, NULL, 'v'},
@@ -309,12 +350,13 @@ int main(int argc, char **argv)
 		{0},
 	};
 	struct hvzone_boot boot = {0};
-	const char *append = NULL, *bridge = NULL, *console = NULL;
+	const char *append = NULL, *bridge = NULL, *console = NULL, *ram2_arg = NULL;
 	uint64_t mib = 256;
 	uint32_t zone = 1;
 	struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
-	struct kvm_userspace_memory_region slot = {0};
-	int c, fd, out = STDOUT_FILENO;
+	struct hvzone_ram ram[HVZONE_MAX_RAM];
+	unsigned int n_ram = 1;
+	int c, out = STDOUT_FILENO;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -345,6 +387,9 @@ int main(int argc, char **argv)
 		case 'n':
 			z.ncpus = (unsigned int)strtoul(optarg, NULL, 0);
 			break;
+		case 'r':
+			ram2_arg = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -362,7 +407,19 @@ int main(int argc, char **argv)
 		fail(console);
 
 	boot.ram_size = mib << 20;
-	fd = ram_fd(boot.ram_size, &boot.ram);
+	ram_region(&ram[0], 0, boot.ram_size);
+	boot.ram = ram[0].host;
+	if (ram2_arg) {
+		ram2(ram2_arg, boot.ram_size, &boot.ram2_base, &boot.ram2_size);
+		ram_region(&ram[n_ram++], boot.ram2_base, boot.ram2_size);
+	}
+	for (unsigned int i = 0; i < z.n_win; i++)
+		for (unsigned int j = 0; j < n_ram; j++)
+			if (overlap(z.win[i].base, z.win[i].size, ram[j].base, ram[j].size)) {
+				fprintf(stderr, "hvzone: window 0x%llx is in RAM\n",
+					(unsigned long long)z.win[i].base);
+				return HVZONE_ST_ERROR;
+			}
 	boot.cmdline = cmdline(append);
 	if (hvzone_boot_load(&boot) < 0 || (z.ncpus > 1 && hvzone_mptable(boot.ram, z.ncpus) < 0))
 		return HVZONE_ST_ERROR;
@@ -384,25 +441,28 @@ int main(int argc, char **argv)
 		fail("KVM_CREATE_IRQCHIP");
 	if (ioctl(z.vm, KVM_CREATE_PIT2, &pit) < 0)
 		fail("KVM_CREATE_PIT2");
-	slot.memory_size = boot.ram_size;
-	slot.userspace_addr = (uintptr_t)boot.ram;
-	if (ioctl(z.vm, KVM_SET_USER_MEMORY_REGION, &slot) < 0)
-		fail("KVM_SET_USER_MEMORY_REGION");
+	for (unsigned int i = 0; i < n_ram; i++) {
+		struct kvm_userspace_memory_region slot = {
+			.slot = i,
+			.guest_phys_addr = ram[i].base,
+			.memory_size = ram[i].size,
+			.userspace_addr = (uintptr_t)ram[i].host,
+		};
+
+		if (ioctl(z.vm, KVM_SET_USER_MEMORY_REGION, &slot) < 0)
+			fail("KVM_SET_USER_MEMORY_REGION");
+	}
 	for (unsigned int i = 0; i < z.ncpus; i++)
 		create_vcpu(&boot, i);
 	hvzone_uart_init(&z.uart, out, uart_irq, NULL);
 
-	for (unsigned int i = 0; i < z.n_win; i++)
-		if (z.win[i].base < boot.ram_size) {
-			fprintf(stderr, "hvzone: window 0x%llx is in RAM\n",
-				(unsigned long long)z.win[i].base);
-			return HVZONE_ST_ERROR;
-		}
-	if (bridge &&
-	    !(z.link = hvzone_link_open(bridge, zone, fd, boot.ram_size, bridge_irq, NULL)))
+	if (bridge && !(z.link = hvzone_link_open(bridge, zone, ram, n_ram, bridge_irq, NULL)))
 		return HVZONE_ST_ERROR;
-	fprintf(stderr, "hvzone: %u vCPU(s), %llu MiB, kernel %s, command line: %s\n", z.ncpus,
-		(unsigned long long)mib, boot.kernel, boot.cmdline);
+	fprintf(stderr, "hvzone: %u vCPU(s), %llu MiB", z.ncpus, (unsigned long long)mib);
+	if (n_ram > 1)
+		fprintf(stderr, " and %llu MiB at 0x%llx", (unsigned long long)(ram[1].size >> 20),
+			(unsigned long long)ram[1].base);
+	fprintf(stderr, ", kernel %s, command line: %s\n", boot.kernel, boot.cmdline);
 	free((char *)boot.cmdline); /* the zone has its copy */
 	for (unsigned int i = 1; i < z.ncpus; i++) {
 		pthread_t t;
