@@ -61,7 +61,8 @@ zone_done() {
 
 # zone NAME TEST HVZONE_ARGS...: boots a zone that runs the shell script
 # TEST as its /test.sh; its console in $W/NAME.log, hvzone's stderr in
-# $W/NAME.err. Returns hvzone's exit status.
+# $W/NAME.err. Returns hvzone's exit status (124 after $ZONE_TIMEOUT s,
+# default 180).
 zone() {
 	name=$1 test=$2
 	shift 2
@@ -70,7 +71,7 @@ zone() {
 	chmod +x "$W/t-$name/test.sh"
 	cp "$W/base.cpio.gz" "$W/$name.cpio.gz"
 	(cd "$W/t-$name" && find . | cpio -o -H newc --quiet | gzip -1) >>"$W/$name.cpio.gz"
-	timeout -k 5 180 "$HVZONE" --kernel "$KERNEL" --initrd "$W/$name.cpio.gz" --mem $RAM_MIB \
+	timeout -k 5 "${ZONE_TIMEOUT:-180}" "$HVZONE" --kernel "$KERNEL" --initrd "$W/$name.cpio.gz" --mem $RAM_MIB \
 		--console "$W/$name.raw" "$@" 2>"$W/$name.err"
 	st=$?
 	tr -d '\r' <"$W/$name.raw" >"$W/$name.log" # the zone's tty writes CR LF

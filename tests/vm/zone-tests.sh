@@ -60,7 +60,7 @@ mkdir -p /mnt
 mount -t ext4 /dev/vda /mnt && echo "zone: mount ok"
 # Written from vCPU 1: its accesses reach hvbridge as src_cpu 1.
 taskset 2 dd if=/dev/urandom of=/mnt/data bs=1M count=16 2>/dev/null
-fio --name=verify --filename=/mnt/fio.dat --size=8M --rw=randwrite --bs=4k \
+fio --name=verify --filename=/mnt/fio.dat --size=8M --rw=randwrite --bs=4k --eta=never \
 	--ioengine=io_uring --iodepth=16 --direct=1 --verify=crc32c --verify_fatal=1 \
 	--output=/tmp/fio.out && grep -q "err= 0" /tmp/fio.out && echo "zone: fio verify ok"
 grep -e "err=" -e "IOPS" /tmp/fio.out | sed 's/^/zone fio: /'

@@ -173,6 +173,24 @@ static int pio(unsigned int cpu)
 	return -1;
 }
 
+/* Where a vCPU was when the zone died, for the log: a triple fault says
+ * nothing else. */
+static void dump_regs(unsigned int cpu)
+{
+	struct kvm_regs r;
+	struct kvm_sregs sr;
+
+	if (ioctl(z.vcpu[cpu], KVM_GET_REGS, &r) < 0 || ioctl(z.vcpu[cpu], KVM_GET_SREGS, &sr) < 0)
+		return;
+	fprintf(stderr,
+		"hvzone: vCPU %u: rip 0x%llx rsp 0x%llx rflags 0x%llx cr0 0x%llx cr2 0x%llx "
+		"cr3 0x%llx cr4 0x%llx efer 0x%llx\n",
+		cpu, (unsigned long long)r.rip, (unsigned long long)r.rsp,
+		(unsigned long long)r.rflags, (unsigned long long)sr.cr0,
+		(unsigned long long)sr.cr2, (unsigned long long)sr.cr3, (unsigned long long)sr.cr4,
+		(unsigned long long)sr.efer);
+}
+
 static int run_vcpu(unsigned int cpu)
 {
 	struct kvm_run *run = z.run[cpu];
@@ -195,6 +213,7 @@ static int run_vcpu(unsigned int cpu)
 			mmio(cpu);
 			break;
 		case KVM_EXIT_SHUTDOWN:
+			dump_regs(cpu);
 			st = z.panicked ? ended(HVZONE_ST_PANIC, "panicked (triple fault after it)")
 					: ended(HVZONE_ST_CRASH, "triple-faulted");
 			break;
@@ -204,6 +223,7 @@ static int run_vcpu(unsigned int cpu)
 			return HVZONE_ST_CRASH;
 		case KVM_EXIT_INTERNAL_ERROR:
 			fprintf(stderr, "hvzone: KVM internal error %u\n", run->internal.suberror);
+			dump_regs(cpu);
 			return HVZONE_ST_CRASH;
 		default:
 			fprintf(stderr, "hvzone: unexpected exit %u\n", run->exit_reason);
