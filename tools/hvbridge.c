@@ -26,6 +26,7 @@
 #include "../hvbridge/bridge.h"
 #include "../hvbridge/control.h"
 #include "hvdpa/log.h"
+#include "hvdpa/version.h"
 
 static volatile sig_atomic_t stop;
 
@@ -42,7 +43,8 @@ static void usage(FILE *f)
 		   "       hvbridge ctl SOCKET 'add {\"zone\": Z, \"name\": N, \"base\": B, "
 		   "\"irq\": I, \"vhost\": PATH}'\n"
 		   "       hvbridge ctl SOCKET 'remove ZONE NAME'\n"
-		   "       hvbridge ctl SOCKET list\n");
+		   "       hvbridge ctl SOCKET list\n"
+		   "       hvbridge --help | --version\n");
 }
 
 /* Every zone's accesses and RAM come from the simulator instead. */
@@ -74,6 +76,7 @@ int main(int argc, char **argv)
 		{"strict", no_argument, NULL, 'S'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{0},
 	};
 	struct sigaction sa = {.sa_handler = on_signal};
@@ -110,6 +113,8 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'V':
+			return hv_version("hvbridge");
 		default:
 			usage(stderr);
 			return 2;

@@ -8,6 +8,7 @@
  *   hvdpactl netns NAME NETNS           its netdev into a network namespace
  *
  * Errors are one line on stderr and status 1; usage errors status 2.
+ * hvdpactl --help and --version print to stdout, status 0.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -18,14 +19,16 @@
 #include <string.h>
 
 #include "hvdpa/vdpa.h"
+#include "hvdpa/version.h"
 
-static int usage(void)
+static int usage(FILE *f)
 {
-	fprintf(stderr, "usage: hvdpactl list\n"
-			"       hvdpactl attach NAME virtio|vhost\n"
-			"       hvdpactl detach NAME\n"
-			"       hvdpactl netns NAME NETNS\n");
-	return 2;
+	fprintf(f, "usage: hvdpactl list\n"
+		   "       hvdpactl attach NAME virtio|vhost\n"
+		   "       hvdpactl detach NAME\n"
+		   "       hvdpactl netns NAME NETNS\n"
+		   "       hvdpactl --help | --version\n");
+	return f == stdout ? 0 : 2;
 }
 
 static const char *class_of(uint32_t id)
@@ -88,7 +91,11 @@ int main(int argc, char **argv)
 	int r;
 
 	if (argc < 2)
-		return usage();
+		return usage(stderr);
+	if (!strcmp(argv[1], "--help") && argc == 2)
+		return usage(stdout);
+	if (!strcmp(argv[1], "--version") && argc == 2)
+		return hv_version("hvdpactl");
 	if (!strcmp(argv[1], "list") && argc == 2)
 		return list();
 	if (!strcmp(argv[1], "attach") && argc == 4) {
@@ -96,7 +103,7 @@ int main(int argc, char **argv)
 		char node[128];
 
 		if (hv_attach_parse(argv[3], &a) < 0 || a == HV_ATTACH_NONE)
-			return usage();
+			return usage(stderr);
 		r = hv_vdpa_attach(argv[2], a, err, sizeof(err));
 		if (r == 0) {
 			hv_vdpa_node(argv[2], node, sizeof(node));
@@ -107,7 +114,7 @@ int main(int argc, char **argv)
 	} else if (!strcmp(argv[1], "netns") && argc == 4) {
 		r = hv_vdpa_netns(argv[2], argv[3], err, sizeof(err));
 	} else {
-		return usage();
+		return usage(stderr);
 	}
 	if (r < 0) {
 		fprintf(stderr, "hvdpactl: %s\n", err);

@@ -28,6 +28,7 @@
 #include "hvdpa/net.h"
 #include "hvdpa/vdpa.h"
 #include "hvdpa/vduse.h"
+#include "hvdpa/version.h"
 
 #define EXIT_USAGE 2
 
@@ -86,7 +87,8 @@ static void usage(FILE *f)
 		"Then: vdpa dev add name NAME mgmtdev vduse (or attach= does it: virtio gives\n"
 		"/dev/vdX or ethX, vhost gives /dev/vhost-vdpa-N)\n"
 		"Started again with the same arguments after it died, it takes its devices\n"
-		"over and runs again what was in flight (state in DIR, default %s).\n",
+		"over and runs again what was in flight (state in DIR, default %s).\n"
+		"-v, --verbose: debug messages; --help: this text; --version: hvdpad's version\n",
 		HV_VDUSE_STATE_DIR);
 }
 
@@ -377,6 +379,7 @@ int main(int argc, char **argv)
 		{"state-dir", required_argument, NULL, 's'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *state_dir = HV_VDUSE_STATE_DIR;
@@ -417,6 +420,8 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'V':
+			return hv_version("hvdpad");
 		default:
 			usage(stderr);
 			return EXIT_USAGE;

@@ -33,6 +33,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "hvdpa/version.h"
 #include "hvzone.h"
 
 #define UART_BASE 0x3f8
@@ -350,7 +351,8 @@ static void usage(FILE *f)
 		   "[--cpus N]\n"
 		   "              [--ram2 BASE:MIB] [--bridge SOCKET [--zone ID] "
 		   "--virtio BASE:IRQ[:SIZE] ...]\n"
-		   "              [--console FILE]\n");
+		   "              [--console FILE]\n"
+		   "       hvzone --help | --version\n");
 }
 
 int main(int argc, char **argv)
@@ -367,8 +369,10 @@ int main(int argc, char **argv)
 		{"console", required_argument, NULL, 'c'},
 		{"cpus", required_argument, NULL, 'n'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'}, /* "hvzone VERSION", status 0 */
 		{0},
 	};
+
 	struct hvzone_boot boot = {0};
 	const char *append = NULL, *bridge = NULL, *console = NULL, *ram2_arg = NULL;
 	uint64_t mib = 256;
@@ -413,6 +417,8 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'V':
+			return hv_version("hvzone");
 		default:
 			usage(stderr);
 			return HVZONE_ST_ERROR;
