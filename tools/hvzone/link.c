@@ -39,6 +39,7 @@ struct hvzone_link {
 	pthread_mutex_t lock;
 	pthread_cond_t answered;
 	bool gone;
+	struct hvzone_rtt rtt[2]; /* reads, writes: send to answer seen */
 	struct {
 		bool waiting, done;
 		uint64_t address, value;
@@ -142,8 +143,9 @@ uint64_t hvzone_link_access(struct hvzone_link *l, unsigned int vcpu, uint64_t a
 			   .src_zone = l->zone,
 			   .is_write = write},
 	};
-	struct timespec until;
-	uint64_t v;
+	struct timespec until, t0, t1;
+	struct hvzone_rtt *rt = &l->rtt[write];
+	uint64_t v, ns;
 	int r = 0;
 
 	pthread_mutex_lock(&l->lock);
@@ -151,6 +153,7 @@ uint64_t hvzone_link_access(struct hvzone_link *l, unsigned int vcpu, uint64_t a
 	l->vcpu[vcpu].done = false;
 	l->vcpu[vcpu].address = addr;
 	pthread_mutex_unlock(&l->lock);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (send(l->fd, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m)) {
 		fprintf(stderr, "hvzone: send to hvbridge: %s\n", strerror(errno));
 		exit(HVZONE_ST_ERROR);
@@ -168,6 +171,25 @@ uint64_t hvzone_link_access(struct hvzone_link *l, unsigned int vcpu, uint64_t a
 			l->gone ? "hvbridge is gone" : "no answer from hvbridge in 60 s");
 		exit(HVZONE_ST_ERROR);
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u + (uint64_t)t1.tv_nsec -
+	     (uint64_t)t0.tv_nsec;
+	if (!rt->n || ns < rt->min_ns)
+		rt->min_ns = ns;
+	if (ns > rt->max_ns)
+		rt->max_ns = ns;
+	rt->n++;
+	rt->sum_ns += ns;
 	pthread_mutex_unlock(&l->lock);
 	return v;
+}
+
+struct hvzone_rtt hvzone_link_rtt(struct hvzone_link *l, bool write)
+{
+	struct hvzone_rtt rt;
+
+	pthread_mutex_lock(&l->lock);
+	rt = l->rtt[write];
+	pthread_mutex_unlock(&l->lock);
+	return rt;
 }

@@ -111,6 +111,16 @@ static int ended(int status, const char *why)
 		fprintf(stderr, " %llu",
 			(unsigned long long)__atomic_load_n(&z.accesses[i], __ATOMIC_RELAXED));
 	fprintf(stderr, "\n");
+	for (int w = 0; z.link && w < 2; w++) {
+		struct hvzone_rtt rt = hvzone_link_rtt(z.link, w);
+
+		if (rt.n)
+			fprintf(stderr,
+				"hvzone: %s round trips: %llu, mean %.1f us, min %.1f, max %.1f\n",
+				w ? "write" : "read", (unsigned long long)rt.n,
+				(double)rt.sum_ns / (double)rt.n / 1e3, (double)rt.min_ns / 1e3,
+				(double)rt.max_ns / 1e3);
+	}
 	return status;
 }
 
