@@ -56,7 +56,7 @@ pwd >"$job/cwd"
 	printf '%s\n' "$1"
 } >"$job/cmd.sh"
 
-qemu=qemu-system-x86_64
+qemu=${HVDPA_VM_QEMU:-qemu-system-x86_64}
 accel=$(sh "$here/accel.sh" "$kroot/boot/vmlinuz-$kver")
 
 # tsc=reliable: under TCG on a loaded host the clocksource watchdog may

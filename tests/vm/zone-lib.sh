@@ -71,7 +71,7 @@ zone() {
 	chmod +x "$W/t-$name/test.sh"
 	cp "$W/base.cpio.gz" "$W/$name.cpio.gz"
 	(cd "$W/t-$name" && find . | cpio -o -H newc --quiet | gzip -1) >>"$W/$name.cpio.gz"
-	timeout -k 5 "${ZONE_TIMEOUT:-180}" "$HVZONE" --kernel "$KERNEL" --initrd "$W/$name.cpio.gz" --mem $RAM_MIB \
+	taskset -c 0 timeout -k 5 "${ZONE_TIMEOUT:-180}" "$HVZONE" --kernel "$KERNEL" --initrd "$W/$name.cpio.gz" --mem $RAM_MIB \
 		--console "$W/$name.raw" "$@" 2>"$W/$name.err"
 	st=$?
 	tr -d '\r' <"$W/$name.raw" >"$W/$name.log" # the zone's tty writes CR LF
