@@ -56,6 +56,8 @@ pwd >"$job/cwd"
 	printf '%s\n' "$1"
 } >"$job/cmd.sh"
 
+# HVDPA_VM_QEMU: another QEMU command, e.g. fetch-qemu.sh's QEMU 10 as
+# "DIR/usr/bin/qemu-system-x86_64 -L DIR/usr/share/qemu -L /usr/share/qemu".
 qemu=${HVDPA_VM_QEMU:-qemu-system-x86_64}
 accel=$(sh "$here/accel.sh" "$kroot/boot/vmlinuz-$kver")
 
