@@ -39,6 +39,9 @@ check "bad KVM: decided in $((t1 - t0)) s, not hung" test $((t1 - t0)) -le 10
 check "the paused QEMU was killed" sh -c "! kill -0 \$(cat '$w/bad.pid') 2>/dev/null"
 a=$(HVDPA_KVM_DEV=$w/kvm HVDPA_VM_QEMU=$w/qemu-good sh "$here/accel.sh" /nonexistent 2>"$w/why")
 check "good KVM: used ($a)" sh -c "echo '$a' | grep -q 'accel kvm'"
+# A QEMU command with options, as run.sh takes HVDPA_VM_QEMU.
+a=$(HVDPA_KVM_DEV=$w/kvm HVDPA_VM_QEMU="$w/qemu-good -L /nonexistent" sh "$here/accel.sh" /nonexistent 2>"$w/why")
+check "good KVM, HVDPA_VM_QEMU with options: used ($a)" sh -c "echo '$a' | grep -q 'accel kvm'"
 a=$(HVDPA_VM_TCG=1 HVDPA_KVM_DEV=$w/kvm HVDPA_VM_QEMU=$w/qemu-good sh "$here/accel.sh" /nonexistent 2>"$w/why")
 check "HVDPA_VM_TCG=1: TCG" sh -c "echo '$a' | grep -q 'accel tcg' && grep -q HVDPA_VM_TCG '$w/why'"
 a=$(HVDPA_KVM_DEV=$w/none sh "$here/accel.sh" /nonexistent 2>"$w/why")

@@ -29,7 +29,9 @@ fi
 # -no-reboot ends QEMU. A panic message means the vCPU ran the kernel.
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-"$qemu" -accel kvm -cpu host -m 256 -nodefaults -no-user-config -display none -no-reboot \
+# $qemu may carry options (see run.sh): split as run.sh does.
+# shellcheck disable=SC2086
+$qemu -accel kvm -cpu host -m 256 -nodefaults -no-user-config -display none -no-reboot \
 	-serial "file:$out" -kernel "$kernel" \
 	-append "console=ttyS0 panic=-1 rdinit=/no-init init=/no-init" </dev/null >>"$out" 2>&1 &
 pid=$!
