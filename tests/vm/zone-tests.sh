@@ -157,24 +157,30 @@ rm -f "$W/con"
 # Then the host types two commands to the zone's shell on hvc0, whose
 # answer comes back; the zone's tty echoes what it is sent, but the echo
 # has $((6*7)) where the answer has 42.
-(wait_until 30 "[ -e '$W/con' ]" && exec 3<>"$W/con" &&
-	timeout 60 head -c 18 <&3 >"$W/con.out" &&
-	printf 'echo zone-shell $((6*7)) $(uname -r)\nexit\n' >&3 &&
-	timeout 60 grep -m 1 -a 'zone-shell 42' <&3 | tr -d '\r' >"$W/con.shell") &
-rd=$!
+# The host's side starts again with each try of the zone (zone-lib.sh).
+con_reader() {
+	rm -f "$W/con.out" "$W/con.shell"
+	(wait_until 30 "[ -e '$W/con' ]" && exec 3<>"$W/con" &&
+		timeout 60 head -c 18 <&3 >"$W/con.out" &&
+		printf 'echo zone-shell $((6*7)) $(uname -r)\nexit\n' >&3 &&
+		timeout 60 grep -m 1 -a 'zone-shell 42' <&3 | tr -d '\r' >"$W/con.shell") &
+	rd=$!
+}
+# By the zone's end its shell on hvc0 has long answered.
+ZONE_PRE=con_reader ZONE_POST='kill $rd 2>/dev/null; wait $rd'
 blk_zone local "$W/img" auto \
 	"{\"name\": \"blk1\", \"base\": \"0xd0000000\", \"irq\": 5, \"local\": \"blk:path=$W/img\"},
 	 {\"name\": \"con1\", \"base\": \"0xd0000200\", \"irq\": 6, \"local\": \"console:pty,link=$W/con\"}" "" \
 	--cpus 2 --bridge "$SOCK" --zone 1 --virtio 0xd0000000:5 --virtio 0xd0000200:6
+unset ZONE_PRE ZONE_POST
 check "local: the zone runs on 2 vCPUs" seen local "zone: 2 CPUs"
 acc=$(sed -n 's/.*accesses forwarded to hvbridge by vCPU: //p' "$W/local.err")
 check "local: both vCPUs' accesses went through hvbridge (per vCPU: $acc)" \
 	sh -c "echo '$acc' | awk '{ exit !(\$1 > 0 && \$2 > 0) }'"
-wait $rd
-check "local: the zone's hvc0 text reached the pty: '$(cat "$W/con.out")'" \
-	test "$(cat "$W/con.out")" = "hello through hvc0"
-check "local: a shell on the zone's hvc0 ran what the pty sent: '$(cat "$W/con.shell")'" \
-	test "$(cat "$W/con.shell")" = "zone-shell 42 $KVER"
+check "local: the zone's hvc0 text reached the pty: '$(cat "$W/con.out" 2>/dev/null)'" \
+	test "$(cat "$W/con.out" 2>/dev/null)" = "hello through hvc0"
+check "local: a shell on the zone's hvc0 ran what the pty sent: '$(cat "$W/con.shell" 2>/dev/null)'" \
+	test "$(cat "$W/con.shell" 2>/dev/null)" = "zone-shell 42 $KVER"
 check "local: the zone's hvc0 shell ended on the pty's 'exit'" seen local "zone: the hvc0 shell ended (0)"
 
 echo "# vhost-vdpa: hvdpad serves the blk over VDUSE, hvbridge drives it, in both data modes"
@@ -253,13 +259,19 @@ if start_daemon hvdpad-net --net name=znet,tap=ztap0,mac=52:54:00:81:00:02; then
 	ip addr add 10.81.0.1/24 dev ztap0
 	ip link set ztap0 up
 	head -c 64M /dev/urandom >"$W/blob"
-	rm -f "$W/back"
-	socat -u TCP-LISTEN:7002,reuseaddr "OPEN:$W/back,creat" &
-	rx=$!
-	# Sends the blob once the zone listens (its console says so).
-	(wait_until 150 "grep -q 'zone: listening' '$W/net.raw' 2>/dev/null" && sleep 1 &&
-		socat -u "OPEN:$W/blob" TCP:10.81.0.2:7001) &
-	tx=$!
+	# The host's side, with each try of the zone: a listener for what
+	# the zone sends back, and the blob sent once the zone listens (its
+	# console says so). After a zone that failed, the sender goes too.
+	net_host() {
+		rm -f "$W/back" "$W/net.raw"
+		socat -u TCP-LISTEN:7002,reuseaddr "OPEN:$W/back,creat" &
+		rx=$!
+		(wait_until 150 "grep -q 'zone: listening' '$W/net.raw' 2>/dev/null" && sleep 1 &&
+			socat -u "OPEN:$W/blob" TCP:10.81.0.2:7001) &
+		tx=$!
+	}
+	ZONE_PRE=net_host
+	ZONE_POST='[ $st -eq 0 ] || kill $tx 2>/dev/null; wait $tx; kill $rx 2>/dev/null; wait $rx 2>/dev/null'
 	cat >"$W/net.json" <<EOF
 {"trap": "sim", "zones": [{"id": 1,
   "ram": {"base": "0x0", "size": "$((RAM_MIB << 20))", "backing": "sim"},
@@ -271,9 +283,7 @@ EOF
 	await_up "$BPID" "$W/net-bridge.log" hvbridge "grep -q 'zone 1: ready' '$W/net-bridge.log'"
 	zone net "$W/net.sh" --bridge "$SOCK" --zone 1 --virtio 0xd0000000:5
 	st=$?
-	wait $tx
-	kill $rx 2>/dev/null
-	wait $rx 2>/dev/null
+	unset ZONE_PRE ZONE_POST
 	check "net: hvzone exits 0 (status $st)" test $st -eq 0
 	check "net: the zone's virtio_net has eth0 with hvdpad's MAC" seen net "zone: eth0 52:54:00:81:00:02"
 	sed -n 's/^zone ping: /# net: /p' "$W/net.log"
