@@ -5,9 +5,11 @@
  *   hvdpad [--state-dir DIR] --blk name=NAME,path=PATH[,readonly=on][,queues=N]
  *          [,queue-size=N][,serial=STR][,attach=virtio|vhost|none] ...
  *          --net name=NAME,tap=TAP[,mac=MAC][,mtu=N][,queue-size=N][,attach=...] ...
+ *          [--config FILE|DIR] ...
  *
- * Everything the command line asks for is checked before any device is
- * created; a bad argument is one line on stderr and exit status 2.
+ * Everything the command line and its config files ask for is checked
+ * before any device is created; a bad argument is one line on stderr
+ * (naming the file and line for a config file) and exit status 2.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -29,8 +31,11 @@
 #include "hvdpa/vdpa.h"
 #include "hvdpa/vduse.h"
 #include "hvdpa/version.h"
+#include "hvdpad_conf.h"
 
 #define EXIT_USAGE 2
+/* Devices one daemon serves, from the command line and config files. */
+#define MAX_DEVICES 256
 
 struct served {
 	/* Each device's VDUSE messages (and its control fd) are answered on
@@ -46,6 +51,7 @@ struct served {
 	bool takeover;
 	bool is_net;
 	const char *name;
+	char where[512]; /* "--blk", or the config file's FILE:LINE */
 	enum hv_attach attach;
 	struct hv_blk_options opt;
 	struct hv_net_options net;
@@ -53,6 +59,7 @@ struct served {
 
 static struct served *served;
 static unsigned int nserved;
+static const char *state_dir = HV_VDUSE_STATE_DIR;
 static int quit;
 static int exit_status;
 /* A device thread that fails asks the main thread to shut down here. */
@@ -88,8 +95,11 @@ static void usage(FILE *f)
 		"/dev/vdX or ethX, vhost gives /dev/vhost-vdpa-N)\n"
 		"Started again with the same arguments after it died, it takes its devices\n"
 		"over and runs again what was in flight (state in DIR, default %s).\n"
+		"--config FILE|DIR: options from a file, one per line as here without the\n"
+		"dashes (\"blk name=disk0,path=/srv/disk0.img\"); a directory's *.conf files\n"
+		"in name order. At most %u devices.\n"
 		"-v, --verbose: debug messages; --help: this text; --version: hvdpad's version\n",
-		HV_VDUSE_STATE_DIR);
+		HV_VDUSE_STATE_DIR, MAX_DEVICES);
 }
 
 static void release_claims(void)
@@ -371,46 +381,85 @@ static void shutdown_all(void)
 	nserved = 0;
 }
 
+/* One --blk or --net, from the command line or a config file. */
+static int add_device(bool is_net, const char *arg, const char *where, char *err, size_t errlen)
+{
+	struct served *sv = &served[nserved];
+	char spec[4096];
+
+	if (nserved == MAX_DEVICES) {
+		snprintf(err, errlen, "more than %u devices", MAX_DEVICES);
+		return -EINVAL;
+	}
+	if (split_attach(arg, spec, sizeof(spec), &sv->attach, err, errlen) < 0)
+		return -EINVAL;
+	sv->is_net = is_net;
+	if (is_net ? hv_net_options_parse(&sv->net, spec, err, errlen)
+		   : hv_blk_options_parse(&sv->opt, spec, err, errlen))
+		return -EINVAL;
+	sv->name = is_net ? sv->net.name : sv->opt.name;
+	sv->stop_fd = -1;
+	snprintf(sv->where, sizeof(sv->where), "%s", where);
+	nserved++;
+	return 0;
+}
+
+/* A line of a config file: the same options as the command line's. */
+static int conf_option(void *ctx, const char *opt, const char *val, const char *where, char *err,
+		       size_t errlen)
+{
+	char msg[1024];
+
+	(void)ctx;
+	if (!strcmp(opt, "blk") || !strcmp(opt, "net")) {
+		if (add_device(opt[0] == 'n', val, where, msg, sizeof(msg)) < 0) {
+			snprintf(err, errlen, "%s %s: %s", opt, val, msg);
+			return -EINVAL;
+		}
+	} else if (!strcmp(opt, "state-dir")) {
+		/* The file's text is gone once it is parsed. */
+		if (!(state_dir = strdup(val))) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+	} else if (!strcmp(opt, "verbose")) {
+		hv_log_level = HV_LOG_DEBUG;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"blk", required_argument, NULL, 'b'},
 		{"net", required_argument, NULL, 'n'},
 		{"state-dir", required_argument, NULL, 's'},
+		{"config", required_argument, NULL, 'c'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *state_dir = HV_VDUSE_STATE_DIR;
-	char err[512];
+	char err[2048];
 	struct hv_loop loop;
 	sigset_t mask;
 	int c, sfd, r;
 
-	served = calloc((size_t)argc, sizeof(*served));
+	served = calloc(MAX_DEVICES, sizeof(*served));
 	if (!served)
 		return 1;
-	for (int i = 0; i < argc; i++)
-		served[i].stop_fd = -1;
 	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
-		case 'n': {
-			struct served *sv = &served[nserved];
-			char spec[4096];
-
-			if (split_attach(optarg, spec, sizeof(spec), &sv->attach, err,
-					 sizeof(err)) < 0)
+		case 'n':
+			if (add_device(c == 'n', optarg, c == 'n' ? "--net" : "--blk", err,
+				       sizeof(err)) < 0)
 				die_usage("--%s %s: %s", c == 'b' ? "blk" : "net", optarg, err);
-			sv->is_net = c == 'n';
-			if (sv->is_net ? hv_net_options_parse(&sv->net, spec, err, sizeof(err))
-				       : hv_blk_options_parse(&sv->opt, spec, err, sizeof(err)))
-				die_usage("--%s %s: %s", c == 'b' ? "blk" : "net", optarg, err);
-			sv->name = sv->is_net ? sv->net.name : sv->opt.name;
-			nserved++;
 			break;
-		}
+		case 'c':
+			if (hvdpad_conf_load(optarg, conf_option, NULL, err, sizeof(err)) < 0)
+				die_usage("--config %s", err);
+			break;
 		case 's':
 			state_dir = optarg;
 			break;
@@ -438,7 +487,8 @@ int main(int argc, char **argv)
 	for (unsigned int i = 0; i < nserved; i++)
 		for (unsigned int j = 0; j < i; j++)
 			if (!strcmp(served[i].name, served[j].name))
-				die_usage("device name '%s' given twice", served[i].name);
+				die_usage("device name '%s' given twice (%s, %s)", served[i].name,
+					  served[j].where, served[i].where);
 	if (hv_vduse_check(err, sizeof(err)) < 0)
 		die_usage("%s", err);
 	for (unsigned int i = 0; i < nserved; i++)

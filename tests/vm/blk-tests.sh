@@ -180,4 +180,32 @@ wait "$FIO"
 vdpa dev del hblk0
 check "removed, clean exit" stop_daemon 5
 
+echo "# from config files: a directory of two, read in name order"
+mkdir -p "$W/conf.d"
+truncate -s 64M "$W/c1.img" "$W/c2.img"
+printf '# first\nblk name=hcfg1,path=%s,attach=virtio\n' "$W/c1.img" >"$W/conf.d/10-one.conf"
+printf 'blk name=hcfg2,path=%s,serial=FROM-CONFIG\nstate-dir %s\n' "$W/c2.img" "$W/cstate" \
+	>"$W/conf.d/20-two.conf"
+echo "blk name=ignored,path=/nonexistent" >"$W/conf.d/30-off.conf.disabled"
+"$HVDPAD" --config "$W/conf.d" >"$W/dc.log" 2>&1 &
+DPID=$!
+await_up "$DPID" "$W/dc.log" hvdpad \
+	"grep -q '^hcfg1: attached' '$W/dc.log' && grep -q '^hcfg2: ready' '$W/dc.log'"
+c1=$(sed -n 's/^hcfg1: attached (virtio_vdpa): //p' "$W/dc.log")
+check "the first file's disk is served and attached by hvdpad ($c1)" test -b "${c1:-/none}"
+c2=$(attach hcfg2)
+check "the second file's disk has its serial ($c2)" \
+	test "$(cat "/sys/block/${c2#/dev/}/serial" 2>/dev/null)" = FROM-CONFIG
+check "the state-dir line holds for every device" \
+	test -f "$W/cstate/hcfg1.state" -a -f "$W/cstate/hcfg2.state"
+check "a file not named *.conf is not read" sh -c "! grep -q ignored '$W/dc.log'"
+head -c 8M /dev/urandom >"$W/cpat"
+dd if="$W/cpat" of="${c1:-/none}" bs=1M oflag=direct 2>/dev/null
+check "8 MiB through the first disk: read back equal, and in its image" sh -c \
+	"dd if='${c1:-/none}' bs=1M count=8 iflag=direct 2>/dev/null | cmp -s '$W/cpat' - &&
+	 head -c 8M '$W/c1.img' | cmp -s '$W/cpat' -"
+vdpa dev del hcfg1
+vdpa dev del hcfg2
+check "both removed, clean exit" stop_daemon 5
+
 summary
