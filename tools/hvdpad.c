@@ -32,6 +32,7 @@
 #include "hvdpa/vduse.h"
 #include "hvdpa/version.h"
 #include "hvdpad_conf.h"
+#include "sd_notify.h"
 
 #define EXIT_USAGE 2
 /* Devices one daemon serves, from the command line and config files. */
@@ -189,6 +190,17 @@ static void *attach_all(void *opaque)
 	return NULL;
 }
 
+/* For a Type=notify unit: ready once every device is served and, with
+ * attach=, on the bus with its driver bound (its /dev node exists). */
+static void notify_ready(void)
+{
+	int r = hv_sd_notify("READY=1\nSTATUS=serving %u device%s", nserved,
+			     nserved > 1 ? "s" : "");
+
+	if (r < 0)
+		hv_warn("cannot tell systemd hvdpad is ready ($NOTIFY_SOCKET): %s", strerror(-r));
+}
+
 static void on_attach_done(void *opaque, uint32_t events)
 {
 	struct hv_loop *loop = opaque;
@@ -202,6 +214,8 @@ static void on_attach_done(void *opaque, uint32_t events)
 	attach_running = false;
 	if (attach_failed)
 		request_quit(1);
+	else
+		notify_ready();
 }
 
 static int start_attach(struct hv_loop *loop)
@@ -550,6 +564,8 @@ int main(int argc, char **argv)
 		shutdown_all();
 		return 1;
 	}
+	if (!attach_running)
+		notify_ready();
 
 	while (!quitting() || attach_running) {
 		r = hv_loop_run_once(&loop, -1);
@@ -559,6 +575,7 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
+	hv_sd_notify("STOPPING=1");
 	shutdown_all();
 	hv_loop_fini(&loop);
 	close(sfd);

@@ -187,10 +187,19 @@ printf '# first\nblk name=hcfg1,path=%s,attach=virtio\n' "$W/c1.img" >"$W/conf.d
 printf 'blk name=hcfg2,path=%s,serial=FROM-CONFIG\nstate-dir %s\n' "$W/c2.img" "$W/cstate" \
 	>"$W/conf.d/20-two.conf"
 echo "blk name=ignored,path=/nonexistent" >"$W/conf.d/30-off.conf.disabled"
-"$HVDPAD" --config "$W/conf.d" >"$W/dc.log" 2>&1 &
+# As under a Type=notify unit: systemd's notification socket, whose
+# datagrams the listener appends to notify.out.
+rm -f "$W/notify.sock" "$W/notify.out"
+socat -u UNIX-RECV:"$W/notify.sock" OPEN:"$W/notify.out",creat,append &
+NL=$!
+wait_until 10 "[ -S '$W/notify.sock' ]"
+NOTIFY_SOCKET=$W/notify.sock "$HVDPAD" --config "$W/conf.d" >"$W/dc.log" 2>&1 &
 DPID=$!
-await_up "$DPID" "$W/dc.log" hvdpad \
-	"grep -q '^hcfg1: attached' '$W/dc.log' && grep -q '^hcfg2: ready' '$W/dc.log'"
+wait_until 60 "grep -q READY=1 '$W/notify.out' 2>/dev/null"
+check "READY=1 to \$NOTIFY_SOCKET, once hcfg1 is attached and hcfg2 served" \
+	sh -c "grep -q '^hcfg1: attached' '$W/dc.log' && grep -q '^hcfg2: ready' '$W/dc.log'"
+check "with a STATUS= line: $(tr '\n' ' ' <"$W/notify.out" 2>/dev/null)" \
+	grep -q "STATUS=serving 2 devices" "$W/notify.out"
 c1=$(sed -n 's/^hcfg1: attached (virtio_vdpa): //p' "$W/dc.log")
 check "the first file's disk is served and attached by hvdpad ($c1)" test -b "${c1:-/none}"
 c2=$(attach hcfg2)
@@ -207,5 +216,7 @@ check "8 MiB through the first disk: read back equal, and in its image" sh -c \
 vdpa dev del hcfg1
 vdpa dev del hcfg2
 check "both removed, clean exit" stop_daemon 5
+check "STOPPING=1 told on the way out" grep -q "STOPPING=1" "$W/notify.out"
+kill "$NL"
 
 summary
