@@ -38,17 +38,24 @@ oops-triple)
 	exit 4 ;;
 stall) echo "[   63.3] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:" >>"$con"; exit 124 ;;
 hang) echo "[   20.0] zone: fio starting" >>"$con"; exit 124 ;;
+stuck)
+	echo "[   20.0] zone: fio starting" >>"$con"
+	echo "[  316.3] watchdog: BUG: soft lockup - CPU#0 stuck for 37s! [hvzone:379]" >>"$DMESG"
+	exit 124 ;;
 panic) echo "hvzone: the zone panicked" >&2; exit 3 ;;
 esac
 F
 chmod +x "$w/b/hvzone"
-export PLAN=$w/plan
+export PLAN=$w/plan DMESG=$w/dmesg
 B=$w/b W=$w/s here=$w/vm
 . "$w/vm/zone-lib.sh"
 : >"$w/t.sh"
 : >"$W/base.cpio.gz"
-# Stands for taskset: the fake needs no CPU of its own.
+# Stands for taskset: the fake needs no CPU of its own. And for dmesg:
+# the VM's kernel log, which the fake adds to through $w/dmesg.
 taskset() { shift 2; "$@"; }
+: >"$w/dmesg"
+dmesg() { cat "$w/dmesg"; }
 
 # run NAME PLAN...: boots zone NAME with that plan; sets st and out.
 run() {
@@ -76,6 +83,14 @@ check "a triple fault after an Oops is the zone's own: not retried (status $st)"
 run e hang ok
 check "a hang with no stall (fio waiting) is not retried (status $st)" \
 	test $st -eq 124 -a "$(cat "$PLAN.n")" -eq 1
+echo "[  100.0] watchdog: BUG: soft lockup - CPU#1 stuck for 30s! [hvzone:100]" >>"$w/dmesg"
+run h hang ok
+check "a hang, with an older hvzone lockup (an earlier zone's) in the VM's log: not retried (status $st)" \
+	test $st -eq 124 -a "$(cat "$PLAN.n")" -eq 1
+run i stuck ok
+check "a hang while the VM's kernel saw hvzone stuck in KVM_RUN: retried (status $st)" \
+	test $st -eq 0 -a "$(cat "$PLAN.n")" -eq 2
+check "and said: $out" sh -c "echo '$out' | grep -q 'status 124, soft lockup - CPU#0 stuck for 37s! \[hvzone'"
 run f panic ok
 check "a panic is not retried (status $st)" test $st -eq 3 -a "$(cat "$PLAN.n")" -eq 1
 ZONE_PRE='echo pre >>"$w/hooks"' ZONE_POST='echo post >>"$w/hooks"'

@@ -62,7 +62,9 @@ zone_done() {
 # platform_fault NAME STATUS: zone NAME's end was the nested platform's
 # doing (KVM inside the TCG test VM), not its devices': a triple fault or
 # KVM error with no Oops, BUG or panic logged before it, or a hang in which
-# the zone's kernel saw one of its own vCPUs stop (an RCU stall, a lockup).
+# the zone's kernel saw one of its own vCPUs stop (an RCU stall, a lockup)
+# or the VM's kernel saw hvzone stuck in KVM_RUN (a soft lockup in its
+# dmesg while the zone ran, $W/NAME.dmesg).
 # Measured with tests/vm/zone-soak.sh: about one zone boot in six ends so,
 # under QEMU 7.2 and 10 alike, at any point of the boot (the decompressor
 # included) and with no hvbridge access at all (docs/hvbridge.md). A hang
@@ -77,7 +79,8 @@ platform_fault() {
 		;;
 	124)
 		grep -m 1 -o -e 'rcu: INFO: [a-z_]* detected stalls' -e 'soft lockup - CPU#[0-9]*' \
-			-e 'hard LOCKUP' "$W/$1.log"
+			-e 'hard LOCKUP' "$W/$1.log" ||
+			grep -m 1 -o 'soft lockup - CPU#[0-9]* stuck for [0-9]*s! \[hvzone' "$W/$1.dmesg"
 		;;
 	*) return 1 ;;
 	esac
@@ -102,11 +105,13 @@ zone() {
 	try=1
 	while :; do
 		if [ -n "${ZONE_PRE:-}" ]; then eval "$ZONE_PRE"; fi
+		dm0=$(dmesg 2>/dev/null | wc -l)
 		taskset -c 0 timeout -k 5 "${ZONE_TIMEOUT:-180}" "$HVZONE" --kernel "$KERNEL" \
 			--initrd "$W/$name.cpio.gz" --mem $RAM_MIB --console "$W/$name.raw" "$@" \
 			2>"$W/$name.err"
 		st=$?
 		tr -d '\r' <"$W/$name.raw" >"$W/$name.log" # the zone's tty writes CR LF
+		dmesg 2>/dev/null | tail -n +$((dm0 + 1)) >"$W/$name.dmesg"
 		if [ -n "${ZONE_POST:-}" ]; then eval "$ZONE_POST"; fi
 		[ $try -lt "${ZONE_TRIES:-3}" ] && why=$(platform_fault "$name" $st) || return $st
 		echo "# $name: try $try: the platform failed the zone (status $st, $why): booting it again"
