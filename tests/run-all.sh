@@ -1,6 +1,6 @@
 #!/bin/sh
 # Every test: unit tests built with ASan+UBSan, a short libFuzzer run of
-# the virtqueue parser and the blk decoder, a clang-format check, and the
+# the decoders (virtqueue, blk, mmio, hvdpad config), a clang-format check, and the
 # VDUSE integration tests in the test VM (with the same sanitized daemon),
 # a real Linux zone under hvzone among them. Installs what it needs. Ends with "N passed, N failed".
 set -u
@@ -53,7 +53,7 @@ stage "unit tests" $st "${ok:-0}" "${bad:-1}"
 
 echo "== fuzzing: libFuzzer, ${HVDPA_FUZZ_SECONDS:-60}s per target (ASan + UBSan)"
 sh tests/fuzz/run.sh "${HVDPA_FUZZ_SECONDS:-60}"
-stage "fuzzing" $? 3
+stage "fuzzing" $? 4
 
 # -O3 warns about things -O2 does not, and -Werror makes them errors.
 echo "== release build (-O3)"
