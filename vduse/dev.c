@@ -53,23 +53,26 @@ static void start_device(struct hv_vduse *v)
 		return;
 	}
 	if (v->dev->ops->start && v->dev->ops->start(v->dev, v->features) < 0) {
-		hv_err("%s: backend refused features 0x%llx", v->dev->name,
-		       (unsigned long long)v->features);
+		hv_err_ratelimited(&v->rl, "%s: backend refused features 0x%llx", v->dev->name,
+				   (unsigned long long)v->features);
 		return;
 	}
 	for (unsigned int i = 0; i < v->dev->num_queues; i++) {
 		int r = vduse_queue_start(v, &v->queues[i], i);
 
 		if (r < 0)
-			hv_err("%s: queue %u not started: %s", v->dev->name, i, strerror(-r));
+			hv_err_ratelimited(&v->rl, "%s: queue %u not started: %s", v->dev->name, i,
+					   strerror(-r));
 		else
 			started++;
 		late += r == 0 && v->queues[i].late;
 	}
 	/* Never wait for readiness here: this thread answers every device's
 	 * messages. A queue the driver enables later starts on its own. */
-	hv_info("%s: driver ready, features 0x%llx, %u of %u queues started (%u of them wait for "
-		"the driver to enable them)",
+	hv_info_ratelimited(
+		&v->rl,
+		"%s: driver ready, features 0x%llx, %u of %u queues started (%u of them "
+		"wait for the driver to enable them)",
 		v->dev->name, (unsigned long long)v->features, started, v->dev->num_queues, late);
 }
 

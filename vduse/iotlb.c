@@ -109,8 +109,9 @@ static const struct iotlb_map *fetch(struct vduse_iotlb *t, uint64_t addr)
 	m.mmap_base = mmap(NULL, m.mmap_len, prot, MAP_SHARED, fd, (off_t)(e.offset - skew));
 	close(fd);
 	if (m.mmap_base == MAP_FAILED) {
-		hv_err("IOTLB: mmap of IOVA 0x%llx-0x%llx failed: %s", (unsigned long long)e.start,
-		       (unsigned long long)e.last, strerror(errno));
+		hv_err_ratelimited(&t->rl, "IOTLB: mmap of IOVA 0x%llx-0x%llx failed: %s",
+				   (unsigned long long)e.start, (unsigned long long)e.last,
+				   strerror(errno));
 		return NULL;
 	}
 	m.host = (uint8_t *)m.mmap_base + skew;

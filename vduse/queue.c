@@ -110,8 +110,9 @@ static int vduse_prepare(struct hv_queue_runner *run)
 	if (vq->recovered)
 		run->q.notify(&run->q);
 	if (vq->late)
-		hv_info("%s: enabled by the driver after DRIVER_OK: running, size %u", vq->name,
-			info.num);
+		hv_info_ratelimited(&v->rl,
+				    "%s: enabled by the driver after DRIVER_OK: running, size %u",
+				    vq->name, info.num);
 	else
 		hv_debug("%s: started, size %u, last avail %u", vq->name, info.num,
 			 info.split.avail_index);

@@ -94,6 +94,10 @@ struct hv_vduse {
 	struct vduse_iotlb iotlb;
 	struct vduse_queue *queues;
 	struct hv_vduse_state *state;
+	/* What a driver's status changes make us log (DRIVER_OK, a queue it
+	 * enables late, one it set up wrong): a driver that resets in a loop
+	 * must not flood the log. Outlives resets. */
+	struct hv_ratelimit rl;
 };
 
 #endif

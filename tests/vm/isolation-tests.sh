@@ -60,6 +60,21 @@ wait $tool
 check "the driver's reset after it is answered" test $? -eq 0
 check "no device marked broken" sh -c "! dmesg | grep -q 'vduse.*broken\|vduse.*timeout'"
 
+echo "# a driver that resets in a loop: what hvdpad logs about it stays bounded"
+# Each DRIVER_OK used to log a line, and each queue it set up wrong
+# another (issue 12 #12): the log was the driver's to fill.
+n0=$(wc -l <"$W/d.log")
+"$B/tests/vm/tools/vhost_blk_hostile" "$vslow" cycle 300 >"$W/cycle" 2>&1
+check "the driver: $(cat "$W/cycle")" grep -q "^cycled 300 times" "$W/cycle"
+ms=$(sed -n 's/^cycled 300 times in \([0-9]*\) ms$/\1/p' "$W/cycle")
+lines=$(tail -n +$((n0 + 1)) "$W/d.log" | wc -l)
+# 10 lines per 5 s for each of its two limiters, and a line per window
+# saying how many were left out.
+bound=$((22 * (${ms:-0} / 5000 + 2)))
+check "hvdpad logged $lines lines in ${ms:-?} ms (at most $bound; each DRIVER_OK: 300)" \
+	test "$lines" -le "$bound" -a "$bound" -lt 300
+check "no device marked broken" sh -c "! dmesg | grep -q 'vduse.*broken\|vduse.*timeout'"
+
 "$CTL" detach hslow >/dev/null 2>&1
 "$CTL" detach hfast >/dev/null 2>&1
 check "SIGTERM: clean exit" stop_daemon 20

@@ -14,6 +14,10 @@
  *     ahead of the device, kicked; prints "broken", keeps the device as it
  *     is for SECONDS (no reset: the queue must stay parked, not polled),
  *     then resets it.
+ *   vhost_blk_hostile /dev/vhost-vdpa-N cycle COUNT
+ *     the driver that resets in a loop: COUNT times sets DRIVER_OK (with
+ *     its ring) and resets; prints "cycled COUNT times in N ms". Whatever
+ *     the device logs about it must stay bounded.
  */
 #include <endian.h>
 #include <errno.h>
@@ -60,15 +64,53 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static const uint8_t negotiated =
+	VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK;
+
+/* The driver's side of bringing the device up, first half: a reset, then
+ * features up to FEATURES_OK. */
+static void negotiate(void)
+{
+	uint64_t feat, want;
+
+	if (ioctl(fd, VHOST_GET_FEATURES, &feat) < 0)
+		die("VHOST_GET_FEATURES");
+	want = feat & ((1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_F_ACCESS_PLATFORM));
+	set_status(0);
+	set_status(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	if (ioctl(fd, VHOST_SET_FEATURES, &want) < 0)
+		die("VHOST_SET_FEATURES");
+	set_status(negotiated);
+}
+
+/* Second half: queue 0 on the ring at IOVA, DRIVER_OK. */
+static void go(int kick, int call)
+{
+	struct vhost_vring_state num = {.index = 0, .num = QSIZE}, base = {.index = 0};
+	struct vhost_vring_addr addr = {.index = 0,
+					.desc_user_addr = IOVA,
+					.avail_user_addr = IOVA + 4096,
+					.used_user_addr = IOVA + 8192};
+	struct vhost_vring_file k = {.index = 0, .fd = kick}, c = {.index = 0, .fd = call};
+	struct vhost_vring_state en = {.index = 0, .num = 1};
+
+	if (ioctl(fd, VHOST_SET_VRING_NUM, &num) < 0 ||
+	    ioctl(fd, VHOST_SET_VRING_BASE, &base) < 0 ||
+	    ioctl(fd, VHOST_SET_VRING_ADDR, &addr) < 0 || ioctl(fd, VHOST_SET_VRING_KICK, &k) < 0 ||
+	    ioctl(fd, VHOST_SET_VRING_CALL, &c) < 0 ||
+	    ioctl(fd, VHOST_VDPA_SET_VRING_ENABLE, &en) < 0)
+		die("vring setup");
+	set_status(negotiated | VIRTIO_CONFIG_S_DRIVER_OK);
+}
+
 int main(int argc, char **argv)
 {
-	uint64_t bf = 1ull << VHOST_BACKEND_F_IOTLB_MSG_V2, feat, want;
-	uint8_t st = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
+	uint64_t bf = 1ull << VHOST_BACKEND_F_IOTLB_MSG_V2;
 	struct vhost_msg_v2 msg = {.type = VHOST_IOTLB_MSG_V2};
 	struct vring_desc *desc;
 	struct vring_avail *avail;
 	struct vring_used *used;
-	unsigned int count = 0, seconds = 0, qmax = 0;
+	unsigned int count = 0, seconds = 0, cycles = 0, qmax = 0;
 	uint64_t one = 1, t0, t1;
 	uint8_t *mem;
 	int mfd, kick, call;
@@ -77,10 +119,13 @@ int main(int argc, char **argv)
 		count = (unsigned int)atoi(argv[3]);
 	else if (argc == 4 && strcmp(argv[2], "break") == 0)
 		seconds = (unsigned int)atoi(argv[3]);
-	if ((count == 0 || count > QSIZE / 3) && seconds == 0) {
+	else if (argc == 4 && strcmp(argv[2], "cycle") == 0)
+		cycles = (unsigned int)atoi(argv[3]);
+	if ((count == 0 || count > QSIZE / 3) && seconds == 0 && cycles == 0) {
 		fprintf(stderr,
 			"usage: vhost_blk_hostile /dev/vhost-vdpa-N reset COUNT (1-%u)\n"
-			"       vhost_blk_hostile /dev/vhost-vdpa-N break SECONDS\n",
+			"       vhost_blk_hostile /dev/vhost-vdpa-N break SECONDS\n"
+			"       vhost_blk_hostile /dev/vhost-vdpa-N cycle COUNT\n",
 			QSIZE / 3);
 		return 2;
 	}
@@ -91,20 +136,12 @@ int main(int argc, char **argv)
 		die("VHOST_SET_OWNER");
 	if (ioctl(fd, VHOST_SET_BACKEND_FEATURES, &bf) < 0)
 		die("VHOST_SET_BACKEND_FEATURES");
-	if (ioctl(fd, VHOST_GET_FEATURES, &feat) < 0)
-		die("VHOST_GET_FEATURES");
 	if (ioctl(fd, VHOST_VDPA_GET_VRING_NUM, &qmax) < 0 || qmax < QSIZE)
 		die("VHOST_VDPA_GET_VRING_NUM");
-	want = feat & ((1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_F_ACCESS_PLATFORM));
-	set_status(0);
-	set_status(st);
-	if (ioctl(fd, VHOST_SET_FEATURES, &want) < 0)
-		die("VHOST_SET_FEATURES");
-	st |= VIRTIO_CONFIG_S_FEATURES_OK;
-	set_status(st);
+	negotiate();
 
 	/* vhost-vdpa maps only shared file-backed memory for VDUSE devices. */
-	mfd = memfd_create("vhost-blk-reset", MFD_CLOEXEC);
+	mfd = memfd_create("vhost-blk-hostile", MFD_CLOEXEC);
 	if (mfd < 0 || ftruncate(mfd, MEM_SIZE) < 0)
 		die("memfd");
 	mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
@@ -124,25 +161,21 @@ int main(int argc, char **argv)
 	used = (struct vring_used *)(mem + 8192);
 	kick = eventfd(0, EFD_CLOEXEC);
 	call = eventfd(0, EFD_CLOEXEC);
-	{
-		struct vhost_vring_state num = {.index = 0, .num = QSIZE}, base = {.index = 0};
-		struct vhost_vring_addr addr = {.index = 0,
-						.desc_user_addr = IOVA,
-						.avail_user_addr = IOVA + 4096,
-						.used_user_addr = IOVA + 8192};
-		struct vhost_vring_file k = {.index = 0, .fd = kick}, c = {.index = 0, .fd = call};
-		struct vhost_vring_state en = {.index = 0, .num = 1};
+	t0 = now_ms();
+	go(kick, call);
 
-		if (ioctl(fd, VHOST_SET_VRING_NUM, &num) < 0 ||
-		    ioctl(fd, VHOST_SET_VRING_BASE, &base) < 0 ||
-		    ioctl(fd, VHOST_SET_VRING_ADDR, &addr) < 0 ||
-		    ioctl(fd, VHOST_SET_VRING_KICK, &k) < 0 ||
-		    ioctl(fd, VHOST_SET_VRING_CALL, &c) < 0 ||
-		    ioctl(fd, VHOST_VDPA_SET_VRING_ENABLE, &en) < 0)
-			die("vring setup");
+	if (cycles) {
+		/* Whether the reset kept the mapping or not is the device's
+		 * business: either way it answers, and logs. */
+		for (unsigned int i = 1; i < cycles; i++) {
+			negotiate();
+			go(kick, call);
+		}
+		set_status(0);
+		printf("cycled %u times in %llu ms\n", cycles, (unsigned long long)(now_ms() - t0));
+		close(fd);
+		return 0;
 	}
-	st |= VIRTIO_CONFIG_S_DRIVER_OK;
-	set_status(st);
 
 	if (seconds) {
 		/* More than a queue's worth ahead of what the device has
