@@ -64,11 +64,54 @@ st=$?
 check "a suite that fails fails the run, no second boot (status $st)" \
 	test $st -ne 0 -a "$(cat "$w/boots")" -eq 1
 rm -f "$w/fail-a"
-# A VM that dies without a panic (a timeout, say): not booted again.
-printf '#!/bin/sh\necho "=== a"\nexit 125\n' >"$w/dead"
+# A VM that ends by itself (QEMU ended, no status: the VM reset): its
+# unfinished suites get a second boot; ending so again fails, said.
+cat >"$w/dead" <<F
+#!/bin/sh
+echo \$((\$(cat "$w/boots" 2>/dev/null || echo 0) + 1)) >"$w/boots"
+echo "=== a"
+echo "vm: the VM reported no exit status (boot failure or timeout after \${HVDPA_VM_TIMEOUT}s)" >&2
+exit 125
+F
+rm -f "$w/boots"
 out=$(cd "$top" && HVDPA_VM_RUNNER="sh $w/dead" sh tests/vm/suites.sh BUILD a b c)
 st=$?
-check "a VM that died without a panic: failed, said ($(echo "$out" | tail -n 1))" \
+check "a VM that ended by itself: a second boot, $(cat "$w/boots") in all" test "$(cat "$w/boots")" -eq 2
+check "said" said "the VM ended by itself before these suites ended: a b c"
+check "ended so again: failed, said ($(echo "$out" | tail -n 1))" \
 	test $st -ne 0 -a "$(printf '%s\n' "$out" | grep -c 'never ended: a b c')" -eq 1
+# A boot that ran out of time is not booted again.
+sed -i 's/^echo "vm: the VM/echo "vm: qemu ended with status 124" >\&2; echo "vm: the VM/' "$w/dead"
+rm -f "$w/boots"
+out=$(cd "$top" && HVDPA_VM_RUNNER="sh $w/dead" sh tests/vm/suites.sh BUILD a b c)
+st=$?
+check "a boot that timed out: failed, no second boot (status $st)" \
+	test $st -ne 0 -a "$(cat "$w/boots")" -eq 1
+# A VM that hangs (nothing said for HVDPA_VM_SILENCE s) is stopped, and
+# its unfinished suites get a second boot.
+cat >"$w/hang" <<F
+#!/bin/sh
+n=\$((\$(cat "$w/hangs" 2>/dev/null || echo 0) + 1))
+echo \$n >"$w/hangs"
+[ \$n -eq 1 ] && { echo "=== a"; echo "ok - a"; echo "1 passed, 0 failed"; echo "=== a ended 0"; echo "=== b"; exec sleep 60; }
+exec sh "$w/vm" "\$1"
+F
+rm -f "$w/boots" "$w/hangs"
+t0=$(date +%s)
+out=$(cd "$top" && HVDPA_VM_SILENCE=4 HVDPA_VM_RUNNER="sh $w/hang" sh tests/vm/suites.sh BUILD a b c)
+st=$?
+t1=$(date +%s)
+check "a VM that hung in b: stopped after $((t1 - t0)) s (< 30), b and c in a second boot, status $st" \
+	test $st -eq 0 -a "$(cat "$w/hangs")" -eq 2 -a $((t1 - t0)) -lt 30
+check "said" said "the VM hung before these suites ended: b c"
+# The second boot gets what is left of the budget, and none if too little.
+printf 'b\n' >"$w/panic.1"
+rm -f "$w/boots"
+out=$(cd "$top" && HVDPA_VM_BUDGET=200 HVDPA_VM_RUNNER="sh $w/vm" sh tests/vm/suites.sh BUILD a b c)
+st=$?
+check "a panic with under 300 s of the budget left: no second boot, failed, said" \
+	test $st -ne 0 -a "$(cat "$w/boots")" -eq 1
+check "said" said "no time left for another boot"
+rm -f "$w"/panic.*
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

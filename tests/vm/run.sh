@@ -66,12 +66,16 @@ accel=$(sh "$here/accel.sh" "$kroot/boot/vmlinuz-$kver")
 # sched_clock's static branch with int3 while the other vCPU runs it, and
 # multi-threaded TCG can run the stale code and panic ("Oops: int3" in
 # sched_clock_cpu, seen once). TCG's TSC follows the host's clock.
+# softlockup_panic=1: a CPU of the VM stuck under a nested zone's KVM_RUN
+# never came back (CI, 2026-12-03: 27 minutes of silence until the
+# timeout); a panic ends the boot at once, and tests/vm/suites.sh boots
+# again for the suites left.
 # shellcheck disable=SC2086
 timeout -k 5 "$timeout_s" $qemu $accel -smp 2 -m "$mem" \
 	-nodefaults -no-user-config -display none -no-reboot \
 	-serial stdio \
 	-kernel "$kroot/boot/vmlinuz-$kver" -initrd "$initrd" \
-	-append "console=ttyS0 quiet loglevel=3 panic=-1 tsc=reliable hvdpa.job=$job hvdpa.moddir=$kroot/lib/modules" \
+	-append "console=ttyS0 quiet loglevel=3 panic=-1 softlockup_panic=1 tsc=reliable hvdpa.job=$job hvdpa.moddir=$kroot/lib/modules" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,multidevs=remap \
 	</dev/null &
 qpid=$!
