@@ -1,5 +1,5 @@
 #!/bin/sh
-# One zone must not keep another waiting (issue 12 #2, #7). hvbridge serves
+# One zone must not keep another waiting (issue 12 #2, #7, #8). hvbridge serves
 # two zones of the simulator, each a local blk device: zone 1 attacks, zone
 # 2 (the victim) reads a register in a loop and reports its worst round
 # trip, which must stay under BOUND_US (default 250 ms), or 4 times its
@@ -17,7 +17,9 @@
 #                 before its RAM goes, in the background;
 #   remove:       zone 1 keeps its queue full while its device is removed
 #                 through the control socket (and added back): the request
-#                 is answered at once, the device closes when reset.
+#                 is answered at once, the device closes when reset;
+#   idle clients: five connections to the control socket that say nothing
+#                 (issue 12 #8).
 #   sh tests/unit/bridge-isolation.sh BUILD_DIR [BOUND_US]
 set -u
 B=$1
@@ -147,9 +149,24 @@ if attack "$W/fill" --seconds 4 fill; then
 	check grep -q "blk1: reset, and closed" "$W/bridge.log"
 fi
 
+# Idle control clients (#8): each connection used to hold the bridge
+# thread for its 1 s receive timeout; a client is read only when it writes.
+zs z2.sock --zone 2 --seconds 3 --bound-us "$BOUND" watch >"$W/v5" 2>&1 &
+wp=$!
+sleep 0.3
+for i in 1 2 3 4 5; do
+	sleep 3 | socat - UNIX-CONNECT:"$W/ctl.sock",type=5 >/dev/null 2>&1 &
+	sleep 0.4
+done
+wait $wp
+check grep -q "^ok - watch" "$W/v5"
+note "idle control clients: $(grep watch "$W/v5")"
+check sh -c "'$B/hvbridge' ctl '$W/ctl.sock' list | grep -q blk2"
+
 note "victim worst register read: baseline $base us, reset storm $(worst "$W/v1") us," \
 	"notify flood $(worst "$W/v2") us, leave storm $(worst "$W/v3") us," \
-	"remove under load $(worst "$W/v4") us (bound $BOUND us)"
+	"remove under load $(worst "$W/v4") us, idle control clients $(worst "$W/v5") us" \
+	"(bound $BOUND us)"
 check kill -0 $bp
 kill -TERM $bp
 wait $bp
@@ -160,7 +177,7 @@ if grep -q Sanitizer "$W/bridge.log"; then
 	fail=1
 fi
 if [ $fail -ne 0 ]; then
-	for f in base storm v1 flood v2 leave v3 fill v4 rm add; do
+	for f in base storm v1 flood v2 leave v3 fill v4 rm add v5; do
 		[ -f "$W/$f" ] && { echo "--- $f"; cat "$W/$f"; }
 	done
 	tail -40 "$W/bridge.log"
