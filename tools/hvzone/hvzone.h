@@ -85,6 +85,11 @@ struct hvzone_link *hvzone_link_open(const char *path, uint32_t zone, const stru
 /* One trapped access; blocks until hvbridge answers (reads and writes). */
 uint64_t hvzone_link_access(struct hvzone_link *l, unsigned int vcpu, uint64_t addr,
 			    unsigned int size, bool write, uint64_t val);
+/* A QueueNotify write, which hvisor does not hold the vCPU for
+ * (need_interrupt): sent, not answered. Ordered with the vCPU's other
+ * accesses, as they share the socket. */
+void hvzone_link_notify(struct hvzone_link *l, unsigned int vcpu, uint64_t addr, unsigned int size,
+			uint64_t val);
 /* Round trips of the accesses so far, send to answer, reads or writes. */
 struct hvzone_rtt {
 	uint64_t n, sum_ns, min_ns, max_ns;

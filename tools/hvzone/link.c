@@ -6,10 +6,11 @@
  * every region its config names has come), then one HVB_SIM_ACCESS per
  * trapped MMIO access.
  *
- * Every access waits for its answer, writes too (need_interrupt is 0):
- * hvisor holds a vCPU until the access is done, and so do we, so that a
- * Status 0 write is not followed by the next register access before the
- * device has reset.
+ * Every access but a QueueNotify write waits for its answer, writes too
+ * (need_interrupt is 0): hvisor holds a vCPU until the access is done, and
+ * so do we, so that a Status 0 write is not followed by the next register
+ * access before the device has reset. A notify hvisor lets go at once
+ * (need_interrupt is 1: the interrupt comes later), and so do we.
  *
  * One reader thread takes everything hvbridge sends: an answer goes to the
  * vCPU it names (src_cpu), an interrupt to the irq callback at once, even
@@ -182,6 +183,27 @@ uint64_t hvzone_link_access(struct hvzone_link *l, unsigned int vcpu, uint64_t a
 	rt->sum_ns += ns;
 	pthread_mutex_unlock(&l->lock);
 	return v;
+}
+
+void hvzone_link_notify(struct hvzone_link *l, unsigned int vcpu, uint64_t addr, unsigned int size,
+			uint64_t val)
+{
+	struct hvb_sim_msg m = {
+		.type = HVB_SIM_ACCESS,
+		.zone = l->zone,
+		.access = {.src_cpu = vcpu,
+			   .address = addr,
+			   .size = size,
+			   .value = val,
+			   .src_zone = l->zone,
+			   .is_write = 1,
+			   .need_interrupt = 1},
+	};
+
+	if (send(l->fd, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m)) {
+		fprintf(stderr, "hvzone: send to hvbridge: %s\n", strerror(errno));
+		exit(HVZONE_ST_ERROR);
+	}
 }
 
 struct hvzone_rtt hvzone_link_rtt(struct hvzone_link *l, bool write)

@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <linux/kvm.h>
+#include <linux/virtio_mmio.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,7 +138,9 @@ static void mmio(unsigned int cpu)
 	struct kvm_run *r = z.run[cpu];
 	uint64_t v = 0;
 
-	if (!window(r->mmio.phys_addr) || !z.link) {
+	const struct hvzone_window *w = window(r->mmio.phys_addr);
+
+	if (!w || !z.link) {
 		if (z.stray++ < 10)
 			fprintf(stderr, "hvzone: %s of %u bytes at 0x%llx: no device\n",
 				r->mmio.is_write ? "write" : "read", r->mmio.len,
@@ -149,6 +152,10 @@ static void mmio(unsigned int cpu)
 	if (r->mmio.is_write)
 		memcpy(&v, r->mmio.data, r->mmio.len);
 	__atomic_fetch_add(&z.accesses[cpu], 1, __ATOMIC_RELAXED);
+	if (r->mmio.is_write && r->mmio.phys_addr - w->base == VIRTIO_MMIO_QUEUE_NOTIFY) {
+		hvzone_link_notify(z.link, cpu, r->mmio.phys_addr, r->mmio.len, v);
+		return;
+	}
 	v = hvzone_link_access(z.link, cpu, r->mmio.phys_addr, r->mmio.len, r->mmio.is_write, v);
 	if (!r->mmio.is_write)
 		memcpy(r->mmio.data, &v, r->mmio.len);
