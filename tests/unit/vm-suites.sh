@@ -1,8 +1,9 @@
 #!/bin/sh
 # tests/vm/suites.sh against a fake VM runner: suites run in one boot and
-# each says how it ended; a kernel panic of the VM part-way runs the
-# suites it cut short once more in a new boot; a second panic, a suite
-# that fails, or a VM that dies without a panic fails the run.
+# each says how it ended; a boot lost part-way (a kernel panic, the VM
+# ending by itself, a hang) runs the suites it cut short again in a new
+# boot, up to 4 boots and within the time budget; a suite that fails, or
+# a boot that ran out of time, fails the run.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 w=$(mktemp -d)
@@ -14,21 +15,31 @@ check() {
 	shift
 	if "$@"; then pass=$((pass + 1)); echo "ok - $d"; else fail=$((fail + 1)); echo "not ok - $d"; fi
 }
-# The fake VM: runs the command with tests/vm/ holding fake suites; a
-# suite named in $w/panic.N (N = this boot) prints a kernel panic and
-# ends the boot there. The serial console's CR LF included.
+# The fake VM: runs the command with tests/vm/ holding fake suites (a, b,
+# c, and z, which comes in parts); a suite named in $w/panic.N (N = this
+# boot; SUITE:PART for a part) prints a kernel panic and ends the boot
+# there, as a dead VM would. The serial console's CR LF included.
 mkdir -p "$w/tests/vm"
-for t in a b c; do
-	printf '#!/bin/sh\necho "ok - %s"\n[ -f "%s/fail-%s" ] && { echo "0 passed, 1 failed"; exit 1; }\necho "1 passed, 0 failed"\n' \
-		"$t" "$w" "$t" >"$w/tests/vm/$t.sh"
+for t in a b c z; do
+	cat >"$w/tests/vm/$t.sh" <<F
+#!/bin/sh
+name=$t\${2:+:\$2}
+if grep -qx "\$name" "$w/panic.\$(cat "$w/boots")" 2>/dev/null; then
+	echo "[ 9.0] Kernel panic - not syncing: corrupted stack end"
+	kill -9 \$PPID
+	exit 1
+fi
+echo "ok - \$name"
+[ -f "$w/fail-\$name" ] && { echo "0 passed, 1 failed"; exit 1; }
+echo "1 passed, 0 failed"
+F
 done
 cat >"$w/vm" <<F
 #!/bin/sh
 n=\$((\$(cat "$w/boots" 2>/dev/null || echo 0) + 1))
 echo \$n >"$w/boots"
 cd "$w"
-# Stops at the suite this boot panics in, as a dead VM would.
-sh -c "\$(echo "\$1" | sed 's|sh tests/vm/\\\$t.sh|if grep -qx \\\$t panic.'\$n' 2>/dev/null; then echo "[ 9.0] Kernel panic - not syncing: corrupted stack end"; exit 125; fi; sh tests/vm/\\\$t.sh|')" | sed 's/\$/\r/'
+sh -c "\$1" | sed 's/\$/\r/'
 F
 chmod +x "$w/vm"
 run() {
@@ -55,7 +66,32 @@ printf 'c\n' >"$w/panic.2"
 rm -f "$w/boots"
 out=$(cd "$top" && HVDPA_VM_RUNNER="sh $w/vm" sh tests/vm/suites.sh BUILD a b c)
 st=$?
-check "a second panic (in c): no third boot, status $st" test $st -ne 0 -a "$(cat "$w/boots")" -eq 2
+check "a panic in b, then one in c: c in a third boot, status $st, $(cat "$w/boots") boots" \
+	test $st -eq 0 -a "$(cat "$w/boots")" -eq 3
+for n in 1 2 3 4 5; do printf 'b\n' >"$w/panic.$n"; done
+rm -f "$w/boots"
+out=$(cd "$top" && HVDPA_VM_RUNNER="sh $w/vm" sh tests/vm/suites.sh BUILD a b c)
+st=$?
+check "a panic in b in every boot: 4 boots and no more, failed (status $st)" \
+	test $st -ne 0 -a "$(cat "$w/boots")" -eq 4
+check "said" said "that was boot 4 of 4"
+HVDPA_VM_BOOTS=2
+export HVDPA_VM_BOOTS
+rm -f "$w/boots"
+out=$(cd "$top" && HVDPA_VM_RUNNER="sh $w/vm" sh tests/vm/suites.sh BUILD a b c)
+check "HVDPA_VM_BOOTS=2: 2 boots" test "$(cat "$w/boots")" -eq 2
+unset HVDPA_VM_BOOTS
+rm -f "$w"/panic.*
+# Parts: z:one and z:two run tests/vm/z.sh with the part; a boot lost
+# in z:two runs z:two again, not z:one.
+printf 'z:two\n' >"$w/panic.1"
+rm -f "$w/boots"
+out=$(cd "$top" && HVDPA_VM_RUNNER="sh $w/vm" sh tests/vm/suites.sh BUILD a z:one z:two)
+st=$?
+check "parts: z:one, z:two lost and run again, status $st, $(cat "$w/boots") boots" \
+	test $st -eq 0 -a "$(cat "$w/boots")" -eq 2
+check "each part ran with its name" test "$(echo "$out" | grep -c '^ok - z:one$')" -eq 1 -a \
+	"$(echo "$out" | grep -c '^=== z:two ended 0$')" -eq 1
 rm -f "$w"/panic.*
 : >"$w/fail-a"
 rm -f "$w/boots"
@@ -65,7 +101,7 @@ check "a suite that fails fails the run, no second boot (status $st)" \
 	test $st -ne 0 -a "$(cat "$w/boots")" -eq 1
 rm -f "$w/fail-a"
 # A VM that ends by itself (QEMU ended, no status: the VM reset): its
-# unfinished suites get a second boot; ending so again fails, said.
+# unfinished suites get another boot, up to 4 in all; then it fails, said.
 cat >"$w/dead" <<F
 #!/bin/sh
 echo \$((\$(cat "$w/boots" 2>/dev/null || echo 0) + 1)) >"$w/boots"
@@ -76,7 +112,7 @@ F
 rm -f "$w/boots"
 out=$(cd "$top" && HVDPA_VM_RUNNER="sh $w/dead" sh tests/vm/suites.sh BUILD a b c)
 st=$?
-check "a VM that ended by itself: a second boot, $(cat "$w/boots") in all" test "$(cat "$w/boots")" -eq 2
+check "a VM that ended by itself: boots again, $(cat "$w/boots") in all" test "$(cat "$w/boots")" -eq 4
 check "said" said "the VM ended by itself before these suites ended: a b c"
 check "ended so again: failed, said ($(echo "$out" | tail -n 1))" \
 	test $st -ne 0 -a "$(printf '%s\n' "$out" | grep -c 'never ended: a b c')" -eq 1

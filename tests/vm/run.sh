@@ -71,7 +71,7 @@ accel=$(sh "$here/accel.sh" "$kroot/boot/vmlinuz-$kver")
 # timeout); a panic ends the boot at once, and tests/vm/suites.sh boots
 # again for the suites left.
 # shellcheck disable=SC2086
-timeout -k 5 "$timeout_s" $qemu $accel -smp 2 -m "$mem" \
+timeout -k 5 "$timeout_s" $qemu $accel -smp "${HVDPA_VM_CPUS:-2}" -m "$mem" \
 	-nodefaults -no-user-config -display none -no-reboot \
 	-serial stdio \
 	-kernel "$kroot/boot/vmlinuz-$kver" -initrd "$initrd" \

@@ -3,7 +3,7 @@
 # initramfs, under nested KVM) whose virtio-mmio devices hvbridge serves
 # through the simulator's socket. The zone's own virtio_mmio, virtio_blk
 # and virtio_console drive them.
-#   sh tests/vm/zone-tests.sh BUILD_DIR
+#   sh tests/vm/zone-tests.sh BUILD_DIR [PART...]   (boot local vhost ram2 panic net)
 # The zone's module is built by tests/vm/zone-module.sh, which needs the
 # network the first time: run it on the host before the VM boots.
 set -u
@@ -14,25 +14,32 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 . "$here/zone-lib.sh"
 SOCK=$W/zone1.sock
+shift
+# The parts to run (all when none is named): each boots its own zones, so
+# that a test VM the nested platform took down part-way runs again from
+# the part it was in (tests/vm/suites.sh runs them as zone-tests:PART).
+PARTS=${*:-boot local vhost ram2 panic net}
 
 zone_setup || {
 	summary
 	exit 1
 }
 
-echo "# boot: the zone's kernel reaches its init and powers off"
-cat >"$W/boot.sh" <<'EOF'
+part_boot() {
+	echo "# boot: the zone's kernel reaches its init and powers off"
+	cat >"$W/boot.sh" <<'EOF'
 #!/bin/sh
 echo "zone: hello from $(uname -r)"
 EOF
-t0=$(date +%s)
-zone boot "$W/boot.sh"
-st=$?
-check "hvzone exits 0 when the zone powers off (status $st, $(($(date +%s) - t0)) s)" test $st -eq 0
-check "the zone's console shows the kernel and its init" \
-	sh -c "grep -q 'Linux version' '$W/boot.log' && grep -q 'zone: hello from $KVER' '$W/boot.log'"
-check "hvzone says why it ended" grep -q "the zone powered off" "$W/boot.err"
-[ $st -eq 0 ] || show boot
+	t0=$(date +%s)
+	zone boot "$W/boot.sh"
+	st=$?
+	check "hvzone exits 0 when the zone powers off (status $st, $(($(date +%s) - t0)) s)" test $st -eq 0
+	check "the zone's console shows the kernel and its init" \
+		sh -c "grep -q 'Linux version' '$W/boot.log' && grep -q 'zone: hello from $KVER' '$W/boot.log'"
+	check "hvzone says why it ended" grep -q "the zone powered off" "$W/boot.err"
+	[ $st -eq 0 ] || show boot
+}
 
 # What each blk zone does: virtio_blk's disk made, mounted, written,
 # read back, checked, let go and taken again; a few lines of what the zone
@@ -149,53 +156,75 @@ EOF
 	[ $bst -eq 0 ] || show "$bz"
 }
 
-echo "# local: hvbridge serves a local blk and a local console to a zone of 2 vCPUs"
-truncate -s 64M "$W/img"
-rm -f "$W/con"
-# The pty's link appears when hvbridge starts; what the zone writes waits
-# in the pty until it is read.
-# Then the host types two commands to the zone's shell on hvc0, whose
-# answer comes back; the zone's tty echoes what it is sent, but the echo
-# has $((6*7)) where the answer has 42.
-# The host's side starts again with each try of the zone (zone-lib.sh).
-con_reader() {
-	rm -f "$W/con.out" "$W/con.shell"
-	(wait_until 30 "[ -e '$W/con' ]" && exec 3<>"$W/con" &&
-		timeout 60 head -c 18 <&3 >"$W/con.out" &&
-		printf 'echo zone-shell $((6*7)) $(uname -r)\nexit\n' >&3 &&
-		timeout 60 grep -m 1 -a 'zone-shell 42' <&3 | tr -d '\r' >"$W/con.shell") &
-	rd=$!
+part_local() {
+	echo "# local: hvbridge serves a local blk and a local console to a zone of 2 vCPUs"
+	truncate -s 64M "$W/img"
+	rm -f "$W/con"
+	# The pty's link appears when hvbridge starts; what the zone writes waits
+	# in the pty until it is read.
+	# Then the host types two commands to the zone's shell on hvc0, whose
+	# answer comes back; the zone's tty echoes what it is sent, but the echo
+	# has $((6*7)) where the answer has 42.
+	# The host's side starts again with each try of the zone (zone-lib.sh).
+	con_reader() {
+		rm -f "$W/con.out" "$W/con.shell"
+		(wait_until 30 "[ -e '$W/con' ]" && exec 3<>"$W/con" &&
+			timeout 60 head -c 18 <&3 >"$W/con.out" &&
+			printf 'echo zone-shell $((6*7)) $(uname -r)\nexit\n' >&3 &&
+			timeout 60 grep -m 1 -a 'zone-shell 42' <&3 | tr -d '\r' >"$W/con.shell") &
+		rd=$!
+	}
+	# By the zone's end its shell on hvc0 has long answered.
+	ZONE_PRE=con_reader ZONE_POST='kill $rd 2>/dev/null; wait $rd'
+	blk_zone local "$W/img" auto \
+		"{\"name\": \"blk1\", \"base\": \"0xd0000000\", \"irq\": 5, \"local\": \"blk:path=$W/img\"},
+		 {\"name\": \"con1\", \"base\": \"0xd0000200\", \"irq\": 6, \"local\": \"console:pty,link=$W/con\"}" "" \
+		--cpus 2 --bridge "$SOCK" --zone 1 --virtio 0xd0000000:5 --virtio 0xd0000200:6
+	unset ZONE_PRE ZONE_POST
+	check "local: the zone runs on 2 vCPUs" seen local "zone: 2 CPUs"
+	acc=$(sed -n 's/.*accesses forwarded to hvbridge by vCPU: //p' "$W/local.err")
+	check "local: both vCPUs' accesses went through hvbridge (per vCPU: $acc)" \
+		sh -c "echo '$acc' | awk '{ exit !(\$1 > 0 && \$2 > 0) }'"
+	check "local: the zone's hvc0 text reached the pty: '$(cat "$W/con.out" 2>/dev/null)'" \
+		test "$(cat "$W/con.out" 2>/dev/null)" = "hello through hvc0"
+	check "local: a shell on the zone's hvc0 ran what the pty sent: '$(cat "$W/con.shell" 2>/dev/null)'" \
+		test "$(cat "$W/con.shell" 2>/dev/null)" = "zone-shell 42 $KVER"
+	check "local: the zone's hvc0 shell ended on the pty's 'exit'" seen local "zone: the hvc0 shell ended (0)"
 }
-# By the zone's end its shell on hvc0 has long answered.
-ZONE_PRE=con_reader ZONE_POST='kill $rd 2>/dev/null; wait $rd'
-blk_zone local "$W/img" auto \
-	"{\"name\": \"blk1\", \"base\": \"0xd0000000\", \"irq\": 5, \"local\": \"blk:path=$W/img\"},
-	 {\"name\": \"con1\", \"base\": \"0xd0000200\", \"irq\": 6, \"local\": \"console:pty,link=$W/con\"}" "" \
-	--cpus 2 --bridge "$SOCK" --zone 1 --virtio 0xd0000000:5 --virtio 0xd0000200:6
-unset ZONE_PRE ZONE_POST
-check "local: the zone runs on 2 vCPUs" seen local "zone: 2 CPUs"
-acc=$(sed -n 's/.*accesses forwarded to hvbridge by vCPU: //p' "$W/local.err")
-check "local: both vCPUs' accesses went through hvbridge (per vCPU: $acc)" \
-	sh -c "echo '$acc' | awk '{ exit !(\$1 > 0 && \$2 > 0) }'"
-check "local: the zone's hvc0 text reached the pty: '$(cat "$W/con.out" 2>/dev/null)'" \
-	test "$(cat "$W/con.out" 2>/dev/null)" = "hello through hvc0"
-check "local: a shell on the zone's hvc0 ran what the pty sent: '$(cat "$W/con.shell" 2>/dev/null)'" \
-	test "$(cat "$W/con.shell" 2>/dev/null)" = "zone-shell 42 $KVER"
-check "local: the zone's hvc0 shell ended on the pty's 'exit'" seen local "zone: the hvc0 shell ended (0)"
 
-echo "# vhost-vdpa: hvdpad serves the blk over VDUSE, hvbridge drives it, in both data modes"
-load_modules >"$W/modules.log" 2>&1
-truncate -s 64M "$W/vimg"
-if start_daemon hvdpad --blk name=zblk,path="$W/vimg"; then
+# zblk_up: hvdpad serves zblk on $W/vimg, on vhost_vdpa; sets $vhost.
+zblk_up() {
+	load_modules >"$W/modules.log" 2>&1
+	truncate -s 64M "$W/vimg"
+	start_daemon hvdpad --blk name=zblk,path="$W/vimg" || {
+		not_ok "hvdpad did not start"
+		return 1
+	}
 	vhost=$(attach_vhost zblk)
 	check "zblk on the vDPA bus, bound to vhost_vdpa ($vhost)" test -c "$vhost"
+}
+
+zblk_down() {
+	vdpa dev del zblk
+	check "hvdpad exits cleanly" stop_daemon 5
+	check "no sanitizer report from hvdpad" sh -c "! grep -q Sanitizer '$W/hvdpad.log'"
+}
+
+part_vhost() {
+	echo "# vhost-vdpa: hvdpad serves the blk over VDUSE, hvbridge drives it, in both data modes"
+	zblk_up || return
 	for mode in direct shadow; do
 		blk_zone "$mode" "$W/vimg" "$mode" \
 			"{\"name\": \"blk1\", \"base\": \"0xd0000000\", \"irq\": 5, \"vhost\": \"$vhost\"}" "" \
 			--cpus 2 --bridge "$SOCK" --zone 1 --virtio 0xd0000000:5
 		check "$mode: hvbridge says data mode $mode" grep -q "data mode $mode" "$W/$mode-bridge.log"
 	done
+	zblk_down
+}
 
+part_ram2() {
+	echo "# two regions of zone RAM, through vhost-vdpa in both data modes"
+	zblk_up || return
 	# Two regions of zone RAM: 128 MiB from 0 and 256 MiB at 4 GiB, each a
 	# memfd of hvzone's, a KVM memslot, an e820 RAM range and a HELLO, and
 	# the config's "ram" an array of both. The zone's kernel makes the high
@@ -224,25 +253,24 @@ if start_daemon hvdpad --blk name=zblk,path="$W/vimg"; then
 		check "$rz: the 16 MiB read back landed above 4 GiB (Normal zone's file pages ${pb:-?} -> ${pa:-?})" \
 			test $((${pa:-0} - ${pb:-0})) -ge 3072
 	done
-	vdpa dev del zblk
-	check "hvdpad exits cleanly" stop_daemon 5
-	check "no sanitizer report from hvdpad" sh -c "! grep -q Sanitizer '$W/hvdpad.log'"
-else
-	not_ok "hvdpad did not start"
-fi
+	zblk_down
+}
 
-echo "# a zone that panics"
-cat >"$W/panic.sh" <<'EOF'
+part_panic() {
+	echo "# a zone that panics"
+	cat >"$W/panic.sh" <<'EOF'
 #!/bin/sh
 echo c >/proc/sysrq-trigger
 EOF
-zone panic "$W/panic.sh"
-st=$?
-check "hvzone exits 3 when the zone panics (status $st)" test $st -eq 3
-check "hvzone says it panicked" grep -q "the zone panicked" "$W/panic.err"
+	zone panic "$W/panic.sh"
+	st=$?
+	check "hvzone exits 3 when the zone panics (status $st)" test $st -eq 3
+	check "hvzone says it panicked" grep -q "the zone panicked" "$W/panic.err"
+}
 
-echo "# net: hvdpad's NIC through vhost-vdpa, the zone's own virtio_net"
-cat >"$W/net.sh" <<'EOF'
+part_net() {
+	echo "# net: hvdpad's NIC through vhost-vdpa, the zone's own virtio_net"
+	cat >"$W/net.sh" <<'EOF'
 #!/bin/sh
 ip link set eth0 up && ip addr add 10.81.0.2/24 dev eth0 && echo "zone: eth0 $(cat /sys/class/net/eth0/address)"
 ping -c 3 -W 5 10.81.0.1 | sed 's/^/zone ping: /'
@@ -253,61 +281,65 @@ dd if=/dev/urandom of=/tmp/out bs=1M count=16 2>/dev/null
 echo "zone: sending sha256 $(sha256sum /tmp/out | cut -d' ' -f1)"
 nc 10.81.0.1 7002 </tmp/out && echo "zone: sent"
 EOF
-if start_daemon hvdpad-net --net name=znet,tap=ztap0,mac=52:54:00:81:00:02; then
-	vnet=$(attach_vhost znet)
-	check "znet on the vDPA bus, bound to vhost_vdpa ($vnet)" test -c "$vnet"
-	ip addr add 10.81.0.1/24 dev ztap0
-	ip link set ztap0 up
-	head -c 64M /dev/urandom >"$W/blob"
-	# The host's side, with each try of the zone: a listener for what
-	# the zone sends back, and the blob sent once the zone listens (its
-	# console says so). After a zone that failed, the sender goes too.
-	net_host() {
-		rm -f "$W/back" "$W/net.raw"
-		socat -u TCP-LISTEN:7002,reuseaddr "OPEN:$W/back,creat" &
-		rx=$!
-		(wait_until 150 "grep -q 'zone: listening' '$W/net.raw' 2>/dev/null" && sleep 1 &&
-			socat -u "OPEN:$W/blob" TCP:10.81.0.2:7001) &
-		tx=$!
-	}
-	ZONE_PRE=net_host
-	ZONE_POST='[ $st -eq 0 ] || kill $tx 2>/dev/null; wait $tx; kill $rx 2>/dev/null; wait $rx 2>/dev/null'
-	cat >"$W/net.json" <<EOF
+	if start_daemon hvdpad-net --net name=znet,tap=ztap0,mac=52:54:00:81:00:02; then
+		vnet=$(attach_vhost znet)
+		check "znet on the vDPA bus, bound to vhost_vdpa ($vnet)" test -c "$vnet"
+		ip addr add 10.81.0.1/24 dev ztap0
+		ip link set ztap0 up
+		head -c 64M /dev/urandom >"$W/blob"
+		# The host's side, with each try of the zone: a listener for what
+		# the zone sends back, and the blob sent once the zone listens (its
+		# console says so). After a zone that failed, the sender goes too.
+		net_host() {
+			rm -f "$W/back" "$W/net.raw"
+			socat -u TCP-LISTEN:7002,reuseaddr "OPEN:$W/back,creat" &
+			rx=$!
+			(wait_until 150 "grep -q 'zone: listening' '$W/net.raw' 2>/dev/null" && sleep 1 &&
+				socat -u "OPEN:$W/blob" TCP:10.81.0.2:7001) &
+			tx=$!
+		}
+		ZONE_PRE=net_host
+		ZONE_POST='[ $st -eq 0 ] || kill $tx 2>/dev/null; wait $tx; kill $rx 2>/dev/null; wait $rx 2>/dev/null'
+		cat >"$W/net.json" <<EOF
 {"trap": "sim", "zones": [{"id": 1,
   "ram": {"base": "0x0", "size": "$((RAM_MIB << 20))", "backing": "sim"},
   "sim_socket": "$SOCK", "data": "direct",
   "devices": [{"name": "net1", "base": "0xd0000000", "irq": 5, "vhost": "$vnet"}]}]}
 EOF
-	"$HVBRIDGE" --config "$W/net.json" >"$W/net-bridge.log" 2>&1 &
-	BPID=$!
-	await_up "$BPID" "$W/net-bridge.log" hvbridge "grep -q 'zone 1: ready' '$W/net-bridge.log'"
-	zone net "$W/net.sh" --bridge "$SOCK" --zone 1 --virtio 0xd0000000:5
-	st=$?
-	unset ZONE_PRE ZONE_POST
-	check "net: hvzone exits 0 (status $st)" test $st -eq 0
-	check "net: the zone's virtio_net has eth0 with hvdpad's MAC" seen net "zone: eth0 52:54:00:81:00:02"
-	sed -n 's/^zone ping: /# net: /p' "$W/net.log"
-	check "net: the zone pings the host through hvdpad's tap, 0% loss" \
-		sh -c "grep -q '^zone ping: 3 packets transmitted, 3 packets received' '$W/net.log'"
-	want=$(sha256sum "$W/blob" | cut -d' ' -f1)
-	check "net: 64 MiB over TCP from the host, the zone's sha256 matches" seen net "zone: received sha256 $want"
-	got=$(sha256sum "$W/back" 2>/dev/null | cut -d' ' -f1)
-	check "net: 16 MiB over TCP from the zone, the host's sha256 matches ($got)" \
-		seen net "zone: sending sha256 ${got:-none}"
-	no_oops net
-	[ $st -eq 0 ] || show net
-	kill -TERM "$BPID"
-	wait "$BPID"
-	check "net: hvbridge exits 0 on SIGTERM" test $? -eq 0
-	check "net: no sanitizer report from hvbridge or hvzone" \
-		sh -c "! grep -q Sanitizer '$W/net-bridge.log' '$W/net.err'"
-	vdpa dev del znet
-	check "hvdpad (net) exits cleanly" stop_daemon 5
-	check "no sanitizer report from hvdpad (net)" sh -c "! grep -q Sanitizer '$W/hvdpad-net.log'"
-else
-	not_ok "hvdpad --net did not start"
-fi
+		"$HVBRIDGE" --config "$W/net.json" >"$W/net-bridge.log" 2>&1 &
+		BPID=$!
+		await_up "$BPID" "$W/net-bridge.log" hvbridge "grep -q 'zone 1: ready' '$W/net-bridge.log'"
+		zone net "$W/net.sh" --bridge "$SOCK" --zone 1 --virtio 0xd0000000:5
+		st=$?
+		unset ZONE_PRE ZONE_POST
+		check "net: hvzone exits 0 (status $st)" test $st -eq 0
+		check "net: the zone's virtio_net has eth0 with hvdpad's MAC" seen net "zone: eth0 52:54:00:81:00:02"
+		sed -n 's/^zone ping: /# net: /p' "$W/net.log"
+		check "net: the zone pings the host through hvdpad's tap, 0% loss" \
+			sh -c "grep -q '^zone ping: 3 packets transmitted, 3 packets received' '$W/net.log'"
+		want=$(sha256sum "$W/blob" | cut -d' ' -f1)
+		check "net: 64 MiB over TCP from the host, the zone's sha256 matches" seen net "zone: received sha256 $want"
+		got=$(sha256sum "$W/back" 2>/dev/null | cut -d' ' -f1)
+		check "net: 16 MiB over TCP from the zone, the host's sha256 matches ($got)" \
+			seen net "zone: sending sha256 ${got:-none}"
+		no_oops net
+		[ $st -eq 0 ] || show net
+		kill -TERM "$BPID"
+		wait "$BPID"
+		check "net: hvbridge exits 0 on SIGTERM" test $? -eq 0
+		check "net: no sanitizer report from hvbridge or hvzone" \
+			sh -c "! grep -q Sanitizer '$W/net-bridge.log' '$W/net.err'"
+		vdpa dev del znet
+		check "hvdpad (net) exits cleanly" stop_daemon 5
+		check "no sanitizer report from hvdpad (net)" sh -c "! grep -q Sanitizer '$W/hvdpad-net.log'"
+	else
+		not_ok "hvdpad --net did not start"
+	fi
+}
 
+for p in $PARTS; do
+	"part_$p"
+done
 zone_done
 echo "# zone-tests took $(($(date +%s) - T0)) s"
 summary
