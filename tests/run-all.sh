@@ -67,21 +67,28 @@ clang-format --dry-run --Werror $(git ls-files '*.c' '*.h')
 stage "clang-format" $? 1
 
 echo "== VM integration tests (hvdpad under ASan, Debian 6.12 kernel, TCG)"
-# One boot for all suites; another for those a boot the nested platform
-# took down did not finish (tests/vm/suites.sh). The zone suites come in
-# parts, each booting its own zones, so that such a boot costs one part.
-suites="blk-tests restart-tests bridge-tests net-tests vhost-clients-tests isolation-tests
-	zone-tests:boot zone-tests:local zone-tests:vhost zone-tests:ram2 zone-tests:panic
+# One boot for the suites of the VM's own devices and one for the zone
+# suites; another for those a boot lost part-way did not finish
+# (tests/vm/suites.sh). The zone suites come in parts, each booting its
+# own zones, so that a lost boot costs one part, and run on a VM of one
+# CPU: nested KVM under multi-threaded TCG took the VM down in most runs
+# on two (docs/hvbridge.md), and ran its zones at half the speed.
+suites="blk-tests restart-tests bridge-tests net-tests vhost-clients-tests isolation-tests"
+zone_suites="zone-tests:boot zone-tests:local zone-tests:vhost zone-tests:ram2 zone-tests:panic
 	zone-tests:net zone-neighbour-tests:pair zone-neighbour-tests:hostile"
 {
 	# shellcheck disable=SC2086
-	sh tests/vm/suites.sh "$build" $suites
-	echo $? >"$build/vm.status"
+	HVDPA_VM_BUDGET=1500 sh tests/vm/suites.sh "$build" $suites
+	a=$?
+	# shellcheck disable=SC2086
+	HVDPA_VM_CPUS=1 HVDPA_VM_BUDGET=1500 sh tests/vm/suites.sh "$build" $zone_suites
+	b=$?
+	echo $((a | b)) >"$build/vm.status"
 } | tee "$build/vm.log"
 st=$(cat "$build/vm.status")
 # Each VM suite counts its own checks; a suite's count is the one of its
 # last run (a boot lost part-way runs it again).
-n_suites=$(echo $suites | wc -w)
+n_suites=$(echo $suites $zone_suites | wc -w)
 vm_ok=$(awk '/^=== / && !/ ended / && !/ took / {t = $2} /^[0-9]+ passed, [0-9]+ failed$/ {ok[t] = $1; bad[t] = $3}
 	END {for (t in ok) s += ok[t]; print s + 0}' "$build/vm.log")
 vm_bad=$(awk -v want="$n_suites" '/^=== / && !/ ended / && !/ took / {t = $2} /^[0-9]+ passed, [0-9]+ failed$/ {ok[t] = $1; bad[t] = $3}
