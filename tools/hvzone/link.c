@@ -131,8 +131,10 @@ fail:
 	return NULL;
 }
 
-uint64_t hvzone_link_access(struct hvzone_link *l, unsigned int vcpu, uint64_t addr,
-			    unsigned int size, bool write, uint64_t val)
+/* One access to hvbridge; need_interrupt: a notify, not answered. A send
+ * that fails ends the zone. */
+static void send_access(struct hvzone_link *l, unsigned int vcpu, uint64_t addr, unsigned int size,
+			bool write, uint64_t val, bool need_interrupt)
 {
 	struct hvb_sim_msg m = {
 		.type = HVB_SIM_ACCESS,
@@ -142,8 +144,19 @@ uint64_t hvzone_link_access(struct hvzone_link *l, unsigned int vcpu, uint64_t a
 			   .size = size,
 			   .value = val,
 			   .src_zone = l->zone,
-			   .is_write = write},
+			   .is_write = write,
+			   .need_interrupt = need_interrupt},
 	};
+
+	if (send(l->fd, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m)) {
+		fprintf(stderr, "hvzone: send to hvbridge: %s\n", strerror(errno));
+		exit(HVZONE_ST_ERROR);
+	}
+}
+
+uint64_t hvzone_link_access(struct hvzone_link *l, unsigned int vcpu, uint64_t addr,
+			    unsigned int size, bool write, uint64_t val)
+{
 	struct timespec until, t0, t1;
 	struct hvzone_rtt *rt = &l->rtt[write];
 	uint64_t v, ns;
@@ -155,10 +168,7 @@ uint64_t hvzone_link_access(struct hvzone_link *l, unsigned int vcpu, uint64_t a
 	l->vcpu[vcpu].address = addr;
 	pthread_mutex_unlock(&l->lock);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (send(l->fd, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m)) {
-		fprintf(stderr, "hvzone: send to hvbridge: %s\n", strerror(errno));
-		exit(HVZONE_ST_ERROR);
-	}
+	send_access(l, vcpu, addr, size, write, val, false);
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += ANSWER_TIMEOUT_S;
 	pthread_mutex_lock(&l->lock);
@@ -188,22 +198,7 @@ uint64_t hvzone_link_access(struct hvzone_link *l, unsigned int vcpu, uint64_t a
 void hvzone_link_notify(struct hvzone_link *l, unsigned int vcpu, uint64_t addr, unsigned int size,
 			uint64_t val)
 {
-	struct hvb_sim_msg m = {
-		.type = HVB_SIM_ACCESS,
-		.zone = l->zone,
-		.access = {.src_cpu = vcpu,
-			   .address = addr,
-			   .size = size,
-			   .value = val,
-			   .src_zone = l->zone,
-			   .is_write = 1,
-			   .need_interrupt = 1},
-	};
-
-	if (send(l->fd, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m)) {
-		fprintf(stderr, "hvzone: send to hvbridge: %s\n", strerror(errno));
-		exit(HVZONE_ST_ERROR);
-	}
+	send_access(l, vcpu, addr, size, true, val, true);
 }
 
 struct hvzone_rtt hvzone_link_rtt(struct hvzone_link *l, bool write)
