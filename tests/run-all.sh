@@ -89,10 +89,11 @@ st=$(cat "$build/vm.status")
 # Each VM suite counts its own checks; a suite's count is the one of its
 # last run (a boot lost part-way runs it again).
 n_suites=$(echo $suites $zone_suites | wc -w)
-vm_ok=$(awk '/^=== / && !/ ended / && !/ took / {t = $2} /^[0-9]+ passed, [0-9]+ failed$/ {ok[t] = $1; bad[t] = $3}
-	END {for (t in ok) s += ok[t]; print s + 0}' "$build/vm.log")
-vm_bad=$(awk -v want="$n_suites" '/^=== / && !/ ended / && !/ took / {t = $2} /^[0-9]+ passed, [0-9]+ failed$/ {ok[t] = $1; bad[t] = $3}
-	END {for (t in ok) {s += bad[t]; n++}; print n == want ? s : 1}' "$build/vm.log")
+# shellcheck disable=SC2046
+set -- $(awk -v want="$n_suites" '/^=== / && !/ ended / && !/ took / {t = $2}
+	/^[0-9]+ passed, [0-9]+ failed$/ {ok[t] = $1; bad[t] = $3}
+	END {for (t in ok) {o += ok[t]; b += bad[t]; n++}; print o + 0, (n == want ? b + 0 : 1)}' "$build/vm.log")
+vm_ok=$1 vm_bad=$2
 if [ $st -eq 0 ] && [ "${vm_bad:-1}" -eq 0 ]; then
 	stage "VM tests" 0 "${vm_ok:-0}"
 else
