@@ -281,7 +281,6 @@ EOF
 	kill $ISRV
 	wait $ISRV 2>/dev/null
 fi
-zone_done
 
 # --- the report ---
 stamp "report"

@@ -47,10 +47,10 @@ esac
 F
 chmod +x "$w/b/hvzone"
 export PLAN=$w/plan DMESG=$w/dmesg
-B=$w/b W=$w/s here=$w/vm
+B=$w/b W=$w/s here=$w/vm ZONE_BASE=$w/base.cpio.gz
 . "$w/vm/zone-lib.sh"
 : >"$w/t.sh"
-: >"$W/base.cpio.gz"
+: >"$ZONE_BASE"
 # Stands for taskset: the fake needs no CPU of its own. And for dmesg:
 # the VM's kernel log, which the fake adds to through $w/dmesg.
 taskset() { shift 2; "$@"; }

@@ -2,12 +2,15 @@
 # own kernel and a busybox initramfs, under nested KVM). Sourced after
 # lib.sh; expects $B (the build), $W (scratch) and $here (tests/vm). Sets
 # $HVBRIDGE, $HVZONE, $KVER, $KERNEL, $RAM_MIB; builds the zones' common
-# initramfs in $W/base.cpio.gz; holds a KVM vCPU until zone_done.
+# initramfs in $ZONE_BASE; holds a KVM vCPU until the boot ends.
 HVBRIDGE=$B/hvbridge
 HVZONE=$B/hvzone
 KVER=$(uname -r)
 KERNEL=$(sh "$here/fetch-kernel.sh")/boot/vmlinuz-$KVER
 RAM_MIB=256
+# Built once per boot of the test VM (/run is its tmpfs): every part of
+# every zone suite boots the same.
+ZONE_BASE=${ZONE_BASE:-/run/hvzone-base.cpio.gz}
 
 # add_bin DIR PROG...: the programs and the libraries they load.
 add_bin() {
@@ -46,28 +49,19 @@ zone_setup() {
 		echo $! >/run/kvm_hold.pid
 	fi
 	T0=$(date +%s)
-	# Built once per boot of the test VM (/run is its tmpfs): every part
-	# of every zone suite boots the same.
-	base=/run/hvzone-base.cpio.gz
-	if [ ! -f "$base" ]; then
+	if [ ! -f "$ZONE_BASE" ]; then
 		rm -rf "$W/extra"
-		sh "$here/mkinitrd.sh" / "$KVER" "$base.tmp" "$here/zone-init.sh" \
+		sh "$here/mkinitrd.sh" / "$KVER" "$ZONE_BASE.tmp" "$here/zone-init.sh" \
 			virtio_mmio virtio_blk virtio_net ext4 || return 1
 		mkdir -p "$W/extra/etc"
 		cp "$KO" "$W/extra/hvzone_guest.ko"
 		cp /etc/mke2fs.conf "$W/extra/etc/"
 		add_bin "$W/extra" mkfs.ext4 e2fsck || return 1
 		cp "$FIO" "$W/extra/sbin/fio"
-		(cd "$W/extra" && find . | cpio -o -H newc --quiet | gzip -1) >>"$base.tmp"
-		mv "$base.tmp" "$base"
+		(cd "$W/extra" && find . | cpio -o -H newc --quiet | gzip -1) >>"$ZONE_BASE.tmp"
+		mv "$ZONE_BASE.tmp" "$ZONE_BASE"
 		echo "# zone initramfs built in $(($(date +%s) - T0)) s"
 	fi
-	cp "$base" "$W/base.cpio.gz"
-}
-
-# zone_done: the zones are done. The held vCPU stays until the boot ends.
-zone_done() {
-	:
 }
 
 # platform_fault NAME STATUS: zone NAME's end was the nested platform's
@@ -111,7 +105,7 @@ zone() {
 	mkdir -p "$W/t-$name"
 	cp "$test" "$W/t-$name/test.sh"
 	chmod +x "$W/t-$name/test.sh"
-	cp "$W/base.cpio.gz" "$W/$name.cpio.gz"
+	cp "$ZONE_BASE" "$W/$name.cpio.gz"
 	(cd "$W/t-$name" && find . | cpio -o -H newc --quiet | gzip -1) >>"$W/$name.cpio.gz"
 	try=1
 	while :; do

@@ -236,6 +236,5 @@ DPID=$DPB
 check "hvdpad B exits cleanly" stop_daemon 10
 check "no sanitizer report from hvdpad" sh -c "! grep -q Sanitizer '$W/dA.log' '$W/dB.log' '$W/dB2.log'"
 umount "$W/fs"
-zone_done
 echo "# zone-neighbour-tests took $(($(date +%s) - T0)) s"
 summary

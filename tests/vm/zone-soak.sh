@@ -55,5 +55,4 @@ while [ $i -lt "$N" ]; do
 done
 kill -TERM "$BPID"
 wait "$BPID"
-zone_done
 summary

@@ -340,6 +340,5 @@ EOF
 for p in $PARTS; do
 	"part_$p"
 done
-zone_done
 echo "# zone-tests took $(($(date +%s) - T0)) s"
 summary
