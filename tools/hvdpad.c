@@ -320,7 +320,7 @@ static void open_control(struct hv_loop *loop)
 	r = hv_control_listen(&control, loop, control_path, hvdpad_control_command, &control_ctx,
 			      err, sizeof(err));
 	if (r < 0 && control_given)
-		die_usage("--control %s", err);
+		die_usage("%s", err);
 	if (r < 0) {
 		snprintf(control_skipped, sizeof(control_skipped), "%s", err);
 		return;
