@@ -73,15 +73,16 @@ echo "== VM integration tests (hvdpad under ASan, Debian 6.12 kernel, TCG)"
 # own zones, so that a lost boot costs one part, and run on a VM of one
 # CPU: nested KVM under multi-threaded TCG took the VM down in most runs
 # on two (docs/hvbridge.md), and ran its zones at half the speed.
-suites="blk-tests restart-tests bridge-tests net-tests vhost-clients-tests isolation-tests control-tests"
+suites="blk-tests restart-tests bridge-tests net-tests vhost-clients-tests isolation-tests control-tests
+	bench-smoke-tests:device"
 zone_suites="zone-tests:boot zone-tests:local zone-tests:vhost zone-tests:ram2 zone-tests:panic
-	zone-tests:net zone-neighbour-tests:pair zone-neighbour-tests:hostile"
+	zone-tests:net zone-neighbour-tests:pair zone-neighbour-tests:hostile bench-smoke-tests:zone"
 {
 	# shellcheck disable=SC2086
-	HVDPA_VM_BUDGET=1500 sh tests/vm/suites.sh "$build" $suites
+	HVDPA_VM_BUDGET=2400 sh tests/vm/suites.sh "$build" $suites
 	a=$?
 	# shellcheck disable=SC2086
-	HVDPA_VM_CPUS=1 HVDPA_VM_BUDGET=1500 sh tests/vm/suites.sh "$build" $zone_suites
+	HVDPA_VM_CPUS=1 HVDPA_VM_BUDGET=1800 sh tests/vm/suites.sh "$build" $zone_suites
 	b=$?
 	echo $((a | b)) >"$build/vm.status"
 } | tee "$build/vm.log"
