@@ -7,7 +7,8 @@
 # pages and bash completions are where man and bash look for them, and
 # the completions complete.
 #   sh tests/unit/package.sh SOURCE_DIR
-# Ends with "N passed, N failed" (tests/run-all.sh counts them).
+# Ends with "N passed, N failed"; exit 77 (skipped) without debhelper.
+# About 15 s: meson test runs it (tests/unit/meson.build).
 set -u
 S=$(cd "${1:-.}" && pwd)
 w=$(mktemp -d)
@@ -29,16 +30,23 @@ done_() {
 	exit
 }
 
+# Not a Debian build host: nothing to test (meson test says SKIP). CI's
+# host-deps.sh installs them.
 for t in dpkg-buildpackage dh lintian; do
-	command -v $t >/dev/null
-	ok $? "$t is installed (tests/vm/host-deps.sh installs it)"
+	if ! command -v $t >/dev/null; then
+		echo "# SKIP: no $t (apt-get install dpkg-dev debhelper lintian)"
+		exit 77
+	fi
 done
-[ $fail -eq 0 ] || done_
 
 # A copy, so the build's debian/ droppings and ../*.deb stay out of the
 # tree; git's list of files, so no build dir comes along.
 mkdir "$w/src"
-(cd "$S" && git ls-files -z -co --exclude-standard | tar --null -T - -cf -) | tar -C "$w/src" -xf -
+if git -C "$S" rev-parse --git-dir >/dev/null 2>&1; then
+	(cd "$S" && git ls-files -z -co --exclude-standard | tar --null -T - -cf -) | tar -C "$w/src" -xf -
+else
+	(cd "$S" && tar --exclude='./build*' --exclude=./debian/hvdpa -cf - .) | tar -C "$w/src" -xf -
+fi
 t0=$(date +%s)
 (cd "$w/src" && dpkg-buildpackage -b -us -uc) >"$w/build.log" 2>&1
 st=$?

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Installs, with apt-get, whatever the build and the VM harness need and the
-# machine lacks. Safe to run again: it does nothing when all is present.
+# machine lacks: systemd for the VM's systemd boot (systemd-tests.sh),
+# debhelper and lintian for the package test (tests/unit/package.sh).
+# Safe to run again: it does nothing when all is present.
 set -eu
 
 pkgs="meson ninja-build pkg-config gcc make liburing-dev qemu-system-x86 \
