@@ -72,12 +72,14 @@ if [ "$(arg hvdpa.init)" = systemd ]; then
 		echo "echo \$? >'$job/rc'"
 		echo sync
 	} >$r/run/hvdpa-vm/job.sh
-	# Powered off at once when the job ends, as below.
+	# Powered off at once when the job ends, as below. Type=simple: a
+	# start job left running for the whole job would have systemd draw
+	# its progress on the console.
 	printf '%s\n' '[Unit]' 'Description=hvdpa test job' 'DefaultDependencies=no' \
 		'Wants=systemd-journald.socket systemd-journald.service' \
 		'After=systemd-journald.socket systemd-journald.service' \
 		'SuccessAction=poweroff-immediate' 'FailureAction=poweroff-immediate' \
-		'[Service]' 'Type=oneshot' 'TimeoutStartSec=infinity' \
+		'[Service]' 'Type=simple' \
 		'ExecStart=/bin/sh /run/hvdpa-vm/job.sh' >$u/hvdpa-job.service
 	printf '%s\n' '[Unit]' 'Description=hvdpa test job' 'DefaultDependencies=no' \
 		'Requires=hvdpa-job.service' 'After=hvdpa-job.service' >$u/hvdpa-job.target

@@ -78,7 +78,7 @@ timeout -k 5 "$timeout_s" $qemu $accel -smp "${HVDPA_VM_CPUS:-2}" -m "$mem" \
 	-nodefaults -no-user-config -display none -no-reboot \
 	-serial stdio \
 	-kernel "$kroot/boot/vmlinuz-$kver" -initrd "$initrd" \
-	-append "console=ttyS0 quiet loglevel=3 panic=-1 softlockup_panic=1 tsc=reliable hvdpa.job=$job hvdpa.moddir=$kroot/lib/modules${HVDPA_VM_INIT:+ hvdpa.init=$HVDPA_VM_INIT}" \
+	-append "console=ttyS0 quiet loglevel=3 panic=-1 softlockup_panic=1 tsc=reliable hvdpa.job=$job hvdpa.moddir=$kroot/lib/modules${HVDPA_VM_INIT:+ hvdpa.init=$HVDPA_VM_INIT systemd.show_status=0}" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,multidevs=remap \
 	</dev/null &
 qpid=$!
