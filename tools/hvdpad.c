@@ -107,7 +107,8 @@ static void __attribute__((noreturn, format(printf, 1, 2))) die_usage(const char
 
 	release_claims();
 	hv_control_close(&control);
-	fprintf(stderr, "hvdpad: ");
+	/* The journal files it as an error, as hv_log's lines. */
+	fprintf(stderr, "%shvdpad: ", hv_log_to_journal() ? "<3>" : "");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
