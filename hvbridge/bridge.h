@@ -60,6 +60,12 @@ struct hvb_device {
 	struct hvb_watch *watch; /* one per queue */
 	unsigned int n_watch;
 	int watched_control_fd, watched_reset_fd; /* -1: none */
+	/* control() is rate-bounded (HVB_CONTROL_GAP_MS): when the control fd
+	 * turns readable too soon after the last call, it is taken off the
+	 * loop and this timerfd (always watched with it) brings it back. */
+	int control_timer; /* -1: none */
+	bool control_waiting;
+	uint64_t control_last_us; /* 0: never */
 	bool watched;
 	/* Removed while its reset went on: on its zone's retiring list, and
 	 * closed when the reset is done. */

@@ -293,9 +293,11 @@ static int lo_control_fd(struct hvb_backend *be)
 	return lo->dev->ops->control_fd ? lo->dev->ops->control_fd(lo->dev) : -1;
 }
 
-static void lo_control(struct hvb_backend *be)
+static void lo_control(struct hvb_backend *be, struct hv_mmio_dev *m)
 {
 	struct hvb_local *lo = from_be(be);
+
+	(void)m; /* the device raises through lo_config_changed */
 
 	lo->dev->ops->control_event(lo->dev);
 }
