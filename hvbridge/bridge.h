@@ -125,9 +125,10 @@ struct hvb_bridge {
 	int hvisor_fd;
 	int control_fd;
 	gid_t control_gid;
-	/* Connected control clients, oldest first; read only when readable. */
+	/* Connected control clients, oldest first (control.c); read only
+	 * when readable, written only when writable. */
 #define HVB_CONTROL_MAX_CLIENTS 8
-	int control_clients[HVB_CONTROL_MAX_CLIENTS];
+	struct hvb_control_client *control_clients[HVB_CONTROL_MAX_CLIENTS];
 	unsigned int n_control_clients;
 	volatile sig_atomic_t *stop;
 
@@ -140,6 +141,10 @@ struct hvb_bridge {
 int hvb_config_load(const char *path, struct hvb_bridge *b, char *err, size_t errlen);
 int hvb_device_cfg_parse(const char *json, struct hvb_device_cfg *cfg, uint32_t *zone, char *err,
 			 size_t errlen);
+/* The same from a parsed object (json-c's), which stays the caller's. */
+struct json_object;
+int hvb_device_cfg_from_json(struct json_object *o, struct hvb_device_cfg *cfg, uint32_t *zone,
+			     char *err, size_t errlen);
 void hvb_device_cfg_free(struct hvb_device_cfg *cfg);
 void hvb_bridge_free(struct hvb_bridge *b);
 

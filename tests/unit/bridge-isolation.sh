@@ -145,7 +145,7 @@ if attack "$W/fill" --seconds 4 fill; then
 		[ $i -gt 50 ] && break
 		sleep 0.1
 	done
-	check grep -q "^ok" "$W/add"
+	check grep -q "^blk1 added to zone 1$" "$W/add"
 	check grep -q "blk1: reset, and closed" "$W/bridge.log"
 fi
 
@@ -155,13 +155,20 @@ zs z2.sock --zone 2 --seconds 3 --bound-us "$BOUND" watch >"$W/v5" 2>&1 &
 wp=$!
 sleep 0.3
 for i in 1 2 3 4 5; do
-	sleep 3 | socat - UNIX-CONNECT:"$W/ctl.sock",type=5 >/dev/null 2>&1 &
+	sleep 3 | socat - UNIX-CONNECT:"$W/ctl.sock" >/dev/null 2>&1 &
 	sleep 0.4
 done
 wait $wp
 check grep -q "^ok - watch" "$W/v5"
 note "idle control clients: $(grep watch "$W/v5")"
-check sh -c "'$B/hvbridge' ctl '$W/ctl.sock' list | grep -q blk2"
+check sh -c "'$B/hvbridge' ctl '$W/ctl.sock' list | grep -q '^zone 2 blk2 base 0x'"
+# -j: the JSON return as it came; the request's words may be apart too.
+check sh -c "'$B/hvbridge' ctl -j '$W/ctl.sock' list | grep -q '^\\[.*\"name\":\"blk2\"'"
+"$B/hvbridge" ctl "$W/ctl.sock" remove 2 nosuch 2>"$W/ctl.err"
+check test $? -eq 1
+check grep -q "zone 2 has no device 'nosuch' (DeviceNotFound)" "$W/ctl.err"
+"$B/hvbridge" ctl "$W/ctl.sock" frobnicate 2>/dev/null
+check test $? -eq 2
 
 note "victim worst register read: baseline $base us, reset storm $(worst "$W/v1") us," \
 	"notify flood $(worst "$W/v2") us, leave storm $(worst "$W/v3") us," \
