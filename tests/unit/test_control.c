@@ -146,7 +146,9 @@ static int read_answer(int s, char *out, size_t outlen)
 		*len += (size_t)n;
 	}
 	*nl = '\0';
-	snprintf(out, outlen, "%s", buf);
+	/* Cut to outlen: a test's answers fit. */
+	memcpy(out, buf, strnlen(buf, outlen - 1));
+	out[strnlen(buf, outlen - 1)] = '\0';
 	*len -= (size_t)(nl + 1 - buf);
 	memmove(buf, nl + 1, *len);
 	return 0;
