@@ -41,7 +41,11 @@ struct hvb_vhost {
 	 * the bridge loop (control_fd), which raises the zone's config
 	 * interrupt. */
 	int config_call;
-	bool config_bound;     /* the device has it; only who tells the device touches this */
+	bool config_bound; /* the device has it; only who tells the device touches this */
+	/* A change came while a Status write ran ahead on the job's thread
+	 * (DRIVER_OK: the device may change config as soon as it has it):
+	 * signalled again once the write is taken (reset_wait). */
+	bool config_missed;
 	uint8_t status;	       /* what the device was last told */
 	struct hvb_ram ram;    /* zone RAM, every region */
 	struct hvb_ram mapped; /* what the IOTLB holds: zone RAM or the shadow */
@@ -102,8 +106,15 @@ static int vh_ioctl(struct hvb_vhost *vh, unsigned long req, void *arg, const ch
  * any. */
 static void reset_wait(struct hvb_vhost *vh)
 {
+	uint64_t one = 1;
+
 	if (hvb_bg_reset_wait(&vh->reset) && vh->job_resets)
 		vh->status = 0;
+	/* The bridge loop hears it on a later round, when the register file
+	 * has taken the write (DRIVER_OK: a config interrupt). */
+	if (vh->config_missed && write(vh->config_call, &one, sizeof(one)) != sizeof(one))
+		hv_warn_ratelimited(&vh->rl, "%s: config change: %s", vh->path, strerror(errno));
+	vh->config_missed = false;
 }
 
 static int iotlb_send(struct hvb_vhost *vh, uint8_t type, uint64_t iova, uint64_t size, void *host)
@@ -520,6 +531,7 @@ static void vh_reset(struct hv_mmio_dev *m)
 		set_status(vh, 0);
 	vh->status = 0;
 	vh->pre.features = vh->pre.driver = false;
+	vh->config_missed = false;
 	if (vh->shadow)
 		hvb_shadow_reset(vh->shadow);
 	/* A completion or config change signalled before the reset is
@@ -670,17 +682,21 @@ static int vh_control_fd(struct hvb_backend *be)
 
 /* The device's config changed (one read takes every signal since the
  * last: a storm is one change here). The zone re-reads config through
- * vh_config_read; while the device's job thread tells the device a reset
- * or a Status write the register file's Status is not the device's, and
- * the driver reads config afresh once that is done. */
+ * vh_config_read. While the device's job thread tells the device a Status
+ * write, the register file's Status is not the device's yet: the change
+ * is told again once the write is taken; during a reset it is nobody's
+ * (the driver reads config afresh after). */
 static void vh_control(struct hvb_backend *be, struct hv_mmio_dev *m)
 {
 	struct hvb_vhost *vh = from_be(be);
 	uint64_t n;
 
-	if (read(vh->config_call, &n, sizeof(n)) != sizeof(n) || vh->reset.running)
+	if (read(vh->config_call, &n, sizeof(n)) != sizeof(n))
 		return;
-	hv_mmio_config_changed(m);
+	if (vh->reset.running)
+		vh->config_missed = !vh->job_resets;
+	else
+		hv_mmio_config_changed(m);
 }
 
 static const struct hvb_backend_ops vh_backend_ops = {

@@ -595,7 +595,7 @@ static void *config_storm(void *arg)
 static void test_config_change_reaches_the_zone(void)
 {
 	struct two_zones tz;
-	uint64_t one = 1, t0, worst;
+	uint64_t one = 1, t0, worst, flag0, v = ~0ull;
 	uint32_t gen0, gen1;
 	unsigned int reads, irqs = 0;
 	pthread_t th;
@@ -605,15 +605,32 @@ static void test_config_change_reaches_the_zone(void)
 	two_zones_up(&tz);
 	hyp_negotiate(0);
 	CHECK_EQ(dev.config_fd, -1); /* nobody to tell before DRIVER_OK */
-	CHECK_EQ(hyp_access(0, 1, DEV1 + 0x70, true, 0xf), 0);
-	CHECK_EQ(hyp_access(0, 1, DEV1 + 0x70, false, 0), 0xf);
+	/* DRIVER_OK takes the device 200 ms (run ahead on the job's thread),
+	 * and the config changes meanwhile: the zone hears of it once its
+	 * write is taken. */
+	dev.status_ms = 200;
+	hyp_irqs(1);
+	flag0 = hyp->cfg_flags[0];
+	hyp_push(0, 1, DEV1 + 0x70, true, 0xf);
+	usleep(100000);
 	CHECK(dev.config_fd >= 0);
-	CHECK(dev.config_at_driver_ok);
 	if (dev.config_fd < 0) {
 		two_zones_down(&tz);
 		munmap(hyp, 4096);
 		return;
 	}
+	CHECK_EQ(write(dev.config_fd, &one, sizeof(one)), 8);
+	CHECK(hyp_wait(0, flag0, &v));
+	dev.status_ms = 0;
+	CHECK_EQ(hyp_access(0, 1, DEV1 + 0x70, false, 0), 0xf);
+	CHECK(dev.config_at_driver_ok);
+	t0 = now_ms();
+	while (!(irqs = hyp_irqs(1)) && now_ms() - t0 < 2000)
+		usleep(1000);
+	printf("# a change while DRIVER_OK was under way: %u interrupt(s)\n", irqs);
+	CHECK_EQ(irqs, 1);
+	CHECK_EQ(hyp_access(0, 1, DEV1 + 0x60, false, 0), VIRTIO_MMIO_INT_CONFIG);
+	CHECK_EQ(hyp_access(0, 1, DEV1 + 0x64, true, VIRTIO_MMIO_INT_CONFIG), 0);
 	hyp_irqs(1);
 	gen0 = (uint32_t)hyp_access(0, 1, DEV1 + 0xfc, false, 0);
 	CHECK_EQ(write(dev.config_fd, &one, sizeof(one)), 8);
