@@ -279,8 +279,14 @@ static void act_latency(void)
 
 static void act_watch(void)
 {
-	uint64_t end = now_ns() + o.seconds * 1000000000ull, n = 0, sum = 0, worst = 0;
+	uint64_t end, n = 0, sum = 0, worst = 0;
 
+	/* Answered, so hvbridge has taken the zone's RAM (HELLO came first on
+	 * the socket): a test may now stop what mapping it would wait for. */
+	zs_read(&o.link, VIRTIO_MMIO_INTERRUPT_STATUS, 4);
+	printf("# watch: started, zone RAM taken\n");
+	fflush(stdout);
+	end = now_ns() + o.seconds * 1000000000ull;
 	while (now_ns() < end) {
 		uint64_t t0 = now_ns(), dt;
 
