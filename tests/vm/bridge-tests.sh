@@ -32,8 +32,9 @@ bridge_alive() {
 load_modules
 truncate -s 256M "$W/img"
 truncate -s 64M "$W/img2"
-start_daemon d1 --blk name=hblk1,path="$W/img" --blk name=hblk2,path="$W/img2" \
-	--net name=hnet1,tap=hvzn0,mac=52:54:00:5a:00:01 || exit 1
+export HVDPA_CONTROL=$W/hvdpad.sock
+start_daemon d1 --control "$HVDPA_CONTROL" --blk name=hblk1,path="$W/img" \
+	--blk name=hblk2,path="$W/img2" --net name=hnet1,tap=hvzn0,mac=52:54:00:5a:00:01 || exit 1
 vhost=$(attach_vhost hblk1)
 check "hblk1 on the vDPA bus, bound to vhost_vdpa ($vhost)" test -c "$vhost"
 vhost2=$(attach_vhost hblk2)
@@ -203,6 +204,27 @@ check "one zone run drives all three" test $st -eq 0
 check "the console's text reached the pty" test "$(cat "$W/con.out")" = "three devices"
 check "the zone's frame came out of the tap" test "$(cat /sys/class/net/hvzt0/statistics/rx_packets)" -gt 0
 stop_bridge three
+
+echo "# a disk resized with hvdpactl: the zone hears of it and reads the new capacity"
+config direct >"$W/bridge.json"
+"$HVBRIDGE" --config "$W/bridge.json" >"$W/bridge.log" 2>&1 &
+BPID=$!
+await_up "$BPID" "$W/bridge.log" hvbridge "grep -q 'zone 1: ready' '$W/bridge.log'" || exit 1
+rm -f "$W/zs-resize.log"
+(wait_until 60 "grep -q '# blk-resize: capacity' '$W/zs-resize.log' 2>/dev/null" &&
+	sleep 0.5 && "$B/hvdpactl" resize hblk1 320M) >"$W/resize.out" 2>&1 &
+rs=$!
+"$ZONESIM" --socket "$SOCK" --zone 1 --ram-base $RAM_BASE --ram-size $RAM_SIZE --dev $DEV \
+	--seconds 30 blk-resize >"$W/zs-resize.log" 2>&1
+st=$?
+wait $rs
+sed 's/^/  zonesim: /' "$W/zs-resize.log"
+check "resize 256M -> 320M: $(cat "$W/resize.out")" grep -q '^hblk1: 335544320 bytes$' "$W/resize.out"
+check "the zone got a config interrupt and reads 655360 sectors" sh -c "[ $st -eq 0 ] &&
+	grep -q '# blk-resize: capacity 524288' '$W/zs-resize.log' &&
+	grep -q 'ok - blk-resize: capacity 655360 at the end (changed), config interrupt raised' '$W/zs-resize.log'"
+stop_bridge resize
+"$B/hvdpactl" resize hblk1 256M >/dev/null
 
 echo "# a config change of hvdpad's NIC through vhost-vdpa reaches the zone"
 # hvdpad turns the tap's link into config space (VIRTIO_NET_S_LINK_UP) and
