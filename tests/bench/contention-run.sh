@@ -11,21 +11,10 @@ base=${1:?usage: contention-run.sh BASE_REV [SECONDS] [RUNS] [HOGS]}
 secs=${2:-5}
 runs=${3:-5}
 hogs=${4:-1}
-sh tests/vm/host-deps.sh
-
 out=$top/build-ab
-wt=$out/base-src
-mkdir -p "$out" docs/perf
-rm -rf "$wt"
-git worktree prune
-git worktree add -f --detach "$wt" "$base" >/dev/null
-(cd "$wt" && meson setup build --buildtype=release >/dev/null && ninja -C build >/dev/null)
-[ -f build-release/build.ninja ] || meson setup build-release --buildtype=release >/dev/null
-ninja -C build-release >/dev/null
-
-sh tests/vm/run.sh -t $((900 + secs * runs * 3 * 3 * 2)) "HVDPA_BENCH_HOG=$hogs HVDPA_BENCH_AB_QSD=1 \
-HVDPA_BENCH_WORKLOADS='randread-4k-qd1|randread-4k-qd32|randwrite-4k-qd32' \
-HVDPAD_B='$top/build-release/hvdpad' sh tests/bench/blk-bench.sh '$wt/build' '$out' $secs $runs 256"
+mkdir -p docs/perf
+HVDPA_BENCH_HOG=$hogs HVDPA_BENCH_AB_QSD=1 sh tests/bench/ab.sh "$base" "$secs" "$runs" \
+	'randread-4k-qd1|randread-4k-qd32|randwrite-4k-qd32'
 {
 	echo "# hvdpad under CPU pressure"
 	echo
@@ -35,5 +24,4 @@ HVDPAD_B='$top/build-release/hvdpad' sh tests/bench/blk-bench.sh '$wt/build' '$o
 	sed -n '/^A\/B:/,$p' "$out/blk-bench.md"
 } >docs/perf/contention-bench.md
 cp "$out/blk-bench.csv" docs/perf/contention-bench.csv
-git worktree remove --force "$wt"
 cat docs/perf/contention-bench.md

@@ -205,21 +205,33 @@ check "the console's text reached the pty" test "$(cat "$W/con.out")" = "three d
 check "the zone's frame came out of the tap" test "$(cat /sys/class/net/hvzt0/statistics/rx_packets)" -gt 0
 stop_bridge three
 
+# zone_watch LOG ADDR ACTION TRIGGER...: zonesim's ACTION (net-link,
+# blk-resize) on zone 1's device at ADDR; once its driver has read the
+# first value (its "# ACTION:" line), TRIGGER runs, its output in
+# LOG.trigger. The zone waits for the change.
+zone_watch() {
+	zw_log=$1 zw_addr=$2 zw_action=$3
+	shift 3
+	rm -f "$zw_log"
+	(wait_until 60 "grep -q '# $zw_action:' '$zw_log' 2>/dev/null" && sleep 0.5 && "$@") \
+		>"$zw_log.trigger" 2>&1 &
+	zw_trig=$!
+	"$ZONESIM" --socket "$SOCK" --zone 1 --ram-base $RAM_BASE --ram-size $RAM_SIZE \
+		--dev "$zw_addr" --seconds 30 "$zw_action" >"$zw_log" 2>&1
+	zw_st=$?
+	wait $zw_trig
+	sed 's/^/  zonesim: /' "$zw_log"
+	return $zw_st
+}
+
 echo "# a disk resized with hvdpactl: the zone hears of it and reads the new capacity"
 config direct >"$W/bridge.json"
 "$HVBRIDGE" --config "$W/bridge.json" >"$W/bridge.log" 2>&1 &
 BPID=$!
 await_up "$BPID" "$W/bridge.log" hvbridge "grep -q 'zone 1: ready' '$W/bridge.log'" || exit 1
-rm -f "$W/zs-resize.log"
-(wait_until 60 "grep -q '# blk-resize: capacity' '$W/zs-resize.log' 2>/dev/null" &&
-	sleep 0.5 && "$B/hvdpactl" resize hblk1 320M) >"$W/resize.out" 2>&1 &
-rs=$!
-"$ZONESIM" --socket "$SOCK" --zone 1 --ram-base $RAM_BASE --ram-size $RAM_SIZE --dev $DEV \
-	--seconds 30 blk-resize >"$W/zs-resize.log" 2>&1
+zone_watch "$W/zs-resize.log" $DEV blk-resize "$B/hvdpactl" resize hblk1 320M
 st=$?
-wait $rs
-sed 's/^/  zonesim: /' "$W/zs-resize.log"
-check "resize 256M -> 320M: $(cat "$W/resize.out")" grep -q '^hblk1: 335544320 bytes$' "$W/resize.out"
+check "resize 256M -> 320M: $(cat "$W/zs-resize.log.trigger")" grep -q '^hblk1: 335544320 bytes$' "$W/zs-resize.log.trigger"
 check "the zone got a config interrupt and reads 655360 sectors" sh -c "[ $st -eq 0 ] &&
 	grep -q '# blk-resize: capacity 524288' '$W/zs-resize.log' &&
 	grep -q 'ok - blk-resize: capacity 655360 at the end (changed), config interrupt raised' '$W/zs-resize.log'"
@@ -245,16 +257,7 @@ wait_until 10 'grep -q "hnet1: link up" "$W/d1.log"'
 # link_flip UP|DOWN: once the zone's driver has read the link, turns the
 # tap UP or DOWN; the zone waits for the change (net-link).
 link_flip() {
-	rm -f "$W/zs-link.log"
-	(wait_until 60 "grep -q '# net-link: link' '$W/zs-link.log' 2>/dev/null" &&
-		sleep 0.5 && ip link set hvzn0 "$1") &
-	flip=$!
-	"$ZONESIM" --socket "$SOCK" --ram-base $RAM_BASE --ram-size $RAM_SIZE --dev 0xa0000000 \
-		--seconds 30 net-link >"$W/zs-link.log" 2>&1
-	st=$?
-	wait $flip
-	sed 's/^/  zonesim: /' "$W/zs-link.log"
-	return $st
+	zone_watch "$W/zs-link.log" 0xa0000000 net-link ip link set hvzn0 "$1"
 }
 check "tap down: the zone gets a config interrupt and reads LINK_UP clear" link_flip down
 check "  it saw the link up first, down after" \
