@@ -71,6 +71,7 @@ struct blk_engine_queue {
 	uint32_t events;
 	uint64_t connect_deadline; /* CONNECTING */
 	uint64_t retry_at;	   /* DOWN: the next attempt */
+	uint64_t last_attempt;
 	unsigned int backoff_ms;
 	bool lost;    /* said so: the next connection is a return */
 	bool closing; /* h is being closed: its commands end as lost */
@@ -201,6 +202,28 @@ static void fd_forget(struct blk_engine_queue *eq)
 	eq->events = 0;
 }
 
+/* Closes h. libnbd calls no completion callback for what was in flight
+ * on it (1.14): those ios end here, as lost with the connection. libnbd
+ * touches none of their buffers after nbd_close(). */
+static void close_handle(struct blk_engine_queue *eq)
+{
+	struct blk_io *io;
+
+	fd_forget(eq);
+	if (!eq->h)
+		return;
+	eq->closing = true;
+	nbd_close(eq->h);
+	eq->h = NULL;
+	while ((io = eq->inflight.head)) {
+		list_del(&eq->inflight, io);
+		if (!io->err)
+			io->err = ENOTCONN;
+		io_settle(eq, io);
+	}
+	eq->closing = false;
+}
+
 /* The connection is gone, or given up: every command on it ends (sent
  * again later, or failed if past its deadline), and the next attempt is
  * scheduled after a back-off. */
@@ -215,13 +238,7 @@ static void conn_lost(struct blk_engine_queue *eq, const char *why)
 				    n->name, n->uri, why,
 				    (unsigned long long)(n->timeout_ns / NS_PER_S));
 	eq->lost = true;
-	fd_forget(eq);
-	if (eq->h) {
-		eq->closing = true;
-		nbd_close(eq->h);
-		eq->closing = false;
-		eq->h = NULL;
-	}
+	close_handle(eq);
 	eq->state = CONN_DOWN;
 	eq->retry_at = now_ns() + eq->backoff_ms * NS_PER_MS;
 	eq->backoff_ms =
@@ -271,6 +288,7 @@ static void conn_start(struct blk_engine_queue *eq)
 	struct blk_nbd *n = eq->n;
 
 	eq->retry_at = 0;
+	eq->last_attempt = now_ns();
 	eq->h = nbd_create();
 	if (!eq->h) {
 		conn_lost(eq, nbd_why());
@@ -534,13 +552,25 @@ fail:
 
 static int nbdq_submit(struct blk_engine_queue *eq, struct blk_io *io)
 {
+	uint64_t now = now_ns();
+
 	io->eq = eq;
 	io->err = 0;
-	io->deadline_ns = now_ns() + eq->n->timeout_ns;
-	if (eq->state == CONN_UP)
+	io->deadline_ns = now + eq->n->timeout_ns;
+	if (eq->state == CONN_UP) {
 		io_send(eq, io);
-	else
+	} else {
+		uint64_t soon = eq->last_attempt + RECONNECT_MIN_MS * NS_PER_MS;
+
 		list_add(&eq->pending, io);
+		/* A request does not wait out a long back-off (longer than
+		 * its timeout, maybe) for a server that may be back: it asks
+		 * for an attempt now, at most one per RECONNECT_MIN_MS. */
+		if (eq->state == CONN_DOWN && eq->retry_at > soon) {
+			eq->retry_at = soon > now ? soon : now;
+			timer_arm(eq);
+		}
+	}
 	if (!eq->timer_at)
 		timer_arm(eq);
 	return 0;
@@ -601,14 +631,10 @@ static void nbdq_drain(struct blk_engine_queue *eq, blk_io_done_fn done)
 		expire(eq, now_ns());
 		nbdq_reap(eq, done);
 	}
-	if (eq->h) {
-		fd_forget(eq);
-		nbd_shutdown(eq->h, 0);
-		eq->closing = true;
-		nbd_close(eq->h);
-		eq->closing = false;
-		eq->h = NULL;
-	}
+	if (eq->h)
+		nbd_aio_disconnect(eq->h, 0); /* polite, and without waiting */
+	close_handle(eq);
+	eq->state = CONN_DOWN;
 	while ((io = eq->pending.head)) {
 		list_del(&eq->pending, io);
 		io->err = ENOTCONN;
@@ -619,9 +645,9 @@ static void nbdq_drain(struct blk_engine_queue *eq, blk_io_done_fn done)
 
 static void nbdq_close(struct blk_engine_queue *eq)
 {
-	fd_forget(eq);
-	if (eq->h)
-		nbd_close(eq->h);
+	/* Drained: nothing in flight is left to end. */
+	eq->draining = true;
+	close_handle(eq);
 	hv_defer_fini(&eq->later);
 	hv_loop_del(eq->loop, eq->tfd);
 	close(eq->tfd);
@@ -715,7 +741,7 @@ int blk_nbd_open(const char *name, const char *uri, unsigned int timeout_s, stru
 		hv_warn("%s: %s wants blocks of %u bytes: requests not aligned to them fail", name,
 			uri, n->min_block);
 	/* Each queue connects on its own; this one only asked. */
-	nbd_shutdown(h, 0);
+	nbd_aio_disconnect(h, 0);
 	nbd_close(h);
 	*out = n;
 	return 0;
