@@ -47,9 +47,11 @@ struct blk_nbd {
 	uint64_t timeout_ns;
 	uint32_t min_block, max_block;
 	bool can_flush;
-	/* Connection news, for every queue of the device: one line per
-	 * loss and return, and a burst at most if every queue says it. */
-	struct hv_ratelimit rl;
+	/* Queues without a connection that said so: the first to lose it
+	 * tells the log, the last to have it back says so; not every queue,
+	 * and not every request. Any queue thread. */
+	unsigned int queues_lost;
+	struct hv_ratelimit rl; /* and a flapping server says it a few times */
 };
 
 struct io_list {
@@ -231,7 +233,7 @@ static void conn_lost(struct blk_engine_queue *eq, const char *why)
 {
 	struct blk_nbd *n = eq->n;
 
-	if (!eq->lost)
+	if (!eq->lost && __atomic_fetch_add(&n->queues_lost, 1, __ATOMIC_RELAXED) == 0)
 		hv_warn_ratelimited(&n->rl,
 				    "%s: NBD server %s lost: %s; connecting again, requests fail "
 				    "after %llu s without it",
@@ -265,7 +267,7 @@ static void conn_up(struct blk_engine_queue *eq)
 	eq->state = CONN_UP;
 	eq->backoff_ms = RECONNECT_MIN_MS;
 	eq->retry_at = 0;
-	if (eq->lost)
+	if (eq->lost && __atomic_sub_fetch(&n->queues_lost, 1, __ATOMIC_RELAXED) == 0)
 		hv_info_ratelimited(&n->rl, "%s: NBD server %s is back", n->name, n->uri);
 	eq->lost = false;
 	/* Taken out first: one the connection fails again goes back to
@@ -648,6 +650,8 @@ static void nbdq_close(struct blk_engine_queue *eq)
 	/* Drained: nothing in flight is left to end. */
 	eq->draining = true;
 	close_handle(eq);
+	if (eq->lost)
+		__atomic_sub_fetch(&eq->n->queues_lost, 1, __ATOMIC_RELAXED);
 	hv_defer_fini(&eq->later);
 	hv_loop_del(eq->loop, eq->tfd);
 	close(eq->tfd);
