@@ -151,9 +151,9 @@ static void io_settle(struct blk_engine_queue *eq, struct blk_io *io)
 	list_add(&eq->done, io);
 }
 
-/* libnbd calls this exactly once per command: when answered, when the
- * connection dies, or when the handle is closed. It must not call libnbd
- * on the handle: it only counts. */
+/* libnbd calls this once per command: when it is answered, or failed
+ * because the connection died (not when the handle is closed: see
+ * close_handle()). It must not call libnbd on the handle: it only counts. */
 static int nbd_cmd_done(void *user_data, int *error)
 {
 	struct blk_io *io = user_data;
