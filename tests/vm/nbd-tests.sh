@@ -123,6 +123,10 @@ kill "$WD" 2>/dev/null
 check "fio: exit $st, no verify or I/O error" sh -c \
 	"[ $st -eq 0 ] && grep -q 'err= 0' '$W/fio-crash.txt'"
 [ $st -eq 0 ] || tail -n 20 "$W/fio-crash.txt"
+# The in-flight log's requests go to the new connections like new ones.
+again=$(sed -n 's/.*: \([0-9]*\) requests\{0,1\} to run again.*/\1/p' "$W/q1.log" |
+	awk '{ s += $1 } END { print s + 0 }')
+check "it ran again $again requests left in flight" test "$again" -gt 0
 
 echo "# everything written since is in the qcow2 too"
 sync "$dev"
