@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * virtio-blk over io_uring. Each queue owns a ring: a kick pops every chain
- * it can, prepares one SQE per request and submits them with one syscall;
- * completions arrive on an eventfd in the queue's loop and are published to
- * the used ring in one batch with at most one interrupt.
+ * virtio-blk. A kick pops every chain it can and hands each request to the
+ * queue's storage engine (blk_engine.h: io_uring on a file, or an NBD
+ * server), which sends the batch at once; completions come back in the
+ * queue's loop and are published to the used ring in one batch with at most
+ * one interrupt.
  */
 #include <endian.h>
 #include <errno.h>
-#include <liburing.h>
-#include <linux/falloc.h>
 #include <linux/fs.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_ids.h>
@@ -16,12 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "blk_engine.h"
 #include "blk_image.h"
 #include "hvdpa/blk.h"
 #include "hvdpa/log.h"
@@ -38,9 +36,13 @@
 struct blk_dev {
 	struct hv_device dev;
 	struct hv_blk_options opt;
-	struct blk_image img;
-	uint64_t capacity; /* sectors */
-	uint32_t seg_max;  /* as offered: data segments per request */
+	struct blk_image img; /* a file's (fd -1 for null and NBD) */
+	struct blk_nbd *nbd;  /* an NBD export's */
+	const struct blk_engine_ops *eng;
+	void *eng_ctx;
+	bool can_discard, can_zero; /* what the storage does */
+	uint64_t capacity;	    /* sectors */
+	uint32_t seg_max;	    /* as offered: data segments per request */
 	bool warned_unlinked;
 	/* For what the driver can make us log: here, not in a queue, so that
 	 * a reset (which restarts the queues) does not renew it. */
@@ -55,22 +57,17 @@ struct blk_req {
 	struct blk_req *next_free;
 	uint8_t *status;
 	uint32_t type;
-	uint64_t offset;    /* bytes, where the next I/O goes */
+	struct blk_io io;   /* to the engine: offset is where the next I/O goes */
 	uint32_t remaining; /* bytes still to transfer */
 	uint32_t used_len;  /* bytes written to the driver's buffers */
 	uint32_t data_len;  /* a read's or write's bytes, for the statistics */
-	struct iovec *data;
-	unsigned int ndata;
 	struct iovec iov[BLK_MAX_IOV];
 };
 
 struct blk_queue {
 	struct blk_dev *blk;
 	struct hv_queue *q;
-	struct io_uring ring;
-	int efd;
-	unsigned int inflight;
-	unsigned int unsubmitted;
+	struct blk_engine_queue *eq;
 	bool starved;	      /* stopped popping for want of a free request */
 	struct hv_defer more; /* a pass stopped on its budget: come back */
 	struct blk_req *reqs;
@@ -109,60 +106,24 @@ static void blk_finish(struct blk_req *r, uint8_t status)
 	blk_req_free(r);
 }
 
-/* An SQE for r, counted as in flight; on failure r is answered with IOERR
- * and NULL returned. */
-static struct io_uring_sqe *blk_sqe(struct blk_req *r)
+/* Hands r to the engine; one it cannot take is answered with IOERR. */
+static void blk_submit(struct blk_req *r, enum blk_io_op op)
 {
 	struct blk_queue *bq = r->bq;
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&bq->ring);
+	int e;
 
-	if (!sqe) {
-		/* Cannot happen while in-flight <= SQ entries; stay safe. */
-		io_uring_submit(&bq->ring);
-		bq->unsubmitted = 0;
-		sqe = io_uring_get_sqe(&bq->ring);
-	}
-	if (!sqe) {
+	r->io.op = op;
+	e = bq->blk->eng->submit(bq->eq, &r->io);
+	if (e < 0) {
+		hv_warn_ratelimited(bq->rl, "%s: cannot submit request type %u: %s",
+				    bq->blk->dev.name, r->type, strerror(-e));
 		blk_finish(r, VIRTIO_BLK_S_IOERR);
-		return NULL;
 	}
-	bq->inflight++;
-	bq->unsubmitted++;
-	return sqe;
 }
 
 static void blk_submit_rw(struct blk_req *r)
 {
-	struct io_uring_sqe *sqe = blk_sqe(r);
-	int fd = r->bq->blk->img.fd;
-
-	if (!sqe)
-		return;
-	if (r->type == VIRTIO_BLK_T_IN)
-		io_uring_prep_readv(sqe, fd, r->data, r->ndata, r->offset);
-	else
-		io_uring_prep_writev(sqe, fd, r->data, r->ndata, r->offset);
-	io_uring_sqe_set_data(sqe, r);
-}
-
-static void blk_submit_fsync(struct blk_req *r)
-{
-	struct io_uring_sqe *sqe = blk_sqe(r);
-
-	if (!sqe)
-		return;
-	io_uring_prep_fsync(sqe, r->bq->blk->img.fd, IORING_FSYNC_DATASYNC);
-	io_uring_sqe_set_data(sqe, r);
-}
-
-static void blk_submit_fallocate(struct blk_req *r, int mode, uint64_t off, uint64_t len)
-{
-	struct io_uring_sqe *sqe = blk_sqe(r);
-
-	if (!sqe)
-		return;
-	io_uring_prep_fallocate(sqe, r->bq->blk->img.fd, mode | FALLOC_FL_KEEP_SIZE, off, len);
-	io_uring_sqe_set_data(sqe, r);
+	blk_submit(r, r->type == VIRTIO_BLK_T_IN ? BLK_IO_READ : BLK_IO_WRITE);
 }
 
 static bool blk_in_range(struct blk_dev *blk, uint64_t sector, uint64_t nsectors)
@@ -180,13 +141,12 @@ static void blk_discard_or_zero(struct blk_req *r, const struct iovec *out, unsi
 	bool discard = r->type == VIRTIO_BLK_T_DISCARD;
 	uint64_t sector;
 	uint32_t nsec, flags;
-	int mode;
 
 	if (blk->opt.readonly) {
 		blk_finish(r, VIRTIO_BLK_S_IOERR);
 		return;
 	}
-	if (discard ? !blk->img.can_discard : !blk->img.zero_mode) {
+	if (discard ? !blk->can_discard : !blk->can_zero) {
 		blk_finish(r, VIRTIO_BLK_S_UNSUPP);
 		return;
 	}
@@ -207,10 +167,10 @@ static void blk_discard_or_zero(struct blk_req *r, const struct iovec *out, unsi
 		blk_finish(r, VIRTIO_BLK_S_IOERR);
 		return;
 	}
-	mode = discard ? FALLOC_FL_PUNCH_HOLE : blk->img.zero_mode;
-	if (!discard && (flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP) && blk->img.can_discard)
-		mode = FALLOC_FL_PUNCH_HOLE;
-	blk_submit_fallocate(r, mode, sector << SECTOR_SHIFT, (uint64_t)nsec << SECTOR_SHIFT);
+	r->io.unmap = (flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP) && blk->can_discard;
+	r->io.offset = sector << SECTOR_SHIFT;
+	r->io.len = (uint64_t)nsec << SECTOR_SHIFT;
+	blk_submit(r, discard ? BLK_IO_DISCARD : BLK_IO_ZERO);
 }
 
 /* Decodes one chain and either queues its I/O or answers it at once. */
@@ -221,7 +181,7 @@ static void blk_check_unlinked(struct blk_dev *blk)
 {
 	struct stat st;
 
-	if (__atomic_load_n(&blk->warned_unlinked, __ATOMIC_RELAXED) ||
+	if (blk->img.fd < 0 || __atomic_load_n(&blk->warned_unlinked, __ATOMIC_RELAXED) ||
 	    fstat(blk->img.fd, &st) < 0 || st.st_nlink > 0)
 		return;
 	__atomic_store_n(&blk->warned_unlinked, true, __ATOMIC_RELAXED);
@@ -325,9 +285,10 @@ static void blk_handle(struct blk_queue *bq, struct blk_req *r)
 		/* The data iovecs are moved to the front of iov[] so a short
 		 * transfer can be resumed by skipping in place. */
 		memmove(r->iov, data, ndata * sizeof(*data));
-		r->data = r->iov;
-		r->ndata = ndata;
-		r->offset = sector << SECTOR_SHIFT;
+		r->io.iov = r->iov;
+		r->io.niov = ndata;
+		r->io.offset = sector << SECTOR_SHIFT;
+		r->io.len = len;
 		r->remaining = (uint32_t)len;
 		blk_submit_rw(r);
 		return;
@@ -338,7 +299,7 @@ static void blk_handle(struct blk_queue *bq, struct blk_req *r)
 			return;
 		}
 		blk_check_unlinked(blk);
-		blk_submit_fsync(r);
+		blk_submit(r, BLK_IO_FLUSH);
 		return;
 	case VIRTIO_BLK_T_GET_ID: {
 		char id[VIRTIO_BLK_ID_BYTES] = {0};
@@ -358,9 +319,11 @@ static void blk_handle(struct blk_queue *bq, struct blk_req *r)
 	}
 }
 
-static void blk_complete_one(struct blk_queue *bq, struct blk_req *r, int res)
+static void blk_complete_one(struct blk_io *io, int res)
 {
-	bq->inflight--;
+	struct blk_req *r = (struct blk_req *)((char *)io - offsetof(struct blk_req, io));
+	struct blk_queue *bq = r->bq;
+
 	if (res < 0) {
 		hv_warn_ratelimited(bq->rl, "%s: I/O error on request type %u: %s",
 				    bq->blk->dev.name, r->type, strerror(-res));
@@ -380,40 +343,26 @@ static void blk_complete_one(struct blk_queue *bq, struct blk_req *r, int res)
 	if (res == 0) {
 		/* The image shrank under us: no progress is possible. */
 		hv_warn_ratelimited(bq->rl, "%s: image ended at byte %llu: was it truncated?",
-				    bq->blk->dev.name, (unsigned long long)r->offset);
+				    bq->blk->dev.name, (unsigned long long)r->io.offset);
 		blk_finish(r, VIRTIO_BLK_S_IOERR);
 		return;
 	}
 	/* Short transfer: carry on from where it stopped. */
 	r->remaining -= (uint32_t)res;
-	r->offset += (uint32_t)res;
-	r->ndata = hv_iov_skip(r->data, r->ndata, (size_t)res);
+	r->io.offset += (uint32_t)res;
+	r->io.len -= (uint32_t)res;
+	r->io.niov = hv_iov_skip(r->io.iov, r->io.niov, (size_t)res);
 	blk_submit_rw(r);
 }
 
 static void blk_reap(struct blk_queue *bq)
 {
-	struct io_uring_cqe *cqe;
-	unsigned int head, n = 0;
-
-	io_uring_for_each_cqe(&bq->ring, head, cqe)
-	{
-		blk_complete_one(bq, io_uring_cqe_get_data(cqe), cqe->res);
-		n++;
-	}
-	io_uring_cq_advance(&bq->ring, n);
+	bq->blk->eng->reap(bq->eq, blk_complete_one);
 }
 
 static void blk_flush_sq(struct blk_queue *bq)
 {
-	if (bq->unsubmitted) {
-		int r = io_uring_submit(&bq->ring);
-
-		if (r < 0)
-			hv_warn_ratelimited(bq->rl, "%s: io_uring_submit: %s", bq->blk->dev.name,
-					    strerror(-r));
-		bq->unsubmitted = 0;
-	}
+	bq->blk->eng->flush(bq->eq);
 }
 
 static void blk_process(struct blk_queue *bq)
@@ -472,7 +421,7 @@ static bool blk_queue_poll(struct hv_queue *q)
 {
 	struct blk_queue *bq = q->backend;
 
-	if (!io_uring_cq_ready(&bq->ring))
+	if (!bq->blk->eng->ready_now(bq->eq))
 		return false;
 	blk_complete_pending(bq);
 	return true;
@@ -483,11 +432,8 @@ static void blk_more(void *opaque)
 	blk_process(opaque);
 }
 
-static void blk_completion_cb(void *opaque, uint32_t events)
+static void blk_engine_ready(void *opaque)
 {
-	/* Edge-triggered: each signal wakes us once; the counter is never
-	 * read, which saves a read() per wake-up. */
-	(void)events;
 	blk_complete_pending(opaque);
 }
 
@@ -502,7 +448,6 @@ static int blk_queue_start(struct hv_device *dev, struct hv_queue *q)
 	bq->blk = to_blk(dev);
 	bq->rl = &bq->blk->rl;
 	bq->q = q;
-	bq->efd = -1;
 	bq->reqs = calloc(n, sizeof(*bq->reqs));
 	if (!bq->reqs) {
 		r = -ENOMEM;
@@ -517,33 +462,17 @@ static int blk_queue_start(struct hv_device *dev, struct hv_queue *q)
 		req->next_free = bq->free;
 		bq->free = req;
 	}
-	/* One SQE per request in flight at most: the pool bounds it. */
-	r = io_uring_queue_init(n, &bq->ring, 0);
+	r = bq->blk->eng->queue_open(bq->blk->eng_ctx, q->loop, n, blk_engine_ready, bq, &bq->eq);
 	if (r < 0)
 		goto fail;
-	bq->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (bq->efd < 0) {
-		r = -errno;
-		goto fail_ring;
-	}
-	r = io_uring_register_eventfd(&bq->ring, bq->efd);
-	if (r < 0)
-		goto fail_efd;
-	r = hv_loop_add(q->loop, bq->efd, EPOLLIN | EPOLLET, blk_completion_cb, bq);
-	if (r < 0)
-		goto fail_efd;
 	r = hv_defer_init(&bq->more, q->loop, blk_more, bq);
 	if (r < 0) {
-		hv_loop_del(q->loop, bq->efd);
-		goto fail_efd;
+		bq->blk->eng->queue_close(bq->eq);
+		goto fail;
 	}
 	q->backend = bq;
 	return 0;
 
-fail_efd:
-	close(bq->efd);
-fail_ring:
-	io_uring_queue_exit(&bq->ring);
 fail:
 	free(bq->reqs);
 	free(bq);
@@ -556,26 +485,12 @@ static void blk_queue_stop(struct hv_queue *q)
 
 	if (!bq)
 		return;
-	blk_flush_sq(bq);
-	/* Every buffer handed to the kernel must be done with before the
+	/* Every buffer handed to the storage must be done with before the
 	 * transport drops guest memory. */
-	while (bq->inflight) {
-		struct io_uring_cqe *cqe;
-		int r = io_uring_wait_cqe(&bq->ring, &cqe);
-
-		if (r < 0 && r != -EINTR) {
-			hv_err_ratelimited(bq->rl, "%s: waiting for in-flight I/O: %s",
-					   bq->blk->dev.name, strerror(-r));
-			break;
-		}
-		blk_reap(bq);
-		blk_flush_sq(bq);
-	}
+	bq->blk->eng->drain(bq->eq, blk_complete_one);
 	hv_queue_publish(bq->q);
 	hv_defer_fini(&bq->more);
-	hv_loop_del(q->loop, bq->efd);
-	close(bq->efd);
-	io_uring_queue_exit(&bq->ring);
+	bq->blk->eng->queue_close(bq->eq);
 	free(bq->reqs);
 	free(bq);
 	q->backend = NULL;
@@ -586,6 +501,8 @@ static void blk_destroy(struct hv_device *dev)
 	struct blk_dev *blk = to_blk(dev);
 
 	blk_image_close(&blk->img);
+	if (blk->nbd)
+		blk_nbd_close(blk->nbd);
 	free(blk);
 }
 
@@ -614,15 +531,15 @@ static void blk_fill_config(struct blk_dev *blk)
 	blk->seg_max = seg_max;
 	c.blk_size = htole32(SECTOR_SIZE);
 	c.num_queues = htole16(o->num_queues);
-	if (blk->img.can_discard) {
+	if (blk->can_discard) {
 		c.max_discard_sectors = htole32(BLK_MAX_DISCARD_SEC);
 		c.max_discard_seg = htole32(1);
 		c.discard_sector_alignment = htole32(4096 >> SECTOR_SHIFT);
 	}
-	if (blk->img.zero_mode) {
+	if (blk->can_zero) {
 		c.max_write_zeroes_sectors = htole32(BLK_MAX_DISCARD_SEC);
 		c.max_write_zeroes_seg = htole32(1);
-		c.write_zeroes_may_unmap = blk->img.can_discard;
+		c.write_zeroes_may_unmap = blk->can_discard;
 	}
 	memcpy(blk->dev.config, &c, sizeof(c));
 	blk->dev.config_size = sizeof(c);
@@ -638,16 +555,38 @@ int hv_blk_create(const struct hv_blk_options *o, struct hv_device **out, char *
 		return -ENOMEM;
 	_Static_assert(sizeof(struct virtio_blk_config) <= HV_CONFIG_MAX, "config space");
 	blk->opt = *o;
+	blk->eng = &blk_uring_ops;
+	blk->eng_ctx = &blk->img;
 	if (o->null) {
 		blk->img.fd = -1;
 		blk->img.size = o->size;
+	} else if (o->nbd) {
+		struct blk_nbd_info info;
+
+		blk->img.fd = -1;
+		r = blk_nbd_open(o->name, o->path, o->timeout_s, &blk->nbd, &info, err, errlen);
+		if (r < 0) {
+			free(blk);
+			return r;
+		}
+		blk->img.size = info.size;
+		/* A read-only export makes a read-only disk, whatever was
+		 * asked: the driver learns it from F_RO instead of from errors. */
+		blk->opt.readonly = o->readonly || info.read_only;
+		blk->can_discard = !blk->opt.readonly && info.can_trim;
+		blk->can_zero = !blk->opt.readonly && info.can_zero;
+		blk->eng = &blk_nbd_ops;
+		blk->eng_ctx = blk->nbd;
 	} else {
 		r = blk_image_open(o->path, o->readonly, &blk->img, err, errlen);
 		if (r < 0) {
 			free(blk);
 			return r;
 		}
+		blk->can_discard = blk->img.can_discard;
+		blk->can_zero = blk->img.zero_mode != 0;
 	}
+	o = &blk->opt;
 	if (blk->img.size % SECTOR_SIZE)
 		hv_warn("%s: %s is not a whole number of sectors: the last %llu bytes are not "
 			"visible",
@@ -663,9 +602,9 @@ int hv_blk_create(const struct hv_blk_options *o, struct hv_device **out, char *
 		f |= 1ull << VIRTIO_BLK_F_RO;
 	if (o->num_queues > 1)
 		f |= 1ull << VIRTIO_BLK_F_MQ;
-	if (blk->img.can_discard)
+	if (blk->can_discard)
 		f |= 1ull << VIRTIO_BLK_F_DISCARD;
-	if (blk->img.zero_mode)
+	if (blk->can_zero)
 		f |= 1ull << VIRTIO_BLK_F_WRITE_ZEROES;
 
 	blk->dev.ops = &blk_ops;
@@ -686,6 +625,11 @@ int hv_blk_resize(struct hv_device *dev, uint64_t bytes, char *err, size_t errle
 	uint64_t cap = bytes >> SECTOR_SHIFT, le;
 	struct stat st;
 
+	if (blk->nbd) {
+		snprintf(err, errlen, "%s: an NBD export's size is the server's: resize it there",
+			 dev->name);
+		return -EOPNOTSUPP;
+	}
 	if (bytes % SECTOR_SIZE || cap == 0) {
 		snprintf(err, errlen, "%s: size %llu is not a positive number of 512-byte sectors",
 			 dev->name, (unsigned long long)bytes);

@@ -9,10 +9,12 @@
 #include "hvdpa/blk.h"
 #include "options.h"
 
-#define DEFAULT_QUEUE_SIZE 256
-#define MAX_QUEUES	   64
-#define MAX_POLL_US	   1000
-#define DEFAULT_POLL_US	   50
+#define DEFAULT_QUEUE_SIZE    256
+#define MAX_QUEUES	      64
+#define MAX_POLL_US	      1000
+#define DEFAULT_POLL_US	      50
+#define DEFAULT_NBD_TIMEOUT_S 30
+#define MAX_NBD_TIMEOUT_S     3600
 
 void hv_blk_options_init(struct hv_blk_options *o)
 {
@@ -22,6 +24,16 @@ void hv_blk_options_init(struct hv_blk_options *o)
 	/* tests/bench/ab.sh in the test VM: 4k randread qd1 +7% IOPS and
 	 * p50 -11% against no polling, no change at depth 32. */
 	o->poll_us = DEFAULT_POLL_US;
+	/* 0 until given: nbd= gets the default at the end, and a timeout=
+	 * with anything else is refused. */
+	o->timeout_s = 0;
+}
+
+/* The transports libnbd reaches without TLS or a subprocess: a TCP server
+ * or a local socket. */
+static bool nbd_uri_ok(const char *v)
+{
+	return (!strncmp(v, "nbd://", 6) && v[6]) || !strncmp(v, "nbd+unix://", 11);
 }
 
 int hv_blk_parse_size(const char *v, uint64_t *out)
@@ -61,11 +73,25 @@ static int blk_key(void *ctx, const char *tok, const char *v, char *err, size_t 
 
 	if (!strcmp(tok, "name")) {
 		r = hv_opt_name(v, o->name, sizeof(o->name), err, errlen);
+	} else if ((!strcmp(tok, "path") || !strcmp(tok, "nbd")) && o->path[0]) {
+		r = hv_opt_fail(err, errlen, "one of path= or nbd=, once");
 	} else if (!strcmp(tok, "path")) {
 		if (!*v || strlen(v) >= sizeof(o->path))
 			r = hv_opt_fail(err, errlen, "path must not be empty");
 		else
 			snprintf(o->path, sizeof(o->path), "%s", v);
+	} else if (!strcmp(tok, "nbd")) {
+		if (!nbd_uri_ok(v) || strlen(v) >= sizeof(o->path))
+			r = hv_opt_fail(err, errlen,
+					"nbd= takes nbd://HOST[:PORT]/EXPORT or "
+					"nbd+unix:///EXPORT?socket=PATH, not '%s'",
+					v);
+		else
+			snprintf(o->path, sizeof(o->path), "%s", v);
+		o->nbd = !r;
+	} else if (!strcmp(tok, "timeout")) {
+		r = hv_opt_ranged(tok, v, 1, MAX_NBD_TIMEOUT_S, &x, err, errlen);
+		o->timeout_s = r ? o->timeout_s : (uint32_t)x;
 	} else if (!strcmp(tok, "readonly")) {
 		r = hv_opt_switch(tok, v, &o->readonly, err, errlen);
 	} else if (!strcmp(tok, "queues")) {
@@ -92,8 +118,8 @@ static int blk_key(void *ctx, const char *tok, const char *v, char *err, size_t 
 			snprintf(o->serial, sizeof(o->serial), "%s", v);
 	} else {
 		r = hv_opt_fail(err, errlen,
-				"unknown key '%s' (keys: name, path, readonly, queues, "
-				"queue-size, serial, null, size, poll-us, attach)",
+				"unknown key '%s' (keys: name, path, nbd, timeout, readonly, "
+				"queues, queue-size, serial, null, size, poll-us, attach)",
 				tok);
 	}
 	return r;
@@ -108,7 +134,8 @@ int hv_blk_options_parse(struct hv_blk_options *o, const char *spec, char *err, 
 	if (!r && !o->name[0])
 		r = hv_opt_fail(err, errlen, "name= is required");
 	if (!r && o->null && o->path[0])
-		r = hv_opt_fail(err, errlen, "null=on serves no file: drop path=");
+		r = hv_opt_fail(err, errlen,
+				"null=on serves no file: drop %s=", o->nbd ? "nbd" : "path");
 	else if (!r && o->null && !o->size)
 		r = hv_opt_fail(err, errlen, "null=on needs size=");
 	else if (!r && !o->null && o->size)
@@ -116,5 +143,9 @@ int hv_blk_options_parse(struct hv_blk_options *o, const char *spec, char *err, 
 				"size= is only for null=on (a file's size is its own)");
 	else if (!r && !o->null && !o->path[0])
 		r = hv_opt_fail(err, errlen, "path= is required");
+	else if (!r && !o->nbd && o->timeout_s)
+		r = hv_opt_fail(err, errlen, "timeout= is only for nbd=");
+	if (!r && o->nbd && !o->timeout_s)
+		o->timeout_s = DEFAULT_NBD_TIMEOUT_S;
 	return r;
 }

@@ -64,6 +64,20 @@ int hv_loop_del(struct hv_loop *loop, int fd)
 	return -ENOENT;
 }
 
+int hv_loop_mod(struct hv_loop *loop, int fd, uint32_t events)
+{
+	for (unsigned int i = 0; i < loop->nslots; i++) {
+		if (loop->slots[i].fd == fd) {
+			struct epoll_event ev = {.events = events};
+
+			/* The same slot and generation: only the events change. */
+			ev.data.u64 = ((uint64_t)loop->slots[i].gen << 32) | i;
+			return epoll_ctl(loop->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+		}
+	}
+	return -ENOENT;
+}
+
 int hv_loop_run_once(struct hv_loop *loop, int timeout_ms)
 {
 	return hv_loop_run_pwait(loop, timeout_ms, NULL);

@@ -12,7 +12,13 @@
 
 struct hv_blk_options {
 	char name[64];
+	/* The image: a file or block device, or with nbd an NBD URI
+	 * (nbd://HOST[:PORT]/EXPORT, nbd+unix:///EXPORT?socket=PATH). */
 	char path[4096];
+	bool nbd;
+	/* NBD: a request not answered in this many seconds fails (IOERR),
+	 * and the connection is made again. */
+	uint32_t timeout_s;
 	bool readonly;
 	uint16_t num_queues;
 	uint16_t queue_size;
@@ -29,8 +35,9 @@ void hv_blk_options_init(struct hv_blk_options *o);
 
 /*
  * Parses "name=NAME,path=PATH[,readonly=on|off][,queues=N][,queue-size=N]
- * [,serial=STR]" or "name=NAME,null=on,size=SIZE[,...]" (SIZE in bytes or
- * with K, M, G, T). On error returns -EINVAL with a one-line reason in err.
+ * [,serial=STR]", "name=NAME,nbd=URI[,timeout=SECONDS][,...]" or
+ * "name=NAME,null=on,size=SIZE[,...]" (SIZE in bytes or with K, M, G, T).
+ * On error returns -EINVAL with a one-line reason in err.
  */
 int hv_blk_options_parse(struct hv_blk_options *o, const char *spec, char *err, size_t errlen);
 
@@ -39,8 +46,8 @@ int hv_blk_options_parse(struct hv_blk_options *o, const char *spec, char *err, 
 int hv_blk_parse_size(const char *v, uint64_t *out);
 
 /*
- * Opens the image and builds the device. Returns 0, or a negative errno
- * with a one-line reason in err; nothing is left open on failure.
+ * Opens the image (or connects to the NBD server) and builds the device. Returns 0, or a negative
+ * errno with a one-line reason in err; nothing is left open on failure.
  */
 int hv_blk_create(const struct hv_blk_options *o, struct hv_device **out, char *err, size_t errlen);
 

@@ -25,6 +25,9 @@ struct hv_loop {
 int hv_loop_init(struct hv_loop *loop);
 void hv_loop_fini(struct hv_loop *loop);
 int hv_loop_add(struct hv_loop *loop, int fd, uint32_t events, hv_loop_cb cb, void *opaque);
+/* Changes the events fd is watched for (an NBD socket that now has
+ * something to write). */
+int hv_loop_mod(struct hv_loop *loop, int fd, uint32_t events);
 /* Safe from inside a callback: a pending event for fd is not delivered. */
 int hv_loop_del(struct hv_loop *loop, int fd);
 /* Waits up to timeout_ms (-1: forever) and runs ready callbacks. Returns

@@ -88,11 +88,37 @@ static void test_null_sizes(void)
 	CHECK_EQ(o.size, 2ull << 40);
 }
 
+static void test_nbd(void)
+{
+	CHECK_EQ(parse("name=a,nbd=nbd://127.0.0.1:10809/exp"), 0);
+	CHECK(o.nbd);
+	CHECK(strcmp(o.path, "nbd://127.0.0.1:10809/exp") == 0);
+	CHECK_EQ(o.timeout_s, 30);
+	/* The URI's own '=' is the value's. */
+	CHECK_EQ(parse("name=a,nbd=nbd+unix:///e?socket=/run/s.sock,timeout=5,readonly=on"), 0);
+	CHECK(strcmp(o.path, "nbd+unix:///e?socket=/run/s.sock") == 0);
+	CHECK_EQ(o.timeout_s, 5);
+	CHECK(o.readonly);
+	CHECK_EQ(parse("name=a,path=/x"), 0);
+	CHECK(!o.nbd);
+	expect_error("name=a,nbd=http://h/x", "nbd= takes nbd://");
+	expect_error("name=a,nbd=nbd://", "nbd= takes nbd://");
+	expect_error("name=a,nbd=nbd+vsock:///x", "nbd= takes nbd://");
+	expect_error("name=a,path=/x,nbd=nbd://h/e", "one of path= or nbd=");
+	expect_error("name=a,nbd=nbd://h/e,path=/x", "one of path= or nbd=");
+	expect_error("name=a,path=/x,timeout=5", "timeout= is only for nbd=");
+	expect_error("name=a,nbd=nbd://h/e,timeout=0", "timeout must be 1 to 3600");
+	expect_error("name=a,nbd=nbd://h/e,timeout=3601", "timeout must be 1 to 3600");
+	expect_error("name=a,null=on,size=1G,nbd=nbd://h/e", "drop nbd=");
+	expect_error("name=a,nbd=nbd://h/e,size=1G", "size= is only for null=on");
+}
+
 int main(void)
 {
 	RUN(test_full_spec);
 	RUN(test_defaults);
 	RUN(test_errors);
 	RUN(test_null_sizes);
+	RUN(test_nbd);
 	return check_done();
 }

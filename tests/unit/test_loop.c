@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -51,8 +52,42 @@ static void test_delete_from_callback(void)
 	close(efd[1]);
 }
 
+static int mod_calls;
+static uint32_t mod_events;
+
+static void mod_cb(void *opaque, uint32_t events)
+{
+	(void)opaque;
+	mod_calls++;
+	mod_events = events;
+}
+
+/* hv_loop_mod: the NBD engine watches its socket for what libnbd wants
+ * now; a writable socket wakes the loop only once asked to. */
+static void test_mod_changes_events(void)
+{
+	int sv[2];
+
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	CHECK_EQ(hv_loop_init(&loop), 0);
+	CHECK_EQ(hv_loop_add(&loop, sv[0], EPOLLIN, mod_cb, NULL), 0);
+	CHECK_EQ(hv_loop_run_once(&loop, 0), 0); /* writable, not readable */
+	CHECK_EQ(hv_loop_mod(&loop, sv[0], EPOLLIN | EPOLLOUT), 0);
+	CHECK_EQ(hv_loop_run_once(&loop, 0), 1);
+	CHECK_EQ(mod_calls, 1);
+	CHECK(mod_events & EPOLLOUT);
+	CHECK_EQ(hv_loop_mod(&loop, sv[0], EPOLLIN), 0);
+	CHECK_EQ(hv_loop_run_once(&loop, 0), 0);
+	CHECK_EQ(mod_calls, 1);
+	CHECK_EQ(hv_loop_mod(&loop, sv[1], EPOLLIN), -ENOENT);
+	hv_loop_fini(&loop);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	RUN(test_delete_from_callback);
+	RUN(test_mod_changes_events);
 	return check_done();
 }

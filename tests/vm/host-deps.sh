@@ -11,7 +11,8 @@ qemu-system-common qemu-utils busybox-static fio e2fsprogs iproute2 kmod \
 cpio gzip util-linux clang-format valgrind libjson-c-dev \
 libnl-3-dev libnl-genl-3-dev libnl-route-3-dev iperf3 ethtool socat iputils-ping \
 dpdk-dev librte-net-virtio23 librte-mempool-ring23 scdoc groff-base jq \
-systemd debhelper dpkg-dev build-essential lintian bash-completion"
+systemd debhelper dpkg-dev build-essential lintian bash-completion \
+libnbd-dev nbdkit"
 
 missing=""
 for p in $pkgs; do
