@@ -7,7 +7,8 @@ pkgs="meson ninja-build pkg-config gcc make liburing-dev qemu-system-x86 \
 qemu-system-common qemu-utils busybox-static fio e2fsprogs iproute2 kmod \
 cpio gzip util-linux clang-format valgrind libjson-c-dev \
 libnl-3-dev libnl-genl-3-dev libnl-route-3-dev iperf3 ethtool socat iputils-ping \
-dpdk-dev librte-net-virtio23 librte-mempool-ring23 scdoc groff-base"
+dpdk-dev librte-net-virtio23 librte-mempool-ring23 scdoc groff-base \
+containernetworking-plugins"
 
 missing=""
 for p in $pkgs; do
