@@ -130,7 +130,8 @@ static int cmd_add(const struct hv_cni_env *env, const struct hv_cni_conf *c, co
 	int r;
 
 	hv_cni_names(c->name, env->containerid, env->ifname, dev, tap);
-	if (hv_cni_nl_open(env->netns, &ns, e) < 0 || hv_cni_nl_open(NULL, &host, e) < 0)
+	/* The bridge first: a configuration naming none needs no netns. */
+	if (hv_cni_nl_open(NULL, &host, e) < 0)
 		goto out;
 	r = hv_cni_link_info(host, c->bridge, kind, sizeof(kind), NULL, 0);
 	if (r == -ENOENT) {
@@ -144,6 +145,8 @@ static int cmd_add(const struct hv_cni_env *env, const struct hv_cni_conf *c, co
 			    c->bridge, kind[0] ? kind : "plain");
 		goto out;
 	}
+	if (hv_cni_nl_open(env->netns, &ns, e) < 0)
+		goto out;
 	if (hv_cni_link_info(ns, env->ifname, NULL, 0, NULL, 0) == 0) {
 		hv_cni_fail(e, HV_CNI_E_SANDBOX, NULL, "the container has a %s already",
 			    env->ifname);
