@@ -9,13 +9,16 @@
 #include <errno.h>
 #include <liburing.h>
 #include <linux/falloc.h>
+#include <linux/fs.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_ids.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -55,6 +58,7 @@ struct blk_req {
 	uint64_t offset;    /* bytes, where the next I/O goes */
 	uint32_t remaining; /* bytes still to transfer */
 	uint32_t used_len;  /* bytes written to the driver's buffers */
+	uint32_t data_len;  /* a read's or write's bytes, for the statistics */
 	struct iovec *data;
 	unsigned int ndata;
 	struct iovec iov[BLK_MAX_IOV];
@@ -81,7 +85,8 @@ static inline struct blk_dev *to_blk(struct hv_device *dev)
 
 uint64_t hv_blk_size(const struct hv_device *dev)
 {
-	return ((const struct blk_dev *)dev)->capacity << SECTOR_SHIFT;
+	return __atomic_load_n(&((const struct blk_dev *)dev)->capacity, __ATOMIC_RELAXED)
+	       << SECTOR_SHIFT;
 }
 
 static void blk_req_free(struct blk_req *r)
@@ -92,6 +97,13 @@ static void blk_req_free(struct blk_req *r)
 
 static void blk_finish(struct blk_req *r, uint8_t status)
 {
+	struct hv_queue_stats *st = &r->bq->q->stats;
+
+	hv_stat_add(&st->requests, 1);
+	if (status == VIRTIO_BLK_S_OK)
+		hv_stat_add(&st->bytes, r->data_len);
+	else
+		hv_stat_add(&st->errors, 1);
 	*r->status = status;
 	hv_vq_push(&r->bq->q->vq, r->elem.head, r->used_len + 1);
 	blk_req_free(r);
@@ -155,7 +167,10 @@ static void blk_submit_fallocate(struct blk_req *r, int mode, uint64_t off, uint
 
 static bool blk_in_range(struct blk_dev *blk, uint64_t sector, uint64_t nsectors)
 {
-	return sector <= blk->capacity && nsectors <= blk->capacity - sector;
+	/* resize may change it meanwhile: one load, one answer. */
+	uint64_t cap = __atomic_load_n(&blk->capacity, __ATOMIC_RELAXED);
+
+	return sector <= cap && nsectors <= cap - sector;
 }
 
 static void blk_discard_or_zero(struct blk_req *r, const struct iovec *out, unsigned int nout)
@@ -246,9 +261,11 @@ static void blk_handle(struct blk_queue *bq, struct blk_req *r)
 	uint64_t sector;
 
 	r->used_len = 0;
+	r->data_len = 0;
 	if (nin == 0) {
 		/* No byte to put a status in: all we can do is give it back. */
 		hv_warn_ratelimited(bq->rl, "%s: request without a status byte", blk->dev.name);
+		hv_stat_add(&bq->q->stats.errors, 1);
 		hv_vq_push(&bq->q->vq, e->head, 0);
 		blk_req_free(r);
 		return;
@@ -293,10 +310,12 @@ static void blk_handle(struct blk_queue *bq, struct blk_req *r)
 					    "%llu-sector disk or not whole sectors",
 					    blk->dev.name, in_req ? "read" : "write",
 					    (unsigned long long)len, (unsigned long long)sector,
-					    (unsigned long long)blk->capacity);
+					    (unsigned long long)__atomic_load_n(&blk->capacity,
+										__ATOMIC_RELAXED));
 			blk_finish(r, VIRTIO_BLK_S_IOERR);
 			return;
 		}
+		r->data_len = (uint32_t)len;
 		if (len == 0 || blk->opt.null) {
 			if (in_req)
 				r->used_len = (uint32_t)len;
@@ -658,5 +677,53 @@ int hv_blk_create(const struct hv_blk_options *o, struct hv_device **out, char *
 	blk->dev.poll_ns = o->poll_us * 1000u;
 	blk_fill_config(blk);
 	*out = &blk->dev;
+	return 0;
+}
+
+int hv_blk_resize(struct hv_device *dev, uint64_t bytes, char *err, size_t errlen)
+{
+	struct blk_dev *blk = to_blk(dev);
+	uint64_t cap = bytes >> SECTOR_SHIFT, le;
+	struct stat st;
+
+	if (bytes % SECTOR_SIZE || cap == 0) {
+		snprintf(err, errlen, "%s: size %llu is not a positive number of 512-byte sectors",
+			 dev->name, (unsigned long long)bytes);
+		return -EINVAL;
+	}
+	if (!blk->opt.null && blk->img.is_blockdev) {
+		/* A block device is as big as it is: a resize tells the driver
+		 * what the device became (an LV grown, say), up to its size. */
+		uint64_t have = 0;
+
+		if (ioctl(blk->img.fd, BLKGETSIZE64, &have) < 0 || bytes > have) {
+			snprintf(err, errlen, "%s: %s has %llu bytes, fewer than %llu", dev->name,
+				 blk->opt.path, (unsigned long long)have,
+				 (unsigned long long)bytes);
+			return -EINVAL;
+		}
+	} else if (!blk->opt.null) {
+		if (blk->opt.readonly) {
+			snprintf(err, errlen, "%s: read-only: %s is not resized", dev->name,
+				 blk->opt.path);
+			return -EROFS;
+		}
+		if (fstat(blk->img.fd, &st) == 0 && (uint64_t)st.st_size != bytes &&
+		    ftruncate(blk->img.fd, (off_t)bytes) < 0) {
+			int e = errno;
+
+			snprintf(err, errlen, "%s: cannot resize %s: %s", dev->name, blk->opt.path,
+				 strerror(e));
+			return -e;
+		}
+	}
+	blk->img.size = bytes;
+	__atomic_store_n(&blk->capacity, cap, __ATOMIC_RELAXED);
+	le = htole64(cap);
+	memcpy(dev->config + offsetof(struct virtio_blk_config, capacity), &le, sizeof(le));
+	if (dev->config_changed)
+		dev->config_changed(dev, offsetof(struct virtio_blk_config, capacity), sizeof(le));
+	hv_info("%s: resized to %llu bytes (%llu sectors)", dev->name, (unsigned long long)bytes,
+		(unsigned long long)cap);
 	return 0;
 }

@@ -24,8 +24,7 @@ void hv_blk_options_init(struct hv_blk_options *o)
 	o->poll_us = DEFAULT_POLL_US;
 }
 
-/* Bytes, with an optional binary suffix; a whole number of sectors. */
-static int parse_size(const char *v, uint64_t *out)
+int hv_blk_parse_size(const char *v, uint64_t *out)
 {
 	static const char suffixes[] = "KMGT";
 	char *end;
@@ -77,7 +76,7 @@ static int blk_key(void *ctx, const char *tok, const char *v, char *err, size_t 
 	} else if (!strcmp(tok, "null")) {
 		r = hv_opt_switch(tok, v, &o->null, err, errlen);
 	} else if (!strcmp(tok, "size")) {
-		if (parse_size(v, &o->size))
+		if (hv_blk_parse_size(v, &o->size))
 			r = hv_opt_fail(err, errlen,
 					"size must be a non-zero multiple of 512 bytes, optionally "
 					"with K, M, G or T, not '%s'",

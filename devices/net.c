@@ -51,6 +51,7 @@ struct net_dev {
 	int ctl_sock; /* for SIOCGIFFLAGS */
 	uint64_t features;
 	bool link_up;
+	bool admin_down;       /* set-link down: the driver sees no link */
 	unsigned int offloads; /* TUN_F_* for the driver's features */
 	bool offloads_set;
 
@@ -126,6 +127,7 @@ static void rx_place(struct net_dev *nd, struct hv_vq *vq)
 		for (unsigned int i = 0; i < nd->nheld; i++)
 			hv_vq_push(vq, nd->held[i].e.head, 0);
 		nd->stats.rx_dropped++;
+		hv_stat_add(&nd->rxq->stats.errors, 1);
 	} else {
 		for (unsigned int i = 0; i < nd->nheld && off < nd->pkt_len; i++) {
 			struct hv_vq_elem *e = &nd->held[i].e;
@@ -140,6 +142,8 @@ static void rx_place(struct net_dev *nd, struct hv_vq *vq)
 		hv_iov_from_buf(nd->held[0].e.iov, nd->held[0].e.in_num,
 				offsetof(struct virtio_net_hdr_v1, num_buffers), &nbufs, 2);
 		nd->stats.rx_packets++;
+		hv_stat_add(&nd->rxq->stats.requests, 1);
+		hv_stat_add(&nd->rxq->stats.bytes, nd->pkt_len - HDR_LEN);
 	}
 	nd->pkt_pending = false;
 	nd->nheld = 0;
@@ -169,6 +173,7 @@ static void rx_run(struct net_dev *nd)
 			}
 			if ((size_t)n < HDR_LEN) {
 				nd->stats.rx_dropped++;
+				hv_stat_add(&q->stats.errors, 1);
 				continue;
 			}
 			nd->pkt_len = (size_t)n;
@@ -218,11 +223,14 @@ static void tx_run(struct net_dev *nd, struct hv_queue *q)
 		    writev(nd->fd, e.iov, e.out_num) != (ssize_t)e.out_len) {
 			/* A full or downed tap drops, as a wire would. */
 			nd->stats.tx_errors++;
+			hv_stat_add(&q->stats.errors, 1);
 			if (e.out_len > HDR_LEN && e.in_num == 0)
 				hv_warn_ratelimited(&nd->rl, "%s: write to %s: %s", nd->dev.name,
 						    nd->opt.tap, strerror(errno));
 		} else {
 			nd->stats.tx_packets++;
+			hv_stat_add(&q->stats.requests, 1);
+			hv_stat_add(&q->stats.bytes, e.out_len - HDR_LEN);
 		}
 		hv_vq_push(&q->vq, e.head, 0);
 		if (++done % TX_BATCH == 0)
@@ -367,24 +375,45 @@ static int net_control_fd(struct hv_device *d)
 	return to_nd(d)->nl_fd;
 }
 
+/* The link the driver sees: the tap's, unless the admin set it down. */
+static void link_update(struct net_dev *nd)
+{
+	struct hv_device *d = &nd->dev;
+	bool up = !nd->admin_down && (nd->ctl_sock < 0 || tap_link_up(nd));
+	uint16_t status;
+
+	if (up == __atomic_load_n(&nd->link_up, __ATOMIC_RELAXED))
+		return;
+	__atomic_store_n(&nd->link_up, up, __ATOMIC_RELAXED);
+	status = htole16(up ? VIRTIO_NET_S_LINK_UP : 0);
+	memcpy(d->config + STATUS_AT, &status, 2);
+	hv_info("%s: link %s (%s)", d->name, up ? "up" : "down",
+		nd->admin_down ? "set down" : nd->opt.tap);
+	if (d->config_changed)
+		d->config_changed(d, STATUS_AT, 2);
+}
+
 static void net_control_event(struct hv_device *d)
 {
 	struct net_dev *nd = to_nd(d);
 	char buf[8192];
-	bool up;
-	uint16_t status;
 
 	while (nd->nl_fd >= 0 && recv(nd->nl_fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
 		;
-	up = tap_link_up(nd);
-	if (up == nd->link_up)
-		return;
-	nd->link_up = up;
-	status = htole16(up ? VIRTIO_NET_S_LINK_UP : 0);
-	memcpy(d->config + STATUS_AT, &status, 2);
-	hv_info("%s: link %s (%s)", d->name, up ? "up" : "down", nd->opt.tap);
-	if (d->config_changed)
-		d->config_changed(d, STATUS_AT, 2);
+	link_update(nd);
+}
+
+void hv_net_set_link(struct hv_device *dev, bool up)
+{
+	struct net_dev *nd = to_nd(dev);
+
+	nd->admin_down = !up;
+	link_update(nd);
+}
+
+bool hv_net_link_up(const struct hv_device *dev)
+{
+	return __atomic_load_n(&((const struct net_dev *)dev)->link_up, __ATOMIC_RELAXED);
 }
 
 static void net_destroy(struct hv_device *d)

@@ -17,10 +17,7 @@ static const struct {
 	const char *name;
 	bool value;
 } options[] = {
-	{"blk", true},
-	{"net", true},
-	{"state-dir", true},
-	{"verbose", false},
+	{"blk", true}, {"control", true}, {"net", true}, {"state-dir", true}, {"verbose", false},
 };
 
 static bool blank(char c)
@@ -64,7 +61,7 @@ static int parse_line(const char *name, unsigned int line, char *buf, hvdpad_con
 			break;
 	if (i == sizeof(options) / sizeof(options[0]))
 		return line_fail(err, errlen, name, line,
-				 "a line is blk, net, state-dir or verbose, not", opt);
+				 "a line is blk, net, control, state-dir or verbose, not", opt);
 	if (options[i].value && !val)
 		return line_fail(err, errlen, name, line, "a value must follow", opt);
 	if (!options[i].value && val)

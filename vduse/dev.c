@@ -303,3 +303,13 @@ int hv_vduse_destroy(struct hv_vduse *v)
 	free(v);
 	return r;
 }
+
+void hv_vduse_queue_stats(const struct hv_vduse *v, unsigned int index, struct hv_queue_stats *out)
+{
+	hv_queue_stats_read(&v->queues[index].run.q, out);
+}
+
+void hv_vduse_record_config(struct hv_vduse *v)
+{
+	vduse_state_record_config(v->state, v->dev);
+}

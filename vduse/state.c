@@ -319,6 +319,11 @@ int vduse_state_map(struct hv_vduse_state *s, const struct hv_device *dev)
 	return 0;
 }
 
+void vduse_state_record_config(struct hv_vduse_state *s, const struct hv_device *dev)
+{
+	memcpy(s->hdr->config, dev->config, dev->config_size);
+}
+
 void vduse_state_created(struct hv_vduse_state *s)
 {
 	__atomic_store_n(&s->hdr->created, 1, __ATOMIC_RELEASE);

@@ -62,6 +62,7 @@ extern const char *vduse_node_dir; /* "/dev/vduse"; tests point it elsewhere */
 bool vduse_state_reattach(const struct hv_vduse_state *s);
 int vduse_state_map(struct hv_vduse_state *s, const struct hv_device *dev);
 void vduse_state_created(struct hv_vduse_state *s);
+void vduse_state_record_config(struct hv_vduse_state *s, const struct hv_device *dev);
 uint8_t vduse_state_status(const struct hv_vduse_state *s);
 void vduse_state_set_status(struct hv_vduse_state *s, uint8_t status);
 struct hv_inflight *vduse_state_log(struct hv_vduse_state *s, unsigned int queue);

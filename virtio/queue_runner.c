@@ -26,8 +26,10 @@ static void on_kick(void *opaque, uint32_t events)
 	 * which saves a read() per kick. Before serving, the wake-up alone is
 	 * what counts: prepare() is asked again. */
 	(void)events;
-	if (r->serving && !r->parked)
+	if (r->serving && !r->parked) {
+		hv_stat_add(&r->q.stats.kicks, 1);
 		r->q.dev->ops->queue_kick(&r->q);
+	}
 }
 
 static void on_stop(void *opaque, uint32_t events)
@@ -55,11 +57,14 @@ static bool busy_poll(struct hv_queue_runner *r)
 
 	do {
 		if (!r->q.vq.broken && hv_vq_avail_count(&r->q.vq)) {
+			hv_stat_add(&r->q.stats.poll_hits, 1);
 			ops->queue_kick(&r->q);
 			return true;
 		}
-		if (ops->queue_poll && ops->queue_poll(&r->q))
+		if (ops->queue_poll && ops->queue_poll(&r->q)) {
+			hv_stat_add(&r->q.stats.poll_hits, 1);
 			return true;
+		}
 		hv_cpu_relax();
 	} while (now_ns() < deadline && is_running(r));
 	return false;

@@ -34,13 +34,24 @@ void hv_blk_options_init(struct hv_blk_options *o);
  */
 int hv_blk_options_parse(struct hv_blk_options *o, const char *spec, char *err, size_t errlen);
 
+/* Bytes, with an optional binary suffix (K, M, G, T); a non-zero whole
+ * number of 512-byte sectors. -EINVAL otherwise. */
+int hv_blk_parse_size(const char *v, uint64_t *out);
+
 /*
  * Opens the image and builds the device. Returns 0, or a negative errno
  * with a one-line reason in err; nothing is left open on failure.
  */
 int hv_blk_create(const struct hv_blk_options *o, struct hv_device **out, char *err, size_t errlen);
 
-/* Bytes the image exposes (capacity * 512). */
+/* Bytes the image exposes (capacity * 512). Any thread. */
 uint64_t hv_blk_size(const struct hv_device *dev);
+
+/*
+ * Gives the disk a new size (whole sectors): a file is truncated or grown
+ * to it, a block device must have at least that many bytes; the driver
+ * gets a config-change interrupt. On the device's control thread.
+ */
+int hv_blk_resize(struct hv_device *dev, uint64_t bytes, char *err, size_t errlen);
 
 #endif

@@ -17,6 +17,28 @@
 
 struct hv_device;
 
+/*
+ * What a queue did, since its device was created: written by the queue's
+ * thread only (hv_stat_add), read by any thread (hv_queue_stats_read).
+ * The backend counts requests, bytes and errors, the queue runner kicks
+ * and poll hits, hv_queue_publish() interrupts.
+ */
+struct hv_queue_stats {
+	uint64_t requests;   /* chains completed (blk requests, net packets) */
+	uint64_t bytes;	     /* data moved */
+	uint64_t errors;     /* blk: IOERR or UNSUPP; net: dropped, not sent */
+	uint64_t kicks;	     /* driver notifications that woke the thread */
+	uint64_t interrupts; /* used-buffer interrupts raised */
+	uint64_t poll_hits;  /* work found by busy-polling */
+	uint64_t in_flight;  /* read only: chains popped and not yet pushed */
+};
+
+/* One writer: a plain add made visible without a locked instruction. */
+static inline void hv_stat_add(uint64_t *counter, uint64_t n)
+{
+	__atomic_store_n(counter, __atomic_load_n(counter, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+}
+
 /* One running virtqueue, owned by the transport. */
 struct hv_queue {
 	struct hv_device *dev;
@@ -29,6 +51,7 @@ struct hv_queue {
 	void (*notify)(struct hv_queue *q);
 	void *transport; /* the transport's per-queue state */
 	void *backend;	 /* the backend's per-queue state */
+	struct hv_queue_stats stats;
 };
 
 struct hv_device_ops {
@@ -78,9 +101,16 @@ struct hv_device {
  * if it asked to be. */
 static inline void hv_queue_publish(struct hv_queue *q)
 {
-	if (hv_vq_flush(&q->vq))
+	if (hv_vq_flush(&q->vq)) {
+		hv_stat_add(&q->stats.interrupts, 1);
 		q->notify(q);
+	}
 }
+
+/* A snapshot of q's counters, from any thread. */
+void hv_queue_stats_read(const struct hv_queue *q, struct hv_queue_stats *out);
+/* out += add, in_flight included. */
+void hv_queue_stats_sum(struct hv_queue_stats *out, const struct hv_queue_stats *add);
 
 /* Feature bits every transport here offers alongside the device's own. */
 uint64_t hv_device_common_features(void);

@@ -35,6 +35,13 @@ int hv_net_create(const struct hv_net_options *o, struct hv_device **out, char *
 int hv_net_create_fd(const struct hv_net_options *o, int fd, struct hv_device **out, char *err,
 		     size_t errlen);
 
+/* The admin's word on the link (set-link): down holds it down whatever
+ * the tap does; up gives it back to the tap. On the device's control
+ * thread (it may change config space). */
+void hv_net_set_link(struct hv_device *dev, bool up);
+/* What the driver is told; any thread. */
+bool hv_net_link_up(const struct hv_device *dev);
+
 struct hv_net_stats {
 	uint64_t rx_packets, rx_dropped, tx_packets, tx_errors, rx_waits;
 };

@@ -48,6 +48,11 @@ int hv_vduse_fd(const struct hv_vduse *v);
 /* Reads and answers every pending message. Negative errno if the device
  * fd failed (the device is then unusable). */
 int hv_vduse_handle_messages(struct hv_vduse *v);
+/* A snapshot of queue index's counters (include/hvdpa/device.h). */
+void hv_vduse_queue_stats(const struct hv_vduse *v, unsigned int index, struct hv_queue_stats *out);
+/* The device's config space as it is now becomes what a restart must
+ * find (a disk resized on purpose is not a different disk). */
+void hv_vduse_record_config(struct hv_vduse *v);
 /* Stops the queues, closes the device and asks the kernel to destroy it.
  * Returns -EBUSY when it is still on the vDPA bus: it then lives on, and so
  * does its state file, for the next hvdpad to take it over. */

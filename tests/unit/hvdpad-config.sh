@@ -27,7 +27,7 @@ refused "a device's own error, with its file and line" \
 	"--config $w/a.conf:3: blk name=d1: path= is required" --config "$w/a.conf"
 printf 'blk name=d0,path=/x\n\nattach virtio\n' >"$w/b.conf"
 refused "an unknown option" \
-	"--config $w/b.conf:3: a line is blk, net, state-dir or verbose, not 'attach'" --config "$w/b.conf"
+	"--config $w/b.conf:3: a line is blk, net, control, state-dir or verbose, not 'attach'" --config "$w/b.conf"
 printf 'net name=n0,tap=t0,attach=sideways\n' >"$w/c.conf"
 refused "attach= checked as on the command line" \
 	"--config $w/c.conf:1: net name=n0,tap=t0,attach=sideways: attach must be virtio, vhost or none, not 'sideways'" \
@@ -41,8 +41,9 @@ refused "a name in a file and on the command line" \
 	"device name 'disk' given twice ($w/d/10-a.conf:1, --blk)" --config "$w/d/10-a.conf" --blk name=disk,path=/c
 refused "a file that is not there" "--config $w/none: No such file or directory" --config "$w/none"
 mkdir "$w/empty"
-refused "an empty directory serves nothing" "nothing to serve: give at least one --blk or --net" \
-	--config "$w/empty"
+refused "an empty directory, no control socket: nothing to serve" \
+	"nothing to serve: give at least one --blk or --net, or a control socket to add them through" \
+	--config "$w/empty" --control none
 i=0
 while [ $i -le 256 ]; do
 	echo "blk name=d$i,path=/x"

@@ -60,14 +60,14 @@ static void test_refused(void)
 		const char *text, *msg;
 	} bad[] = {
 		{"blk name=a,path=/a\nfrob x\n",
-		 "t.conf:2: a line is blk, net, state-dir or verbose, not 'frob'"},
+		 "t.conf:2: a line is blk, net, control, state-dir or verbose, not 'frob'"},
 		{"--blk name=a\n",
-		 "t.conf:1: a line is blk, net, state-dir or verbose, not '--blk'"},
+		 "t.conf:1: a line is blk, net, control, state-dir or verbose, not '--blk'"},
 		{"\n\nblk\n", "t.conf:3: a value must follow 'blk'"},
 		{"state-dir   \n", "t.conf:1: a value must follow 'state-dir'"},
 		{"verbose yes\n", "t.conf:1: nothing may follow 'verbose'"},
 		{"config /etc/x\n",
-		 "t.conf:1: a line is blk, net, state-dir or verbose, not 'config'"},
+		 "t.conf:1: a line is blk, net, control, state-dir or verbose, not 'config'"},
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -34,7 +34,7 @@ expect_usage_error "queue size not a power of two" "power of two" \
 	--blk name=bad0,path="$W/img",queue-size=100
 expect_usage_error "size= with a file" "size= is only for null=on" \
 	--blk name=bad0,path="$W/img",size=1G
-expect_usage_error "no device given" "nothing to serve"
+expect_usage_error "no device and no control socket" "nothing to serve" --control none
 truncate -s 16M "$W/other.img"
 expect_usage_error "the same name twice" "given twice" \
 	--blk name=bad0,path="$W/img" --blk name=bad0,path="$W/other.img"
