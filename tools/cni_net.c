@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* hvdpa-cni's netlink half (cni_net.h), with libnl-route. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
 #include <fcntl.h>
@@ -180,7 +181,8 @@ static int add_route(struct nl_sock *sk, int ifindex, const struct hv_cni_route 
 
 	if (!r || !nh) {
 		rtnl_route_put(r);
-		rtnl_route_nh_free(nh);
+		if (nh)
+			rtnl_route_nh_free(nh);
 		return hv_cni_fail(e, CNI_E_IO, NULL, "out of memory");
 	}
 	err = parse_addr(rt->dst, AF_UNSPEC, &dst);
@@ -198,7 +200,8 @@ static int add_route(struct nl_sock *sk, int ifindex, const struct hv_cni_route 
 		nh = NULL;
 		err = rtnl_route_add(sk, r, NLM_F_EXCL);
 	}
-	rtnl_route_nh_free(nh);
+	if (nh) /* libnl's free takes no NULL */
+		rtnl_route_nh_free(nh);
 	nl_addr_put(dst);
 	nl_addr_put(via);
 	rtnl_route_put(r);
@@ -206,6 +209,27 @@ static int add_route(struct nl_sock *sk, int ifindex, const struct hv_cni_route 
 		return hv_cni_fail(e, HV_CNI_E_SANDBOX, NULL, "route %s via %s: %s", rt->dst,
 				   gw ? gw : "(link)", nl_geterror(err));
 	return 0;
+}
+
+/* An IPv4 address's broadcast (host bits set), as `ip addr add ... brd +`
+ * and the bridge plugin give it: some software sends there. */
+static int set_broadcast(struct rtnl_addr *a, struct nl_addr *local)
+{
+	unsigned int plen = nl_addr_get_prefixlen(local);
+	uint32_t v, mask = plen ? ~0u << (32 - plen) : 0;
+	struct nl_addr *brd;
+	int r;
+
+	if (plen >= 31) /* point-to-point sized: no broadcast */
+		return 0;
+	memcpy(&v, nl_addr_get_binary_addr(local), 4);
+	v = htonl(ntohl(v) | ~mask);
+	brd = nl_addr_build(AF_INET, &v, 4);
+	if (!brd)
+		return -NLE_NOMEM;
+	r = rtnl_addr_set_broadcast(a, brd);
+	nl_addr_put(brd);
+	return r;
 }
 
 int hv_cni_sandbox_setup(struct nl_sock *sk, const char *ifname, unsigned int mtu,
@@ -254,6 +278,10 @@ int hv_cni_sandbox_setup(struct nl_sock *sk, const char *ifname, unsigned int mt
 			 * routes through it must work as soon as ADD returns. */
 			if (ip->ips[i].family == AF_INET6)
 				rtnl_addr_set_flags(a, IFA_F_NODAD);
+			else
+				r = set_broadcast(a, local);
+		}
+		if (r == 0) {
 			r = rtnl_addr_add(sk, a, 0);
 		}
 		nl_addr_put(local);
