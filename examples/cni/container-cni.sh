@@ -5,7 +5,8 @@
 # stdin, the result on stdout. hvdpad serves the NIC over VDUSE.
 #   sh examples/cni/container-cni.sh [NETNS] [-- COMMAND...]
 # Without a command the container runs an interactive shell; on exit the
-# plugin's DEL takes the NIC, the tap and the address back.
+# plugin's DEL takes the NIC, the tap and the address back. host-local
+# keeps its leases in $HVDPA_CNI_DATA (default /var/lib/cni/networks).
 set -eu
 ns=cnictr
 if [ $# -gt 0 ] && [ "$1" != "--" ]; then
@@ -44,7 +45,7 @@ fi
 # cniVersion and name, as the runtime hands it over.
 conf='{"cniVersion": "1.0.0", "name": "hvdpa", "type": "hvdpa-cni", "bridge": "hvbr0",
   "control": "'$sock'", "mtu": 1500,
-  "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.89.7.0/24", "gateway": "10.89.7.1"}]],
+  "ipam": {"type": "host-local", "dataDir": "'${HVDPA_CNI_DATA:-/var/lib/cni/networks}'", "ranges": [[{"subnet": "10.89.7.0/24", "gateway": "10.89.7.1"}]],
            "routes": [{"dst": "0.0.0.0/0"}]},
   "dns": {"nameservers": ["10.89.7.1"]}}'
 cni() {

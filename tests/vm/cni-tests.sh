@@ -249,6 +249,15 @@ check "no temporary file left" test "$(ls -A "$W/cdi")" = hvdpa.json
 "$B/tests/vm/tools/cdi_write" "$W/cdi"
 check "detached: the spec lists no device" sh -c "tr -d ' \n' <'$W/cdi/hvdpa.json' | grep -q '\"devices\":\[\]'"
 
+echo "# the example, as a user runs it"
+HVDPA_BUILD=$B HVDPA_CNI_DATA=$W/ipam-ex sh examples/cni/container-cni.sh exns -- \
+	ping -c 3 -i 0.2 -W 2 10.89.7.1 >"$W/ex" 2>&1
+cat "$W/ex"
+check "container-cni.sh: the container pings the host through hvbr0" grep -q " 0% packet loss" "$W/ex"
+check "and its DEL took the tap back" sh -c "! ip -o link show | grep -q hvcni"
+ip netns del exns
+ip link del hvbr0
+
 check "clean exit" stop_daemon 10
 check "no sanitizer report" sh -c "! grep -q Sanitizer '$W/d1.log'"
 for n in c1 c2 c3; do ip netns del $n; done
