@@ -73,7 +73,7 @@ echo "== VM integration tests (hvdpad under ASan, Debian 6.12 kernel, TCG)"
 # own zones, so that a lost boot costs one part, and run on a VM of one
 # CPU: nested KVM under multi-threaded TCG took the VM down in most runs
 # on two (docs/hvbridge.md), and ran its zones at half the speed.
-suites="blk-tests restart-tests bridge-tests net-tests cni-tests vhost-clients-tests isolation-tests"
+suites="blk-tests restart-tests bridge-tests net-tests cni-tests cni-podman-tests vhost-clients-tests isolation-tests"
 zone_suites="zone-tests:boot zone-tests:local zone-tests:vhost zone-tests:ram2 zone-tests:panic
 	zone-tests:net zone-neighbour-tests:pair zone-neighbour-tests:hostile"
 {

@@ -8,7 +8,7 @@ qemu-system-common qemu-utils busybox-static fio e2fsprogs iproute2 kmod \
 cpio gzip util-linux clang-format valgrind libjson-c-dev \
 libnl-3-dev libnl-genl-3-dev libnl-route-3-dev iperf3 ethtool socat iputils-ping \
 dpdk-dev librte-net-virtio23 librte-mempool-ring23 scdoc groff-base \
-containernetworking-plugins"
+containernetworking-plugins podman crun"
 
 missing=""
 for p in $pkgs; do
