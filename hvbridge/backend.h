@@ -31,6 +31,12 @@ struct hvb_ram {
 	struct hvb_ram_region r[HVB_RAM_MAX];
 };
 
+/* A device's control() runs at most once per this long: a device
+ * signalling faster (a storm of config changes) has them coalesced, and
+ * costs the bridge thread, which serves every zone, at most one call and
+ * one zone interrupt per gap. */
+#define HVB_CONTROL_GAP_MS 10
+
 struct hvb_backend;
 
 struct hvb_backend_ops {
@@ -47,10 +53,14 @@ struct hvb_backend_ops {
 	/* call_fd(q) was readable (and is drained): raise what is due. */
 	void (*completion)(struct hvb_backend *be, struct hv_mmio_dev *m, unsigned int q);
 	/* Optional: an fd readable when the device has something to tell
-	 * outside its queues (a local NIC: its tap's link changed), or -1;
-	 * control() then handles it, on the bridge thread. */
+	 * outside its queues (a local NIC: its tap's link changed; a vhost-vdpa
+	 * device: its config changed), or -1; control() then handles it, on
+	 * the bridge thread, and must leave the fd unreadable (the loop is
+	 * level-triggered). The bridge calls it at most once per
+	 * HVB_CONTROL_GAP_MS per device: a device that signals faster waits,
+	 * its fd unwatched meanwhile (bridge.c). */
 	int (*control_fd)(struct hvb_backend *be);
-	void (*control)(struct hvb_backend *be);
+	void (*control)(struct hvb_backend *be, struct hv_mmio_dev *m);
 	/* Optional. The zone wrote Status 0: start the reset on a thread of
 	 * the backend's and return 1, or return 0 if there is nothing that
 	 * could take time (the register file then resets at once). After 1,

@@ -11,6 +11,7 @@
 #include <linux/virtio_mmio.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/timerfd.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +26,8 @@
 #include "trap_sim.h"
 
 static struct hv_ratelimit stray_rl;
+
+static uint64_t now_us(void);
 
 static void trap_watch(struct hvb_bridge *b, struct hvb_trap *t, bool on);
 
@@ -377,12 +380,51 @@ static void queue_event(void *opaque, uint32_t events)
 		d->be->ops->completion(d->be, &d->mmio, w->q);
 }
 
+static void control_call(struct hvb_device *d)
+{
+	d->control_last_us = now_us();
+	d->be->ops->control(d->be, &d->mmio);
+}
+
+/* The device has something to say (a config change): heard at once, unless
+ * it spoke less than HVB_CONTROL_GAP_MS ago. Then its fd leaves the loop
+ * (level-triggered, it would be ready every round) until the timer says
+ * the gap is over, and whatever it signalled meanwhile is heard then, in
+ * one call. */
 static void control_event(void *opaque, uint32_t events)
 {
 	struct hvb_device *d = opaque;
+	uint64_t now = now_us(), gap = HVB_CONTROL_GAP_MS * 1000ull;
 
 	(void)events;
-	d->be->ops->control(d->be);
+	if (d->control_last_us && now - d->control_last_us < gap && d->control_timer >= 0) {
+		uint64_t wait = gap - (now - d->control_last_us);
+		struct itimerspec its = {.it_value = {.tv_sec = (time_t)(wait / 1000000),
+						      .tv_nsec = (long)(wait % 1000000) * 1000}};
+
+		if (timerfd_settime(d->control_timer, 0, &its, NULL) == 0) {
+			hv_loop_del(d->zone->loop, d->watched_control_fd);
+			d->control_waiting = true;
+			return;
+		}
+	}
+	control_call(d);
+}
+
+static void control_timer_event(void *opaque, uint32_t events)
+{
+	struct hvb_device *d = opaque;
+	uint64_t n;
+
+	(void)events;
+	if (read(d->control_timer, &n, sizeof(n)) != sizeof(n) || !d->control_waiting)
+		return;
+	d->control_waiting = false;
+	if (hv_loop_add(d->zone->loop, d->watched_control_fd, EPOLLIN, control_event, d) < 0) {
+		hv_err("%s: cannot watch its control fd again", d->cfg.name);
+		d->watched_control_fd = -1;
+	}
+	control_call(d);
 }
 
 static void reset_event(void *opaque, uint32_t events);
@@ -445,9 +487,22 @@ int hvb_device_watch(struct hvb_device *d)
 		if (r < 0)
 			break;
 	}
+	d->control_timer = -1;
+	d->control_waiting = false;
 	if (r == 0 && d->be->ops->control_fd) {
 		int fd = d->be->ops->control_fd(d->be);
 
+		/* Without a timer the gap is not kept: each call is still one
+		 * per round of the loop, after every trap source's batch. */
+		if (fd >= 0) {
+			d->control_timer =
+				timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+			if (d->control_timer >= 0 && hv_loop_add(loop, d->control_timer, EPOLLIN,
+								 control_timer_event, d) < 0) {
+				close(d->control_timer);
+				d->control_timer = -1;
+			}
+		}
 		if (fd >= 0 && (r = hv_loop_add(loop, fd, EPOLLIN, control_event, d)) == 0)
 			d->watched_control_fd = fd;
 	}
@@ -465,8 +520,14 @@ void hvb_device_unwatch(struct hvb_device *d)
 		return;
 	for (unsigned int q = 0; q < d->n_watch; q++)
 		hv_loop_del(d->zone->loop, d->be->ops->call_fd(d->be, q));
-	if (d->watched_control_fd >= 0)
+	if (d->watched_control_fd >= 0 && !d->control_waiting)
 		hv_loop_del(d->zone->loop, d->watched_control_fd);
+	if (d->control_timer >= 0) {
+		hv_loop_del(d->zone->loop, d->control_timer);
+		close(d->control_timer);
+	}
+	d->control_timer = -1;
+	d->control_waiting = false;
 	d->watched = false;
 	sync_reset_watch(d); /* deletes it */
 	free(d->watch);

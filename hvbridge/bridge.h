@@ -60,6 +60,12 @@ struct hvb_device {
 	struct hvb_watch *watch; /* one per queue */
 	unsigned int n_watch;
 	int watched_control_fd, watched_reset_fd; /* -1: none */
+	/* control() is rate-bounded (HVB_CONTROL_GAP_MS): when the control fd
+	 * turns readable too soon after the last call, it is taken off the
+	 * loop and this timerfd (always watched with it) brings it back. */
+	int control_timer; /* -1: none */
+	bool control_waiting;
+	uint64_t control_last_us; /* 0: never */
 	bool watched;
 	/* Removed while its reset went on: on its zone's retiring list, and
 	 * closed when the reset is done. */
@@ -119,9 +125,10 @@ struct hvb_bridge {
 	int hvisor_fd;
 	int control_fd;
 	gid_t control_gid;
-	/* Connected control clients, oldest first; read only when readable. */
+	/* Connected control clients, oldest first (control.c); read only
+	 * when readable, written only when writable. */
 #define HVB_CONTROL_MAX_CLIENTS 8
-	int control_clients[HVB_CONTROL_MAX_CLIENTS];
+	struct hvb_control_client *control_clients[HVB_CONTROL_MAX_CLIENTS];
 	unsigned int n_control_clients;
 	volatile sig_atomic_t *stop;
 
@@ -134,6 +141,10 @@ struct hvb_bridge {
 int hvb_config_load(const char *path, struct hvb_bridge *b, char *err, size_t errlen);
 int hvb_device_cfg_parse(const char *json, struct hvb_device_cfg *cfg, uint32_t *zone, char *err,
 			 size_t errlen);
+/* The same from a parsed object (json-c's), which stays the caller's. */
+struct json_object;
+int hvb_device_cfg_from_json(struct json_object *o, struct hvb_device_cfg *cfg, uint32_t *zone,
+			     char *err, size_t errlen);
 void hvb_device_cfg_free(struct hvb_device_cfg *cfg);
 void hvb_bridge_free(struct hvb_bridge *b);
 

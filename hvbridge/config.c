@@ -332,17 +332,15 @@ int hvb_config_load(const char *path, struct hvb_bridge *b, char *err, size_t er
 	return r;
 }
 
-int hvb_device_cfg_parse(const char *json, struct hvb_device_cfg *cfg, uint32_t *zone, char *err,
-			 size_t errlen)
+int hvb_device_cfg_from_json(struct json_object *o, struct hvb_device_cfg *cfg, uint32_t *zone,
+			     char *err, size_t errlen)
 {
 	struct cj_ctx c = {.err = err, .errlen = errlen};
-	enum json_tokener_error jerr;
-	json_object *o = json_tokener_parse_verbose(json, &jerr);
 	uint64_t id = 0;
 	int r;
 
-	if (!o) {
-		snprintf(err, errlen, "device: %s", json_tokener_error_desc(jerr));
+	if (!json_object_is_type(o, json_type_object)) {
+		snprintf(err, errlen, "device: not a JSON object");
 		return -EINVAL;
 	}
 	snprintf(c.where, sizeof(c.where), "device");
@@ -354,6 +352,21 @@ int hvb_device_cfg_parse(const char *json, struct hvb_device_cfg *cfg, uint32_t 
 		r = -EINVAL;
 	}
 	*zone = (uint32_t)id;
+	return r;
+}
+
+int hvb_device_cfg_parse(const char *json, struct hvb_device_cfg *cfg, uint32_t *zone, char *err,
+			 size_t errlen)
+{
+	enum json_tokener_error jerr;
+	json_object *o = json_tokener_parse_verbose(json, &jerr);
+	int r;
+
+	if (!o) {
+		snprintf(err, errlen, "device: %s", json_tokener_error_desc(jerr));
+		return -EINVAL;
+	}
+	r = hvb_device_cfg_from_json(o, cfg, zone, err, errlen);
 	json_object_put(o);
 	return r;
 }

@@ -1,22 +1,33 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * hvbridge's control socket: devices are added to and removed from a
- * running bridge, and listed, without touching the other zones. One
- * request per connection, a line of text each way:
+ * running bridge, and listed, without touching the other zones. A UNIX
+ * stream socket speaking QMP's framing, as hvdpad's control socket does:
+ * one JSON object per line each way, any number of requests per
+ * connection, each answered in order.
  *
- *   add {"zone": 1, "name": "blk2", "base": "0xa0000400", "irq": 79,
- *        "vhost": "/dev/vhost-vdpa-1"}
- *   remove ZONE NAME
- *   list
+ *   {"execute": "device-add", "arguments": {"zone": 1, "name": "blk2",
+ *     "base": "0xa0000400", "irq": 79, "vhost": "/dev/vhost-vdpa-1"}}
+ *   {"execute": "device-del", "arguments": {"zone": 1, "name": "blk2"}}
+ *   {"execute": "query-devices"}
  *
- * The answer starts with "ok" or "error: ". Only root, hvbridge's own user
- * and members of the control group (config "control_group", or
- * --control-group) may connect; others get "error: permission denied".
+ * The answer is {"return": VALUE} ({} for device-add and device-del, an
+ * array of devices for query-devices) or {"error": {"class": CLASS,
+ * "desc": TEXT}}, CLASS one of CommandNotFound, InvalidParameter,
+ * DeviceNotFound, GenericError; a request's "id", if any, comes back in
+ * its answer. A request line longer than HVB_CONTROL_REQ_MAX bytes is
+ * answered with an error and the connection closed. Only root, hvbridge's
+ * own user and members of the control group (config "control_group", or
+ * --control-group) may connect; others are answered a GenericError
+ * "permission denied" and closed.
  */
 #ifndef HVBRIDGE_CONTROL_H
 #define HVBRIDGE_CONTROL_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+#define HVB_CONTROL_REQ_MAX (64u * 1024)
 
 struct hvb_bridge;
 
@@ -29,7 +40,11 @@ int hvb_control_listen(struct hvb_bridge *b, char *err, size_t errlen);
 /* Closes every client and the socket, and removes it. Before
  * hvb_bridge_free(). */
 void hvb_control_close(struct hvb_bridge *b);
-/* Client side: sends one request and prints the answer; returns 0 on "ok". */
-int hvb_control_request(const char *path, const char *request);
+/* Client side, for hvbridge ctl: request is the command line's "list",
+ * "add JSON" or "remove ZONE NAME", sent as its JSON request. Prints the
+ * answer for a person, or with raw the "return" value as JSON; an error
+ * goes to stderr. Returns 0 on a return, 1 on an error or no answer, 2 on
+ * a request it does not know. */
+int hvb_control_request(const char *path, const char *request, bool raw);
 
 #endif

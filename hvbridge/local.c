@@ -293,24 +293,26 @@ static int lo_control_fd(struct hvb_backend *be)
 	return lo->dev->ops->control_fd ? lo->dev->ops->control_fd(lo->dev) : -1;
 }
 
-static void lo_control(struct hvb_backend *be)
+static void lo_control(struct hvb_backend *be, struct hv_mmio_dev *m)
 {
 	struct hvb_local *lo = from_be(be);
+
+	(void)m; /* the device raises through lo_config_changed */
 
 	lo->dev->ops->control_event(lo->dev);
 }
 
 /* The device changed its config space (a NIC's link status): the zone
- * hears it with a config interrupt once it drives the device, and reads
- * the new value when it gets there otherwise. */
+ * hears it with a config interrupt once it drives the device (one, while
+ * it has not acknowledged the last), and reads the new value when it gets
+ * there otherwise; ConfigGeneration moves either way. */
 static void lo_config_changed(struct hv_device *dev, uint32_t off, uint32_t len)
 {
 	struct hvb_local *lo = dev->transport;
 
 	(void)off;
 	(void)len;
-	if (lo->mmio->status & VIRTIO_CONFIG_S_DRIVER_OK)
-		hv_mmio_raise(lo->mmio, VIRTIO_MMIO_INT_CONFIG);
+	hv_mmio_config_changed(lo->mmio);
 }
 
 static const struct hvb_backend_ops local_backend_ops = {

@@ -354,6 +354,17 @@ void hv_mmio_raise(struct hv_mmio_dev *m, uint32_t bits)
 		m->irq(m);
 }
 
+bool hv_mmio_config_changed(struct hv_mmio_dev *m)
+{
+	if (!(m->status & VIRTIO_CONFIG_S_DRIVER_OK) ||
+	    (__atomic_load_n(&m->interrupt_status, __ATOMIC_ACQUIRE) & VIRTIO_MMIO_INT_CONFIG)) {
+		__atomic_fetch_add(&m->config_generation, 1, __ATOMIC_ACQ_REL);
+		return false;
+	}
+	hv_mmio_raise(m, VIRTIO_MMIO_INT_CONFIG);
+	return true;
+}
+
 void hv_mmio_reset(struct hv_mmio_dev *m)
 {
 	do_reset(m);

@@ -34,6 +34,18 @@ struct hvb_vhost {
 	unsigned int nvqs;
 	uint16_t queue_num_max;
 	int *kick, *call;
+	/* Signalled by the kernel when the device's config changes
+	 * (VHOST_VDPA_SET_CONFIG_CALL): handed to the device before each
+	 * DRIVER_OK, since a reset drops it (VDUSE clears its config callback
+	 * in vduse_dev_reset), and taken back before each reset. Watched on
+	 * the bridge loop (control_fd), which raises the zone's config
+	 * interrupt. */
+	int config_call;
+	bool config_bound; /* the device has it; only who tells the device touches this */
+	/* A change came while a Status write ran ahead on the job's thread
+	 * (DRIVER_OK: the device may change config as soon as it has it):
+	 * signalled again once the write is taken (reset_wait). */
+	bool config_missed;
 	uint8_t status;	       /* what the device was last told */
 	struct hvb_ram ram;    /* zone RAM, every region */
 	struct hvb_ram mapped; /* what the IOTLB holds: zone RAM or the shadow */
@@ -94,8 +106,15 @@ static int vh_ioctl(struct hvb_vhost *vh, unsigned long req, void *arg, const ch
  * any. */
 static void reset_wait(struct hvb_vhost *vh)
 {
+	uint64_t one = 1;
+
 	if (hvb_bg_reset_wait(&vh->reset) && vh->job_resets)
 		vh->status = 0;
+	/* The bridge loop hears it on a later round, when the register file
+	 * has taken the write (DRIVER_OK: a config interrupt). */
+	if (vh->config_missed && write(vh->config_call, &one, sizeof(one)) != sizeof(one))
+		hv_warn_ratelimited(&vh->rl, "%s: config change: %s", vh->path, strerror(errno));
+	vh->config_missed = false;
 }
 
 static int iotlb_send(struct hvb_vhost *vh, uint8_t type, uint64_t iova, uint64_t size, void *host)
@@ -368,10 +387,38 @@ static int vh_queue_ready(struct hv_mmio_dev *m, unsigned int index, const struc
 	return 0;
 }
 
+/* The device signals config_call from now on. A kernel without the ioctl
+ * (before 5.11) or a parent that refuses it leaves the zone without config
+ * interrupts, not without its device: a line, and DRIVER_OK goes on. */
+static void config_call_bind(struct hvb_vhost *vh)
+{
+	int fd = vh->config_call;
+
+	if (fd >= 0 &&
+	    vh_ioctl(vh, VHOST_VDPA_SET_CONFIG_CALL, &fd,
+		     "VHOST_VDPA_SET_CONFIG_CALL (config changes will not reach the zone)") == 0)
+		vh->config_bound = true;
+}
+
+/* Before a reset: a change the device signals from here on belongs to no
+ * driver (and after the reset VDUSE has forgotten the eventfd anyway; other
+ * parents may not). */
+static void config_call_unbind(struct hvb_vhost *vh)
+{
+	int fd = VHOST_FILE_UNBIND;
+
+	if (vh->config_bound)
+		vh_ioctl(vh, VHOST_VDPA_SET_CONFIG_CALL, &fd, "VHOST_VDPA_SET_CONFIG_CALL");
+	vh->config_bound = false;
+}
+
 static int driver_ok_now(struct hvb_vhost *vh)
 {
 	uint8_t s = vh->status | VIRTIO_CONFIG_S_DRIVER_OK;
 
+	/* Bound before DRIVER_OK: the device may signal a change as soon as
+	 * it has it (hvdpad: VDUSE refuses the interrupt before). */
+	config_call_bind(vh);
 	set_status(vh, s);
 	return status_has(vh, s);
 }
@@ -449,6 +496,7 @@ static void reset_device(void *arg)
 	uint8_t status = 0;
 
 	/* Only this thread uses the fd until it is joined. */
+	config_call_unbind(vh);
 	vh_ioctl(vh, VHOST_VDPA_SET_STATUS, &status, "VHOST_VDPA_SET_STATUS");
 }
 
@@ -478,15 +526,21 @@ static void vh_reset(struct hv_mmio_dev *m)
 	uint64_t n;
 
 	reset_wait(vh);
+	config_call_unbind(vh);
 	if (vh->status)
 		set_status(vh, 0);
 	vh->status = 0;
 	vh->pre.features = vh->pre.driver = false;
+	vh->config_missed = false;
 	if (vh->shadow)
 		hvb_shadow_reset(vh->shadow);
-	/* A completion signalled before the reset is stale now. */
+	/* A completion or config change signalled before the reset is
+	 * stale now. */
 	for (unsigned int i = 0; i < vh->nvqs; i++)
 		while (read(vh->call[i], &n, sizeof(n)) > 0)
+			;
+	if (vh->config_call >= 0)
+		while (read(vh->config_call, &n, sizeof(n)) > 0)
 			;
 }
 
@@ -582,6 +636,8 @@ static void vh_close(struct hvb_backend *be)
 		if (vh->call[i] >= 0)
 			close(vh->call[i]);
 	}
+	if (vh->config_call >= 0)
+		close(vh->config_call);
 	hvb_shadow_destroy(vh->shadow);
 	free(vh->kick);
 	free(vh->call);
@@ -619,12 +675,38 @@ static unsigned int vh_num_queues(struct hvb_backend *be)
 	return from_be(be)->nvqs;
 }
 
+static int vh_control_fd(struct hvb_backend *be)
+{
+	return from_be(be)->config_call;
+}
+
+/* The device's config changed (one read takes every signal since the
+ * last: a storm is one change here). The zone re-reads config through
+ * vh_config_read. While the device's job thread tells the device a Status
+ * write, the register file's Status is not the device's yet: the change
+ * is told again once the write is taken; during a reset it is nobody's
+ * (the driver reads config afresh after). */
+static void vh_control(struct hvb_backend *be, struct hv_mmio_dev *m)
+{
+	struct hvb_vhost *vh = from_be(be);
+	uint64_t n;
+
+	if (read(vh->config_call, &n, sizeof(n)) != sizeof(n))
+		return;
+	if (vh->reset.running)
+		vh->config_missed = !vh->job_resets;
+	else
+		hv_mmio_config_changed(m);
+}
+
 static const struct hvb_backend_ops vh_backend_ops = {
 	.mmio = &vh_mmio_ops,
 	.set_ram = vh_set_ram,
 	.num_queues = vh_num_queues,
 	.call_fd = vh_call_fd,
 	.completion = vh_completion,
+	.control_fd = vh_control_fd,
+	.control = vh_control,
 	.status_begin = vh_status_begin,
 	.reset_begin = vh_reset_begin,
 	.reset_fd = vh_reset_fd,
@@ -643,6 +725,7 @@ int hvb_vhost_open(const char *path, struct hv_mmio_dev *m, struct hvb_backend *
 		return -ENOMEM;
 	}
 	vh->be.ops = &vh_backend_ops;
+	vh->config_call = -1;
 	/* Without its eventfd a reset runs on the bridge thread. */
 	hvb_bg_reset_init(&vh->reset);
 	vh->fd = open(path, O_RDWR | O_CLOEXEC);
@@ -664,6 +747,12 @@ int hvb_vhost_open(const char *path, struct hv_mmio_dev *m, struct hvb_backend *
 	}
 	for (unsigned int i = 0; i < vh->nvqs; i++)
 		vh->kick[i] = vh->call[i] = -1;
+	vh->config_call = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (vh->config_call < 0) {
+		r = -errno;
+		snprintf(err, errlen, "%s: eventfd: %s", path, strerror(-r));
+		goto fail;
+	}
 	for (unsigned int i = 0; i < vh->nvqs; i++) {
 		vh->kick[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		vh->call[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

@@ -72,23 +72,31 @@ echo "== VM integration tests (hvdpad under ASan, Debian 6.12 kernel, TCG)"
 # (tests/vm/suites.sh). The zone suites come in parts, each booting its
 # own zones, so that a lost boot costs one part, and run on a VM of one
 # CPU: nested KVM under multi-threaded TCG took the VM down in most runs
-# on two (docs/hvbridge.md), and ran its zones at half the speed.
-suites="blk-tests restart-tests bridge-tests net-tests cni-tests cni-podman-tests vhost-clients-tests isolation-tests"
+# on two (docs/hvbridge.md), and ran its zones at half the speed. The
+# systemd units' suite boots systemd as PID 1 (tests/vm/init.sh).
+suites="blk-tests restart-tests bridge-tests net-tests cni-tests cni-podman-tests vhost-clients-tests isolation-tests control-tests
+	bench-smoke-tests:device"
 zone_suites="zone-tests:boot zone-tests:local zone-tests:vhost zone-tests:ram2 zone-tests:panic
-	zone-tests:net zone-neighbour-tests:pair zone-neighbour-tests:hostile"
+	zone-tests:net zone-neighbour-tests:pair zone-neighbour-tests:hostile bench-smoke-tests:zone"
+systemd_suites="systemd-tests"
 {
 	# shellcheck disable=SC2086
-	HVDPA_VM_BUDGET=1500 sh tests/vm/suites.sh "$build" $suites
+	HVDPA_VM_BUDGET=2400 sh tests/vm/suites.sh "$build" $suites
 	a=$?
 	# shellcheck disable=SC2086
-	HVDPA_VM_CPUS=1 HVDPA_VM_BUDGET=1500 sh tests/vm/suites.sh "$build" $zone_suites
+	HVDPA_VM_CPUS=1 HVDPA_VM_BUDGET=1800 sh tests/vm/suites.sh "$build" $zone_suites
 	b=$?
-	echo $((a | b)) >"$build/vm.status"
+	# The systemd units under systemd as the VM's PID 1: a boot of its own
+	# (about 2 minutes under TCG).
+	# shellcheck disable=SC2086
+	HVDPA_VM_INIT=systemd HVDPA_VM_BUDGET=600 sh tests/vm/suites.sh "$build" $systemd_suites
+	c=$?
+	echo $((a | b | c)) >"$build/vm.status"
 } | tee "$build/vm.log"
 st=$(cat "$build/vm.status")
 # Each VM suite counts its own checks; a suite's count is the one of its
 # last run (a boot lost part-way runs it again).
-n_suites=$(echo $suites $zone_suites | wc -w)
+n_suites=$(echo $suites $zone_suites $systemd_suites | wc -w)
 # shellcheck disable=SC2046
 set -- $(awk -v want="$n_suites" '/^=== / && !/ ended / && !/ took / {t = $2}
 	/^[0-9]+ passed, [0-9]+ failed$/ {ok[t] = $1; bad[t] = $3}

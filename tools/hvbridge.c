@@ -12,7 +12,9 @@
  *   hvbridge --strict ...            refuse an hvisor-tool config's devices of types
  *                                    hvbridge does not serve (scmi, gpu, ...)
  *                                    instead of skipping them with a warning
- *   hvbridge ctl SOCKET REQUEST      talk to a running one (add, remove, list)
+ *   hvbridge ctl [-j] SOCKET REQUEST talk to a running one (list, add JSON,
+ *                                    remove ZONE NAME) over its JSON control
+ *                                    socket; -j prints the raw JSON return
  *
  * Exit status: 0 after SIGTERM/SIGINT, 1 on a runtime failure, 2 on bad
  * arguments or config.
@@ -40,10 +42,10 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: hvbridge [-v] [--strict] [--sim DIR] [--control-group GROUP] "
 		   "--config FILE\n"
-		   "       hvbridge ctl SOCKET 'add {\"zone\": Z, \"name\": N, \"base\": B, "
+		   "       hvbridge ctl [-j] SOCKET 'add {\"zone\": Z, \"name\": N, \"base\": B, "
 		   "\"irq\": I, \"vhost\": PATH}'\n"
-		   "       hvbridge ctl SOCKET 'remove ZONE NAME'\n"
-		   "       hvbridge ctl SOCKET list\n"
+		   "       hvbridge ctl [-j] SOCKET remove ZONE NAME\n"
+		   "       hvbridge ctl [-j] SOCKET list\n"
 		   "       hvbridge --help | --version\n");
 }
 
@@ -67,6 +69,42 @@ static int use_simulator(struct hvb_bridge *b, const char *dir)
 	return b->trap_kind ? 0 : -1;
 }
 
+/* hvbridge ctl [-j] SOCKET REQUEST...: the request's words may come as
+ * one argument ('remove 1 blk1', as before) or several. */
+static int ctl(int argc, char **argv)
+{
+	bool raw = false;
+	char request[HVB_CONTROL_REQ_MAX + 1];
+	size_t n = 0;
+	int r;
+
+	if (argc > 0 && strcmp(argv[0], "-j") == 0) {
+		raw = true;
+		argc--;
+		argv++;
+	}
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	request[0] = '\0';
+	for (int i = 1; i < argc; i++) {
+		int w = snprintf(request + n, sizeof(request) - n, "%s%s", i > 1 ? " " : "",
+				 argv[i]);
+
+		if (w < 0 || (size_t)w >= sizeof(request) - n) {
+			fprintf(stderr, "hvbridge: request longer than %u bytes\n",
+				HVB_CONTROL_REQ_MAX);
+			return 2;
+		}
+		n += (size_t)w;
+	}
+	r = hvb_control_request(argv[0], request, raw);
+	if (r == 2)
+		usage(stderr);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -86,13 +124,8 @@ int main(int argc, char **argv)
 	sigset_t stop_sigs;
 	int o, r;
 
-	if (argc >= 2 && strcmp(argv[1], "ctl") == 0) {
-		if (argc != 4) {
-			usage(stderr);
-			return 2;
-		}
-		return hvb_control_request(argv[2], argv[3]) == 0 ? 0 : 1;
-	}
+	if (argc >= 2 && strcmp(argv[1], "ctl") == 0)
+		return ctl(argc - 2, argv + 2);
 	while ((o = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
 		switch (o) {
 		case 'c':

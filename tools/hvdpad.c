@@ -107,7 +107,8 @@ static void __attribute__((noreturn, format(printf, 1, 2))) die_usage(const char
 
 	release_claims();
 	hv_control_close(&control);
-	fprintf(stderr, "hvdpad: ");
+	/* The journal files it as an error, as hv_log's lines. */
+	fprintf(stderr, "%shvdpad: ", hv_log_to_journal() ? "<3>" : "");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -320,7 +321,7 @@ static void open_control(struct hv_loop *loop)
 	r = hv_control_listen(&control, loop, control_path, hvdpad_control_command, &control_ctx,
 			      err, sizeof(err));
 	if (r < 0 && control_given)
-		die_usage("--control %s", err);
+		die_usage("%s", err);
 	if (r < 0) {
 		snprintf(control_skipped, sizeof(control_skipped), "%s", err);
 		return;

@@ -421,7 +421,9 @@ static struct json_object *resize(struct json_object *args, struct cmd_ctx *c)
 		sc.size = (uint64_t)json_object_get_int64(size);
 	else if (!json_object_is_type(size, json_type_string) ||
 		 hv_blk_parse_size(json_object_get_string(size), &sc.size) < 0)
-		return fail(c, CLS_PARAM, "\"size\" must be bytes, or a string such as \"2G\"");
+		return fail(c, CLS_PARAM,
+			    "\"size\" must be a positive number of 512-byte sectors, "
+			    "in bytes or with K, M, G or T");
 	if (!call(s, &sc, c))
 		return NULL;
 	ret = json_object_new_object();

@@ -26,6 +26,7 @@ static void on_kick(void *opaque, uint32_t events)
 	 * which saves a read() per kick. Before serving, the wake-up alone is
 	 * what counts: prepare() is asked again. */
 	(void)events;
+	r->kicked = true;
 	if (r->serving && !r->parked) {
 		hv_stat_add(&r->q.stats.kicks, 1);
 		r->q.dev->ops->queue_kick(&r->q);
@@ -53,7 +54,7 @@ static uint64_t now_ns(void)
 static bool busy_poll(struct hv_queue_runner *r)
 {
 	const struct hv_device_ops *ops = r->q.dev->ops;
-	uint64_t deadline = now_ns() + r->q.dev->poll_ns;
+	uint64_t deadline = now_ns() + r->adapt.window_ns;
 
 	do {
 		if (!r->q.vq.broken && hv_vq_avail_count(&r->q.vq)) {
@@ -68,6 +69,28 @@ static bool busy_poll(struct hv_queue_runner *r)
 		hv_cpu_relax();
 	} while (now_ns() < deadline && is_running(r));
 	return false;
+}
+
+/* Nothing to do: poll for the window, else sleep until something comes,
+ * and learn from either how long to poll next time. */
+static int poll_then_sleep(struct hv_queue_runner *r)
+{
+	uint64_t slept;
+	int n;
+
+	if (r->adapt.window_ns) {
+		if (busy_poll(r)) {
+			hv_poll_adapt_hit(&r->adapt);
+			return 1;
+		}
+		hv_poll_adapt_miss(&r->adapt);
+	}
+	r->kicked = false;
+	slept = now_ns();
+	n = hv_loop_run_once(&r->loop, -1);
+	if (r->kicked)
+		hv_poll_adapt_woken(&r->adapt, now_ns() - slept);
+	return n;
 }
 
 /* From now on only stop (and the backend's completions of what is in
@@ -117,8 +140,8 @@ static void *runner_thread(void *opaque)
 		if (r->q.vq.broken && !r->parked)
 			park(r, "the driver broke the ring");
 		n = hv_loop_run_once(&r->loop, poll && !r->parked ? 0 : -1);
-		if (n == 0 && poll && !r->parked && !busy_poll(r))
-			n = hv_loop_run_once(&r->loop, -1);
+		if (n == 0 && poll && !r->parked)
+			n = poll_then_sleep(r);
 		if (n < 0 && n != -EINTR) {
 			hv_err("%s: epoll: %s", r->name, strerror(-n));
 			break;
@@ -155,6 +178,7 @@ int hv_queue_runner_start(struct hv_queue_runner *r)
 	int e;
 
 	r->serving = r->parked = false;
+	hv_poll_adapt_init(&r->adapt, r->q.dev->poll_ns);
 	r->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (r->stop_fd < 0)
 		return -errno;

@@ -14,6 +14,14 @@ extern enum hv_log_level hv_log_level;
 
 void hv_log(enum hv_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Whether stderr is the systemd journal's stream ($JOURNAL_STREAM names
+ * stderr's device and inode). hv_log then starts each line with its
+ * sd-daemon priority ("<3>" error, "<4>" warning, "<6>" info, "<7>"
+ * debug), so that journalctl -p filters and colours them.
+ */
+bool hv_log_to_journal(void);
+
 #define hv_err(...)   hv_log(HV_LOG_ERR, __VA_ARGS__)
 #define hv_warn(...)  hv_log(HV_LOG_WARN, __VA_ARGS__)
 #define hv_info(...)  hv_log(HV_LOG_INFO, __VA_ARGS__)

@@ -8,12 +8,14 @@
 
 #include "hvdpa/device.h"
 #include "hvdpa/loop.h"
+#include "hvdpa/poll_adapt.h"
 
 /*
  * The thread that serves one virtqueue, shared by every transport (VDUSE,
  * hvbridge's local mode): it waits on the driver's kick eventfd, the
- * backend's fds and a stop eventfd, busy-polls for dev->poll_ns after work,
- * and is the only thread that touches its ring.
+ * backend's fds and a stop eventfd, busy-polls after work for an adaptive
+ * window of at most dev->poll_ns (poll_adapt.h), and is the only thread that
+ * touches its ring.
  *
  * Before it serves, it calls prepare() on its own thread until that returns
  * 0: a transport whose driver may enable a queue after DRIVER_OK returns
@@ -42,6 +44,8 @@ struct hv_queue_runner {
 	bool running; /* loop condition, cleared by stop */
 	bool serving; /* prepare() succeeded: queue_stop() is owed */
 	bool parked;
+	bool kicked; /* a kick came since the thread last went to sleep */
+	struct hv_poll_adapt adapt;
 };
 
 /* Sets the owner's parts (q.dev, q.index, q.notify, q.transport, prepare,

@@ -113,6 +113,12 @@ void hv_mmio_write(struct hv_mmio_dev *m, uint64_t off, unsigned int width, uint
 /* The device has used buffers (VIRTIO_MMIO_INT_VRING) or changed its
  * config (VIRTIO_MMIO_INT_CONFIG): sets InterruptStatus and raises the line. */
 void hv_mmio_raise(struct hv_mmio_dev *m, uint32_t bits);
+/* The device's config changed: ConfigGeneration moves, and a running
+ * driver (DRIVER_OK) gets a config interrupt unless one is still pending
+ * (InterruptStatus has VIRTIO_MMIO_INT_CONFIG, not yet acknowledged: the
+ * driver reads config after acknowledging it, and finds the newer
+ * value). Whether an interrupt was raised. */
+bool hv_mmio_config_changed(struct hv_mmio_dev *m);
 /* The backend failed: sets NEEDS_RESET and tells a running driver. */
 void hv_mmio_needs_reset(struct hv_mmio_dev *m);
 /* Which ops a Status write of val would call now (features_ok,

@@ -22,5 +22,8 @@ git worktree add -f --detach "$wt" "$base" >/dev/null
 [ -f build-release/build.ninja ] || meson setup build-release --buildtype=release >/dev/null
 ninja -C build-release >/dev/null
 
-sh tests/vm/run.sh "HVDPA_BENCH_WORKLOADS='$wl' HVDPAD_B='$top/build-release/hvdpad' sh tests/bench/blk-bench.sh '$wt/build' '$out' $secs $runs 256"
+# HVDPA_BENCH_HOG and HVDPA_BENCH_AB_QSD pass through (contention-run.sh).
+sh tests/vm/run.sh -t $((900 + secs * runs * 3 * 5 * 2)) "HVDPA_BENCH_HOG='${HVDPA_BENCH_HOG:-0}' \
+HVDPA_BENCH_AB_QSD='${HVDPA_BENCH_AB_QSD:-0}' HVDPA_BENCH_WORKLOADS='$wl' \
+HVDPAD_B='$top/build-release/hvdpad' sh tests/bench/blk-bench.sh '$wt/build' '$out' $secs $runs 256"
 git worktree remove --force "$wt"

@@ -30,19 +30,24 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 	for w in randread-4k-qd1 randread-4k-qd32 randwrite-4k-qd32 seqread-128k-qd8 randread-4k-qd32-2jobs; do
 		h=$(get hvdpad "$w" 3) q=$(get qsd "$w" 3) l=$(get loop "$w" 3)
 		hn=$(get hvdpad-null "$w" 3) nb=$(get null_blk "$w" 3)
+		# A subset (HVDPA_BENCH_WORKLOADS) leaves the others out.
+		[ -n "$h$q$l$hn$nb" ] || continue
 		echo "| $w | $h | $q | $(ratio "$h" "$q") | $(get hvdpad "$w" 4)/$(get hvdpad "$w" 5) |" \
 			"$(get qsd "$w" 4)/$(get qsd "$w" 5) | $l | $(ratio "$h" "$l") | $hn | $nb | $(ratio "$hn" "$nb") |"
 	done
 	if grep -q '^hvdpad-b,' "$OUT/blk-bench.csv"; then
 		echo
-		echo "A/B: hvdpad (A) against another build (B, HVDPAD_B), same boot"
+		echo "A/B: hvdpad (A) against another build (B, HVDPAD_B), same boot," \
+			"runs interleaved${HVDPA_BENCH_HOG:+, $HVDPA_BENCH_HOG CPU hog(s) beside them}"
 		echo
-		echo "| workload | A IOPS | B IOPS | B/A | A p50 us | B p50 us |"
-		echo "|---|---|---|---|---|---|"
+		echo "| workload | A IOPS | B IOPS | B/A | qsd IOPS | B/qsd | A p50/p99 us | B p50/p99 us | qsd p50/p99 us |"
+		echo "|---|---|---|---|---|---|---|---|---|"
 		for w in randread-4k-qd1 randread-4k-qd32 randwrite-4k-qd32 seqread-128k-qd8 randread-4k-qd32-2jobs; do
-			a=$(get hvdpad "$w" 3) b=$(get hvdpad-b "$w" 3)
+			a=$(get hvdpad "$w" 3) b=$(get hvdpad-b "$w" 3) q=$(get qsd "$w" 3)
 			[ -n "$a$b" ] || continue
-			echo "| $w | $a | $b | $(ratio "$b" "$a") | $(get hvdpad "$w" 4) | $(get hvdpad-b "$w" 4) |"
+			echo "| $w | $a | $b | $(ratio "$b" "$a") | ${q:--} | $(ratio "$b" "${q:-0}") |" \
+				"$(get hvdpad "$w" 4)/$(get hvdpad "$w" 5) | $(get hvdpad-b "$w" 4)/$(get hvdpad-b "$w" 5) |" \
+				"$(get qsd "$w" 4)/$(get qsd "$w" 5) |"
 		done
 	fi
 } >"$OUT/blk-bench.md"

@@ -7,7 +7,10 @@
 #   null_blk     the kernel's null_blk: the ceiling for the null backend
 #   loop         a loop device on the image: the ceiling for hvdpad
 #   hvdpad-b     with HVDPAD_B=path: another build of hvdpad, measured
-#                against hvdpad run by run (then only those two)
+#                against hvdpad run by run (then only those two, and qsd
+#                in the same alternation with HVDPA_BENCH_AB_QSD=1)
+# HVDPA_BENCH_HOG=N keeps N shell busy loops running beside the daemons
+# (tests/bench/contention-run.sh): a host whose CPUs are wanted elsewhere.
 # Each workload runs RUNS times; medians go to OUT/blk-bench.{csv,md}.
 # HVDPA_BENCH_TARGETS and HVDPA_BENCH_WORKLOADS (a regex of names) pick
 # subsets.
@@ -43,6 +46,15 @@ TARGETS=${HVDPA_BENCH_TARGETS:-hvdpad qsd hvdpad-null null_blk loop}
 [ -n "${HVDPA_BENCH_WORKLOADS:-}" ] &&
 	WORKLOADS=$(echo "$WORKLOADS" | grep -E "^(${HVDPA_BENCH_WORKLOADS}):")
 HVDPAD_B=${HVDPAD_B:-}
+HOG=${HVDPA_BENCH_HOG:-0}
+hogs=""
+i=0
+while [ "$i" -lt "$HOG" ]; do
+	sh -c 'while :; do :; done' &
+	hogs="$hogs $!"
+	i=$((i + 1))
+done
+[ -z "$hogs" ] || echo "# $HOG CPU hog(s) running:$hogs"
 
 # One fio run; appends a CSV row. Percentiles come from the read section
 # (first occurrence) or the write section (second) of the terse output.
@@ -105,17 +117,29 @@ if [ -n "$HVDPAD_B" ]; then
 	dev_a=$dev pid_a=$DPID
 	serve hbenchb "$HVDPAD_B" path="$IMG.b"
 	dev_b=$dev pid_b=$DPID
-	echo "# A/B: hvdpad on $dev_a, hvdpad-b on $dev_b"
+	dev_q=""
+	if [ "${HVDPA_BENCH_AB_QSD:-0}" = 1 ]; then
+		cp "$IMG" "$IMG.q"
+		start_qsd qbench "$IMG.q" $QUEUES $QSIZE || exit 1
+		dev_q=$(attach qbench) || exit 1
+	fi
+	echo "# A/B: hvdpad on $dev_a, hvdpad-b on $dev_b${dev_q:+, qsd on $dev_q}"
 	echo "$WORKLOADS" | while IFS=: read -r name rw bs qd jobs; do
 		run=1
 		while [ $run -le "$RUNS" ]; do
 			fio_one hvdpad "$dev_a" "$name" "$rw" "$bs" "$qd" "$jobs" "$run"
 			fio_one hvdpad-b "$dev_b" "$name" "$rw" "$bs" "$qd" "$jobs" "$run"
+			[ -z "$dev_q" ] || fio_one qsd "$dev_q" "$name" "$rw" "$bs" "$qd" "$jobs" "$run"
 			run=$((run + 1))
 		done
 	done
 	vdpa dev del hbench
 	vdpa dev del hbenchb
+	if [ -n "$dev_q" ]; then
+		vdpa dev del qbench
+		kill $QPID
+		wait $QPID
+	fi
 	DPID=$pid_a stop_daemon 10
 	DPID=$pid_b stop_daemon 10
 	TARGETS=""
@@ -159,5 +183,6 @@ for target in $TARGETS; do
 	esac
 done
 
+[ -z "$hogs" ] || kill $hogs
 cp "$RAW" "$OUT/blk-bench-raw.csv"
 sh "$(dirname "$0")/blk-bench-report.sh" "$RAW" "$OUT" "$SECS" "$RUNS" "$MIB"

@@ -26,7 +26,7 @@ static int take(void *ctx, const char *opt, const char *val, const char *where, 
 		return hv_blk_options_parse(&b, val, err, errlen) ? -1 : 0;
 	if (!strcmp(opt, "net"))
 		return hv_net_options_parse(&n, val, err, errlen) ? -1 : 0;
-	if (strcmp(opt, "state-dir") && strcmp(opt, "verbose"))
+	if (strcmp(opt, "state-dir") && strcmp(opt, "verbose") && strcmp(opt, "control"))
 		abort(); /* the parser let an unknown option through */
 	return 0;
 }

@@ -18,7 +18,7 @@ if [ ! -f "$B/build.ninja" ]; then
 fi
 ninja -C "$B" >/dev/null
 status=0
-for t in virtqueue blk mmio conf; do
+for t in virtqueue blk mmio conf control; do
 	work=$B/fuzz-corpus-$t
 	mkdir -p "$work"
 	# Leak checks off for blk: its fixture lives for the whole process.

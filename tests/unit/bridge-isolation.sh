@@ -78,7 +78,7 @@ attack() {
 zs z2.sock --zone 2 --seconds 2 watch >"$W/base" 2>&1
 check grep -q "^ok - watch" "$W/base"
 base=$(worst "$W/base")
-note "baseline: $(grep watch "$W/base")"
+note "baseline: $(grep "ok - watch" "$W/base")"
 BOUND=$(awk -v b="${base:-0}" -v d="$BOUND" 'BEGIN { n = int(4 * b); print (n > d ? n : d) }')
 
 # victim OUT LABEL: the victim's reads for 3 s during the attack under way,
@@ -88,7 +88,7 @@ victim() {
 	check grep -q "^ok - watch" "$W/$1"
 	wait $ap
 	check test $? -eq 0
-	note "$2: $(grep watch "$W/$1")"
+	note "$2: $(grep "ok - watch" "$W/$1")"
 }
 
 if attack "$W/storm" --seconds 6 reset-storm; then
@@ -137,7 +137,7 @@ if attack "$W/fill" --seconds 4 fill; then
 	check test "$(worst "$W/v4" | cut -d. -f1)" -lt $((RESET_US / 2))
 	wait $ap
 	check test $? -eq 0
-	note "remove: $(grep watch "$W/v4")"
+	note "remove: $(grep "ok - watch" "$W/v4")"
 	# It closes once reset: the same window and image can be added again.
 	i=0
 	until "$B/hvbridge" ctl "$W/ctl.sock" "add {\"zone\": 1, \"name\": \"blk1\", \"base\": \"0xa0000000\", \"irq\": 78, \"local\": \"blk:path=$W/hostile.img\"}" >"$W/add" 2>&1; do
@@ -145,7 +145,7 @@ if attack "$W/fill" --seconds 4 fill; then
 		[ $i -gt 50 ] && break
 		sleep 0.1
 	done
-	check grep -q "^ok" "$W/add"
+	check grep -q "^blk1 added to zone 1$" "$W/add"
 	check grep -q "blk1: reset, and closed" "$W/bridge.log"
 fi
 
@@ -155,13 +155,20 @@ zs z2.sock --zone 2 --seconds 3 --bound-us "$BOUND" watch >"$W/v5" 2>&1 &
 wp=$!
 sleep 0.3
 for i in 1 2 3 4 5; do
-	sleep 3 | socat - UNIX-CONNECT:"$W/ctl.sock",type=5 >/dev/null 2>&1 &
+	sleep 3 | socat - UNIX-CONNECT:"$W/ctl.sock" >/dev/null 2>&1 &
 	sleep 0.4
 done
 wait $wp
 check grep -q "^ok - watch" "$W/v5"
-note "idle control clients: $(grep watch "$W/v5")"
-check sh -c "'$B/hvbridge' ctl '$W/ctl.sock' list | grep -q blk2"
+note "idle control clients: $(grep "ok - watch" "$W/v5")"
+check sh -c "'$B/hvbridge' ctl '$W/ctl.sock' list | grep -q '^zone 2 blk2 base 0x'"
+# -j: the JSON return as it came; the request's words may be apart too.
+check sh -c "'$B/hvbridge' ctl -j '$W/ctl.sock' list | grep -q '^\\[.*\"name\":\"blk2\"'"
+"$B/hvbridge" ctl "$W/ctl.sock" remove 2 nosuch 2>"$W/ctl.err"
+check test $? -eq 1
+check grep -q "zone 2 has no device 'nosuch' (DeviceNotFound)" "$W/ctl.err"
+"$B/hvbridge" ctl "$W/ctl.sock" frobnicate 2>/dev/null
+check test $? -eq 2
 
 note "victim worst register read: baseline $base us, reset storm $(worst "$W/v1") us," \
 	"notify flood $(worst "$W/v2") us, leave storm $(worst "$W/v3") us," \

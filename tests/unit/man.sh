@@ -102,5 +102,35 @@ for page in hvdpad.8:tools/hvdpad.c hvdpactl.8:tools/hvdpactl.c \
 	[ -z "$extra" ]
 	ok $? "$page: OPTIONS lists no option ${src#"$S"/} lacks${extra:+ (unknown:$extra)}"
 done
+
+# hvdpa.conf(5): renders cleanly, and names every line a config file may
+# hold (hvdpad_conf.c's table) and every key of --blk and --net (the
+# devices' parsers, and hvdpad's attach=).
+page=hvdpa.conf.5
+if [ ! -f "$M/$page" ]; then
+	ok 1 "$page: built"
+else
+	groff -man -Tutf8 -ww -z "$M/$page" >"$w/warn" 2>&1
+	st=$?
+	[ $st -eq 0 ] && [ ! -s "$w/warn" ]
+	ok $? "$page: groff -man -ww renders it without a warning (status $st)"
+	groff -man -Tascii -P-cbou -rLL=3000n "$M/$page" 2>/dev/null >"$w/text"
+	grep -q "hvdpa $V" "$w/text"
+	ok $? "$page: its footer says hvdpa $V"
+	missing=""
+	for o in $(grep -oE '^[[:space:]]*\{"[a-z-]+", (true|false)\}' "$S/tools/hvdpad_conf.c" |
+		sed -E 's/.*"([a-z-]+)".*/\1/'); do
+		grep -qE "^       $o( |\$)" "$w/text" || missing="$missing $o"
+	done
+	[ -z "$missing" ] && grep -q 'blk' "$w/text"
+	ok $? "$page: a heading for each line hvdpad_conf.c takes${missing:+ (missing:$missing)}"
+	missing=""
+	for k in $(grep -ohE 'strcmp\(tok, "[a-z-]+"\)' "$S/devices/blk_options.c" "$S/devices/net_options.c" |
+		sed -E 's/.*"([a-z-]+)".*/\1/' | sort -u) attach; do
+		has "$w/text" "$k=" || missing="$missing $k="
+	done
+	[ -z "$missing" ]
+	ok $? "$page: names every --blk and --net key${missing:+ (missing:$missing)}"
+fi
 echo "1..$n"
 exit $fail

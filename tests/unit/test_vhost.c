@@ -33,11 +33,13 @@ static struct {
 	uint8_t status;
 	uint8_t refuse; /* status bits the device never takes */
 	unsigned int set_status;
-	unsigned int reset_ms;	/* SET_STATUS 0 takes this long */
-	unsigned int status_ms; /* and any other */
-	bool batch;		/* offers VHOST_BACKEND_F_IOTLB_BATCH */
-	uint64_t iova_last;	/* of its IOVA range; 0: all of it */
-} dev;
+	unsigned int reset_ms;	  /* SET_STATUS 0 takes this long */
+	unsigned int status_ms;	  /* and any other */
+	bool batch;		  /* offers VHOST_BACKEND_F_IOTLB_BATCH */
+	uint64_t iova_last;	  /* of its IOVA range; 0: all of it */
+	int config_fd;		  /* VHOST_VDPA_SET_CONFIG_CALL's, -1: unbound */
+	bool config_at_driver_ok; /* it was bound when DRIVER_OK came */
+} dev = {.config_fd = -1};
 
 /* The IOTLB messages written to the node, in order. */
 static struct {
@@ -95,7 +97,14 @@ static int fake_ioctl(int fd, unsigned long req, void *arg)
 		*(struct vhost_vdpa_iova_range *)arg = (struct vhost_vdpa_iova_range){
 			.first = 0, .last = dev.iova_last ? dev.iova_last : ~0ull};
 		return 0;
+	case VHOST_VDPA_SET_CONFIG_CALL:
+		dev.config_fd = *(int *)arg;
+		return 0;
 	case VHOST_VDPA_SET_STATUS:
+		if (*(uint8_t *)arg & VIRTIO_CONFIG_S_DRIVER_OK)
+			dev.config_at_driver_ok = dev.config_fd >= 0;
+		if (*(uint8_t *)arg == 0 && dev.config_fd >= 0)
+			printf("# reset with the config eventfd still bound\n");
 		if (*(uint8_t *)arg == 0 && dev.reset_ms)
 			usleep(dev.reset_ms * 1000);
 		if (*(uint8_t *)arg != 0 && dev.status_ms)
@@ -549,6 +558,134 @@ static void test_status0_answered_when_reset(void)
 	munmap(hyp, 4096);
 }
 
+/* Zone interrupts the hypervisor has been handed since the last call,
+ * for zone (and irq 78), taken off the result ring as hvisor would. */
+static unsigned int hyp_irqs(uint32_t zone)
+{
+	uint32_t front = hyp->res_front, rear = __atomic_load_n(&hyp->res_rear, __ATOMIC_ACQUIRE);
+	unsigned int n = 0;
+
+	for (; front != rear; front = (front + 1) & 31)
+		n += hyp->res_list[front].target_zone == zone && hyp->res_list[front].irq_id == 78;
+	__atomic_store_n(&hyp->res_front, front, __ATOMIC_RELEASE);
+	return n;
+}
+
+static volatile bool storming;
+
+/* The device's config changes as fast as the kernel can signal it. */
+static void *config_storm(void *arg)
+{
+	uint64_t one = 1, n = 0;
+
+	(void)arg;
+	while (storming)
+		if (write(dev.config_fd, &one, sizeof(one)) == sizeof(one))
+			n++;
+	printf("# the device signalled %llu config changes\n", (unsigned long long)n);
+	return NULL;
+}
+
+/* The device's config changes (vhost-vdpa signals the eventfd of
+ * VHOST_VDPA_SET_CONFIG_CALL): the zone's driver, once at DRIVER_OK, gets
+ * a config interrupt, InterruptStatus says so and ConfigGeneration moves.
+ * A device changing config without end costs the bridge one call per
+ * HVB_CONTROL_GAP_MS and zone 2 nothing noticeable; a reset takes the
+ * eventfd back. */
+static void test_config_change_reaches_the_zone(void)
+{
+	struct two_zones tz;
+	uint64_t one = 1, t0, worst, flag0, v = ~0ull;
+	uint32_t gen0, gen1;
+	unsigned int reads, irqs = 0;
+	pthread_t th;
+
+	dev.config_fd = -1;
+	dev.config_at_driver_ok = false;
+	two_zones_up(&tz);
+	hyp_negotiate(0);
+	CHECK_EQ(dev.config_fd, -1); /* nobody to tell before DRIVER_OK */
+	/* DRIVER_OK takes the device 200 ms (run ahead on the job's thread),
+	 * and the config changes meanwhile: the zone hears of it once its
+	 * write is taken. */
+	dev.status_ms = 200;
+	hyp_irqs(1);
+	flag0 = hyp->cfg_flags[0];
+	hyp_push(0, 1, DEV1 + 0x70, true, 0xf);
+	usleep(100000);
+	CHECK(dev.config_fd >= 0);
+	if (dev.config_fd < 0) {
+		two_zones_down(&tz);
+		munmap(hyp, 4096);
+		return;
+	}
+	CHECK_EQ(write(dev.config_fd, &one, sizeof(one)), 8);
+	CHECK(hyp_wait(0, flag0, &v));
+	dev.status_ms = 0;
+	CHECK_EQ(hyp_access(0, 1, DEV1 + 0x70, false, 0), 0xf);
+	CHECK(dev.config_at_driver_ok);
+	t0 = now_ms();
+	while (!(irqs = hyp_irqs(1)) && now_ms() - t0 < 2000)
+		usleep(1000);
+	printf("# a change while DRIVER_OK was under way: %u interrupt(s)\n", irqs);
+	CHECK_EQ(irqs, 1);
+	CHECK_EQ(hyp_access(0, 1, DEV1 + 0x60, false, 0), VIRTIO_MMIO_INT_CONFIG);
+	CHECK_EQ(hyp_access(0, 1, DEV1 + 0x64, true, VIRTIO_MMIO_INT_CONFIG), 0);
+	hyp_irqs(1);
+	gen0 = (uint32_t)hyp_access(0, 1, DEV1 + 0xfc, false, 0);
+	CHECK_EQ(write(dev.config_fd, &one, sizeof(one)), 8);
+	t0 = now_ms();
+	while (!(irqs = hyp_irqs(1)) && now_ms() - t0 < 2000)
+		usleep(1000);
+	printf("# one change: %u interrupt(s) after %llu ms\n", irqs,
+	       (unsigned long long)(now_ms() - t0));
+	CHECK_EQ(irqs, 1);
+	CHECK_EQ(hyp_access(0, 1, DEV1 + 0x60, false, 0), VIRTIO_MMIO_INT_CONFIG);
+	gen1 = (uint32_t)hyp_access(0, 1, DEV1 + 0xfc, false, 0);
+	CHECK(gen1 != gen0);
+	/* Not acknowledged: a second change moves the generation, no second
+	 * interrupt (the driver reads config after its acknowledgement). */
+	CHECK_EQ(write(dev.config_fd, &one, sizeof(one)), 8);
+	usleep(50000);
+	CHECK_EQ(hyp_irqs(1), 0);
+	CHECK((uint32_t)hyp_access(0, 1, DEV1 + 0xfc, false, 0) != gen1);
+	CHECK_EQ(hyp_access(0, 1, DEV1 + 0x64, true, VIRTIO_MMIO_INT_CONFIG), 0);
+	CHECK_EQ(hyp_access(0, 1, DEV1 + 0x60, false, 0), 0);
+
+	/* A storm, acknowledged by zone 1's vCPU 0 as fast as it comes. */
+	gen0 = (uint32_t)hyp_access(0, 1, DEV1 + 0xfc, false, 0);
+	storming = true;
+	CHECK_EQ(pthread_create(&th, NULL, config_storm, NULL), 0);
+	t0 = now_ms();
+	irqs = 0;
+	while (now_ms() - t0 < 500) {
+		irqs += hyp_irqs(1);
+		hyp_access(0, 1, DEV1 + 0x64, true, VIRTIO_MMIO_INT_CONFIG);
+		usleep(500);
+	}
+	worst = zone2_worst(300, &reads);
+	storming = false;
+	pthread_join(th, NULL);
+	gen1 = (uint32_t)hyp_access(0, 1, DEV1 + 0xfc, false, 0);
+	irqs += hyp_irqs(1);
+	printf("# storm of 800 ms: %u interrupts, %u config generations; zone 2's worst "
+	       "read %llu ms (%u reads)\n",
+	       irqs, gen1 - gen0, (unsigned long long)worst, reads);
+	/* One per 10 ms at most, with room for a slow machine's timer. */
+	CHECK(irqs >= 2);
+	CHECK(gen1 - gen0 <= 800 / HVB_CONTROL_GAP_MS + 10);
+	CHECK(worst < 60);
+
+	/* A reset takes the eventfd back; a change then raises nothing. */
+	CHECK_EQ(hyp_access(0, 1, DEV1 + 0x70, true, 0), 0);
+	CHECK_EQ(dev.config_fd, -1);
+	hyp_irqs(1);
+	hyp_negotiate(0);
+	CHECK(dev.config_fd == -1);
+	two_zones_down(&tz);
+	munmap(hyp, 4096);
+}
+
 int main(void)
 {
 	RUN(test_reset_loop_logs_bounded);
@@ -556,5 +693,6 @@ int main(void)
 	RUN(test_slow_reset_off_the_bridge_thread);
 	RUN(test_status0_answered_when_reset);
 	RUN(test_slow_status_off_the_bridge_thread);
+	RUN(test_config_change_reaches_the_zone);
 	return check_done();
 }

@@ -1,13 +1,17 @@
 #!/bin/sh
 # Installs, with apt-get, whatever the build and the VM harness need and the
-# machine lacks. Safe to run again: it does nothing when all is present.
+# machine lacks: systemd for the VM's systemd boot (systemd-tests.sh),
+# debhelper, build-essential (which dpkg-buildpackage checks for) and
+# lintian for the package test (tests/unit/package.sh).
+# Safe to run again: it does nothing when all is present.
 set -eu
 
 pkgs="meson ninja-build pkg-config gcc make liburing-dev qemu-system-x86 \
 qemu-system-common qemu-utils busybox-static fio e2fsprogs iproute2 kmod \
 cpio gzip util-linux clang-format valgrind libjson-c-dev \
 libnl-3-dev libnl-genl-3-dev libnl-route-3-dev iperf3 ethtool socat iputils-ping \
-dpdk-dev librte-net-virtio23 librte-mempool-ring23 scdoc groff-base \
+dpdk-dev librte-net-virtio23 librte-mempool-ring23 scdoc groff-base jq \
+systemd debhelper dpkg-dev build-essential lintian bash-completion \
 containernetworking-plugins podman crun"
 
 missing=""

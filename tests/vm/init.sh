@@ -42,6 +42,53 @@ done
 mount --bind "$r$moddir" $r/lib/modules
 ip link set lo up 2>/dev/null
 
+# hvdpa.init=systemd (run.sh with HVDPA_VM_INIT=systemd): systemd as PID 1
+# on the host's root, the job run by a unit (tests/vm/systemd-tests.sh).
+# systemd sees only the units in two runtime directories (SYSTEMD_UNIT_PATH)
+# and runs no generator: the host's own units (sysinit.target's udev,
+# random seed, utmp, machine-id commit, firstboot, fstab's mounts, ...)
+# would write to the shared root or hang the boot. The targets that
+# services' default dependencies name are there, empty; so is journald,
+# keeping its journal in /run.
+if [ "$(arg hvdpa.init)" = systemd ]; then
+	if ! grep -q " $r/run tmpfs " /proc/mounts; then
+		echo "init: systemd needs /run on tmpfs (run the job from elsewhere)"
+		poweroff -f
+	fi
+	u=$r/run/hvdpa-vm/units
+	mkdir -p $u $r/run/hvdpa-vm/no-generators $r/run/systemd/system $r/run/systemd/journald.conf.d
+	for f in systemd-journald.service systemd-journald.socket systemd-journald-dev-log.socket \
+		systemd-journald-audit.socket; do
+		cp $r/lib/systemd/system/$f $u/
+	done
+	printf '[Journal]\nStorage=volatile\n' >$r/run/systemd/journald.conf.d/hvdpa-vm.conf
+	for t in sysinit basic sockets local-fs local-fs-pre swap network-pre network network-online \
+		paths timers slices shutdown umount final multi-user; do
+		printf '[Unit]\nDescription=%s (empty in the test VM)\nDefaultDependencies=no\n' \
+			$t.target >$u/$t.target
+	done
+	{
+		echo "HOME=/root TMPDIR=/tmp PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin /bin/sh '$job/cmd.sh' </dev/console >/dev/console 2>&1"
+		echo "echo \$? >'$job/rc'"
+		echo sync
+	} >$r/run/hvdpa-vm/job.sh
+	# Powered off at once when the job ends, as below. Type=simple: a
+	# start job left running for the whole job would have systemd draw
+	# its progress on the console.
+	printf '%s\n' '[Unit]' 'Description=hvdpa test job' 'DefaultDependencies=no' \
+		'Wants=systemd-journald.socket systemd-journald.service' \
+		'After=systemd-journald.socket systemd-journald.service' \
+		'SuccessAction=poweroff-immediate' 'FailureAction=poweroff-immediate' \
+		'[Service]' 'Type=simple' \
+		'ExecStart=/bin/sh /run/hvdpa-vm/job.sh' >$u/hvdpa-job.service
+	printf '%s\n' '[Unit]' 'Description=hvdpa test job' 'DefaultDependencies=no' \
+		'Requires=hvdpa-job.service' 'After=hvdpa-job.service' >$u/hvdpa-job.target
+	exec chroot $r /usr/bin/env SYSTEMD_UNIT_PATH=/run/systemd/system:/run/hvdpa-vm/units \
+		SYSTEMD_GENERATOR_PATH=/run/hvdpa-vm/no-generators \
+		SYSTEMD_ENVIRONMENT_GENERATOR_PATH=/run/hvdpa-vm/no-generators \
+		/lib/systemd/systemd --unit=hvdpa-job.target --show-status=no --log-target=kmsg
+fi
+
 chroot $r /bin/sh -c "HOME=/root TMPDIR=/tmp PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin /bin/sh '$job/cmd.sh'" </dev/console >/dev/console 2>&1
 echo $? >"$r$job/rc"
 sync

@@ -6,6 +6,9 @@
 #
 #   tests/vm/run.sh [-t SECONDS] [-m MiB] 'command ...'
 #
+# HVDPA_VM_INIT=systemd boots systemd as PID 1 on that root and runs the
+# command as a unit of it (init.sh says how).
+#
 # Exit 125 means the VM itself failed (no status came back).
 set -eu
 
@@ -75,7 +78,7 @@ timeout -k 5 "$timeout_s" $qemu $accel -smp "${HVDPA_VM_CPUS:-2}" -m "$mem" \
 	-nodefaults -no-user-config -display none -no-reboot \
 	-serial stdio \
 	-kernel "$kroot/boot/vmlinuz-$kver" -initrd "$initrd" \
-	-append "console=ttyS0 quiet loglevel=3 panic=-1 softlockup_panic=1 tsc=reliable hvdpa.job=$job hvdpa.moddir=$kroot/lib/modules" \
+	-append "console=ttyS0 quiet loglevel=3 panic=-1 softlockup_panic=1 tsc=reliable hvdpa.job=$job hvdpa.moddir=$kroot/lib/modules${HVDPA_VM_INIT:+ hvdpa.init=$HVDPA_VM_INIT systemd.show_status=0}" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,multidevs=remap \
 	</dev/null &
 qpid=$!

@@ -22,6 +22,8 @@
  *              for frames from the other side
  *   net-link   (a NIC at --dev) waits --seconds for its link status to
  *              change, announced by a config interrupt
+ *   blk-resize (a blk at --dev) waits --seconds for its capacity to change,
+ *              announced by a config interrupt
  *   console-write  (a console at --dev) writes --text
  *   console-read   reads --count bytes with 4 RX buffers of 256 bytes,
  *                  1 ms per buffer (a slow zone), into the file --out
@@ -279,8 +281,14 @@ static void act_latency(void)
 
 static void act_watch(void)
 {
-	uint64_t end = now_ns() + o.seconds * 1000000000ull, n = 0, sum = 0, worst = 0;
+	uint64_t end, n = 0, sum = 0, worst = 0;
 
+	/* Answered, so hvbridge has taken the zone's RAM (HELLO came first on
+	 * the socket): a test may now stop what mapping it would wait for. */
+	zs_read(&o.link, VIRTIO_MMIO_INTERRUPT_STATUS, 4);
+	printf("# watch: started, zone RAM taken\n");
+	fflush(stdout);
+	end = now_ns() + o.seconds * 1000000000ull;
 	while (now_ns() < end) {
 		uint64_t t0 = now_ns(), dt;
 
@@ -456,6 +464,38 @@ static void act_net_link(void)
 	       "net-link: link %s at the end (%s), config interrupt %s", now ? "up" : "down",
 	       now != up ? "changed" : "unchanged",
 	       irq & VIRTIO_MMIO_INT_CONFIG ? "raised" : "never raised");
+}
+
+/* The disk's capacity, then a change of it announced by a config
+ * interrupt within --seconds: the test resizes the disk meanwhile. */
+static void act_blk_resize(struct zs_blk *b)
+{
+	uint32_t gen, irq = 0;
+	uint64_t cap, now, end;
+
+	if (!init(b))
+		return;
+	cap = now = b->capacity;
+	gen = zs_read(&o.link, VIRTIO_MMIO_CONFIG_GENERATION, 4);
+	printf("# blk-resize: capacity %llu\n", (unsigned long long)cap);
+	fflush(stdout);
+	end = now_ns() + o.seconds * 1000000000ull;
+	do {
+		irq |= zs_read(&o.link, VIRTIO_MMIO_INTERRUPT_STATUS, 4);
+		/* hvisor traps 4-byte accesses: the capacity in two halves. */
+		now = zs_read(&o.link, VIRTIO_MMIO_CONFIG, 4) |
+		      (uint64_t)zs_read(&o.link, VIRTIO_MMIO_CONFIG + 4, 4) << 32;
+		if (now != cap && (irq & VIRTIO_MMIO_INT_CONFIG))
+			break;
+		usleep(20000);
+	} while (now_ns() < end);
+	zs_write(&o.link, VIRTIO_MMIO_INTERRUPT_ACK, 4, irq);
+	result(now != cap && (irq & VIRTIO_MMIO_INT_CONFIG) &&
+		       zs_read(&o.link, VIRTIO_MMIO_CONFIG_GENERATION, 4) != gen,
+	       "blk-resize: capacity %llu at the end (%s), config interrupt %s",
+	       (unsigned long long)now, now != cap ? "changed" : "unchanged",
+	       irq & VIRTIO_MMIO_INT_CONFIG ? "raised" : "never raised");
+	zs_blk_reset(b);
 }
 
 static bool console_up(void)
@@ -637,6 +677,8 @@ int main(int argc, char **argv)
 			act_net();
 		else if (strcmp(argv[i], "net-link") == 0)
 			act_net_link();
+		else if (strcmp(argv[i], "blk-resize") == 0)
+			act_blk_resize(&blk);
 		else if (strcmp(argv[i], "console-write") == 0)
 			act_console_write();
 		else if (strcmp(argv[i], "console-read") == 0)
