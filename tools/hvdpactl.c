@@ -6,6 +6,7 @@
  *   hvdpactl attach NAME virtio|vhost   onto the vDPA bus, to that driver
  *   hvdpactl detach NAME                off the bus (hvdpad keeps serving)
  *   hvdpactl netns NAME NETNS           its netdev into a network namespace
+ *   hvdpactl cdi [--output DIR]         the CDI spec of the attached disks
  *
  * and, through hvdpad's control socket (docs/control.md; --control PATH,
  * default /run/hvdpa/control.sock):
@@ -29,7 +30,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "cdi.h"
 #include "control_client.h"
 #include "hvdpa/vdpa.h"
 #include "hvdpa/version.h"
@@ -109,6 +112,18 @@ static int list(void)
 		closedir(dir);
 	free(devs);
 	return 0;
+}
+
+/* A CDI spec written before (hvdpactl cdi) follows the disks attached
+ * and detached since: a runtime resolving hvdpa.dev/blk=NAME finds what
+ * is there now. */
+static void refresh_cdi(void)
+{
+	char path[256], err[512];
+
+	snprintf(path, sizeof(path), "%s/hvdpa.json", HV_CDI_DIR);
+	if (access(path, F_OK) == 0 && hv_cdi_write(HV_CDI_DIR, err, sizeof(err)) < 0)
+		fprintf(stderr, "hvdpactl: %s\n", err);
 }
 
 /* "key=value,key=value" into device-add's arguments. Values stay strings:
@@ -236,6 +251,8 @@ static int control(const char *path, bool json, int argc, char **argv)
 		fprintf(stderr, "hvdpactl: %s\n", err);
 		return 1;
 	}
+	if (!strcmp(cmd, "device-add") || !strcmp(cmd, "device-del"))
+		refresh_cdi();
 	if (json)
 		printf("%s\n", json_object_to_json_string_ext(ret, JSON_C_TO_STRING_PLAIN));
 	else if (!strcmp(cmd, "device-add"))
@@ -305,11 +322,21 @@ int main(int argc, char **argv)
 		if (r == 0) {
 			hv_vdpa_node(argv[2], node, sizeof(node));
 			printf("%s: attached (%s): %s\n", argv[2], hv_attach_driver(a), node);
+			refresh_cdi();
 		}
 	} else if (!strcmp(argv[1], "detach") && argc == 3) {
 		r = hv_vdpa_detach(argv[2], err, sizeof(err));
+		if (r == 0)
+			refresh_cdi();
 	} else if (!strcmp(argv[1], "netns") && argc == 4) {
 		r = hv_vdpa_netns(argv[2], argv[3], err, sizeof(err));
+	} else if (!strcmp(argv[1], "cdi") &&
+		   (argc == 2 || (argc == 4 && !strcmp(argv[2], "--output")))) {
+		const char *dir = argc == 4 ? argv[3] : HV_CDI_DIR;
+
+		r = hv_cdi_write(dir, err, sizeof(err));
+		if (r == 0)
+			printf("%s/hvdpa.json\n", dir);
 	} else {
 		return usage(stderr);
 	}

@@ -11,6 +11,12 @@
 
 int hv_vdpa_netns(const char *name, const char *netns, char *err, size_t errlen)
 {
+	return hv_vdpa_netns_as(name, netns, NULL, err, errlen);
+}
+
+int hv_vdpa_netns_as(const char *name, const char *netns, const char *newname, char *err,
+		     size_t errlen)
+{
 	char ifname[64], path[300];
 	struct rtnl_link *orig = NULL, *chg = NULL;
 	struct nl_sock *sk = NULL;
@@ -42,11 +48,15 @@ int hv_vdpa_netns(const char *name, const char *netns, char *err, size_t errlen)
 		r = -NLE_NOMEM;
 	if (r == 0) {
 		rtnl_link_set_ns_fd(chg, fd);
+		/* One RTM_NEWLINK: the kernel moves it (taking newname there if its
+		 * own name is taken) and then renames it in the new netns. */
+		if (newname)
+			rtnl_link_set_name(chg, newname);
 		r = rtnl_link_change(sk, orig, chg, 0);
 	}
 	if (r < 0)
-		snprintf(err, errlen, "%s: moving %s to %s: %s", name, ifname, path,
-			 nl_geterror(r));
+		snprintf(err, errlen, "%s: moving %s to %s%s%s: %s", name, ifname, path,
+			 newname ? " as " : "", newname ? newname : "", nl_geterror(r));
 	rtnl_link_put(chg);
 	rtnl_link_put(orig);
 	nl_socket_free(sk);

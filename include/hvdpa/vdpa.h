@@ -48,5 +48,9 @@ int hv_vdpa_detach(const char *name, char *err, size_t errlen);
 /* netns.c: moves NAME's netdev into NETNS (a name under /run/netns, or a
  * path such as /proc/PID/ns/net). The MAC address goes with it. */
 int hv_vdpa_netns(const char *name, const char *netns, char *err, size_t errlen);
+/* The same, renamed to newname there (when not NULL), as a CNI plugin
+ * must name the container's interface CNI_IFNAME. */
+int hv_vdpa_netns_as(const char *name, const char *netns, const char *newname, char *err,
+		     size_t errlen);
 
 #endif

@@ -12,7 +12,7 @@ cpio gzip util-linux clang-format valgrind libjson-c-dev \
 libnl-3-dev libnl-genl-3-dev libnl-route-3-dev iperf3 ethtool socat iputils-ping \
 dpdk-dev librte-net-virtio23 librte-mempool-ring23 scdoc groff-base jq \
 systemd debhelper dpkg-dev build-essential lintian bash-completion \
-libnbd-dev nbdkit"
+libnbd-dev nbdkit containernetworking-plugins podman crun"
 
 missing=""
 for p in $pkgs; do
