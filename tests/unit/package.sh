@@ -77,6 +77,10 @@ ok $? "the programs are in /usr/bin${missing:+ (missing:$missing)}"
 "$r/usr/bin/hvdpad" --version >/dev/null && "$r/usr/bin/hvdpactl" --version >/dev/null &&
 	"$r/usr/bin/hvbridge" --version >/dev/null
 ok $? "they run (--version), linked against what Depends names: $(dpkg-deb -f "$deb" Depends)"
+# The CNI plugin where runtimes look for plugins (CNI_PATH's default).
+[ -x "$r/usr/lib/cni/hvdpa-cni" ] && printf '{"cniVersion":"1.0.0"}' |
+	CNI_COMMAND=VERSION "$r/usr/lib/cni/hvdpa-cni" | grep -q '"supportedVersions"'
+ok $? "hvdpa-cni is in /usr/lib/cni and answers VERSION"
 
 missing=""
 for m in man8/hvdpad.8 man8/hvdpactl.8 man8/hvbridge.8 man5/hvdpa.conf.5; do
