@@ -32,7 +32,7 @@ run() {
 			if (l[i] !~ /^\| / || l[i + 1] ~ /^\|---/) continue
 			rows++
 			r = l[i]
-			sub(/^\| [^|]*\|/, "", r) # the row's name may hold digits
+			sub(/^\| [^|]*\|/, "", r) # a row name may hold digits
 			if (r !~ /[1-9]/) bad++
 		}
 		print rows + 0, bad + 0 }' "$table" 2>/dev/null || echo 0 0)
