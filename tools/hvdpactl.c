@@ -65,14 +65,6 @@ static const char *class_of(uint32_t id)
 	return id == VIRTIO_ID_BLOCK ? "blk" : id == VIRTIO_ID_NET ? "net" : "other";
 }
 
-static const char *state_of(const char *drv)
-{
-	return !strcmp(drv, "virtio_vdpa")  ? "virtio"
-	       : !strcmp(drv, "vhost_vdpa") ? "vhost"
-	       : drv[0]			    ? "other"
-					    : "none";
-}
-
 static bool listed(const struct hv_vdpa_dev *d, unsigned int n, const char *name)
 {
 	for (unsigned int i = 0; i < n; i++)
@@ -100,7 +92,7 @@ static int list(void)
 		hv_vdpa_bound(devs[i].name, drv, sizeof(drv));
 		hv_vdpa_node(devs[i].name, node, sizeof(node));
 		printf("%-16s %-6s %-9s %-12s %s\n", devs[i].name, class_of(devs[i].device_id),
-		       state_of(drv), drv[0] ? drv : "-", node[0] ? node : "-");
+		       hv_attach_state(drv), drv[0] ? drv : "-", node[0] ? node : "-");
 	}
 	/* Served but not on the bus. */
 	dir = opendir("/dev/vduse");

@@ -89,9 +89,7 @@ static const char *attach_now(const char *name)
 
 	if (hv_vdpa_bound(name, drv, sizeof(drv)) < 0)
 		return "none";
-	return !strcmp(drv, "virtio_vdpa")  ? "virtio"
-	       : !strcmp(drv, "vhost_vdpa") ? "vhost"
-					    : "other";
+	return hv_attach_state(drv);
 }
 
 static struct json_object *device_json(const struct served *s)

@@ -34,6 +34,14 @@ const char *hv_attach_name(enum hv_attach a)
 	return a == HV_ATTACH_VIRTIO ? "virtio" : a == HV_ATTACH_VHOST ? "vhost" : "none";
 }
 
+const char *hv_attach_state(const char *drv)
+{
+	return !strcmp(drv, "virtio_vdpa")  ? "virtio"
+	       : !strcmp(drv, "vhost_vdpa") ? "vhost"
+	       : drv[0]			    ? "other"
+					    : "none";
+}
+
 const char *hv_attach_driver(enum hv_attach a)
 {
 	return a == HV_ATTACH_VIRTIO ? "virtio_vdpa" : a == HV_ATTACH_VHOST ? "vhost_vdpa" : "";

@@ -19,6 +19,9 @@ enum hv_attach { HV_ATTACH_NONE, HV_ATTACH_VIRTIO, HV_ATTACH_VHOST };
 /* "virtio", "vhost" or "none". */
 int hv_attach_parse(const char *s, enum hv_attach *out);
 const char *hv_attach_name(enum hv_attach a);
+/* How a device bound to drv (hv_vdpa_bound; "" for none) is attached:
+ * "virtio", "vhost", "other" or "none". */
+const char *hv_attach_state(const char *drv);
 /* The vdpa bus driver: "virtio_vdpa" or "vhost_vdpa". */
 const char *hv_attach_driver(enum hv_attach a);
 
