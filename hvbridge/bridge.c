@@ -275,7 +275,7 @@ int hvb_bridge_start(struct hvb_bridge *b, char *err, size_t errlen)
 	int r;
 
 	b->hvisor_fd = -1;
-	b->control_fd = -1;
+	hv_control_init(&b->control);
 	if (!sim) {
 		r = hvb_trap_hvisor_open(b->hvisor_dev, &b->hvisor, &b->hvisor_fd, err, errlen);
 		if (r < 0)

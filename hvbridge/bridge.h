@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "hvdpa/control_server.h"
 #include "hvdpa/loop.h"
 #include "hvdpa/virtio_mmio.h"
 #include "trap.h"
@@ -123,13 +124,8 @@ struct hvb_bridge {
 
 	struct hvb_trap *hvisor; /* shared by all zones under hvisor */
 	int hvisor_fd;
-	int control_fd;
-	gid_t control_gid;
-	/* Connected control clients, oldest first (control.c); read only
-	 * when readable, written only when writable. */
-#define HVB_CONTROL_MAX_CLIENTS 8
-	struct hvb_control_client *control_clients[HVB_CONTROL_MAX_CLIENTS];
-	unsigned int n_control_clients;
+	/* The control socket and its clients (control.c). */
+	struct hv_control_server control;
 	volatile sig_atomic_t *stop;
 
 	struct hv_loop loop; /* see hvb_bridge_loop() */

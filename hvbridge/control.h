@@ -15,8 +15,9 @@
  * array of devices for query-devices) or {"error": {"class": CLASS,
  * "desc": TEXT}}, CLASS one of CommandNotFound, InvalidParameter,
  * DeviceNotFound, GenericError; a request's "id", if any, comes back in
- * its answer. A request line longer than HVB_CONTROL_REQ_MAX bytes is
- * answered with an error and the connection closed. Only root, hvbridge's
+ * its answer. The socket's bounds (a request line of at most 64 KiB, one
+ * answer at a time per client, ...) are the shared server's
+ * (hvdpa/control_server.h). Only root, hvbridge's
  * own user and members of the control group (config "control_group", or
  * --control-group) may connect; others are answered a GenericError
  * "permission denied" and closed.
@@ -26,8 +27,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-
-#define HVB_CONTROL_REQ_MAX (64u * 1024)
 
 struct hvb_bridge;
 

@@ -27,6 +27,7 @@
 
 #include "../hvbridge/bridge.h"
 #include "../hvbridge/control.h"
+#include "hvdpa/control_server.h"
 #include "hvdpa/log.h"
 #include "hvdpa/version.h"
 
@@ -74,7 +75,7 @@ static int use_simulator(struct hvb_bridge *b, const char *dir)
 static int ctl(int argc, char **argv)
 {
 	bool raw = false;
-	char request[HVB_CONTROL_REQ_MAX + 1];
+	char request[HV_CONTROL_LINE_MAX + 1];
 	size_t n = 0;
 	int r;
 
@@ -94,7 +95,7 @@ static int ctl(int argc, char **argv)
 
 		if (w < 0 || (size_t)w >= sizeof(request) - n) {
 			fprintf(stderr, "hvbridge: request longer than %u bytes\n",
-				HVB_CONTROL_REQ_MAX);
+				HV_CONTROL_LINE_MAX);
 			return 2;
 		}
 		n += (size_t)w;
@@ -118,7 +119,7 @@ int main(int argc, char **argv)
 		{0},
 	};
 	struct sigaction sa = {.sa_handler = on_signal};
-	struct hvb_bridge b = {.stop = &stop, .hvisor_fd = -1, .control_fd = -1};
+	struct hvb_bridge b = {.stop = &stop, .hvisor_fd = -1, .control = {.fd = -1}};
 	const char *config = NULL, *sim_dir = NULL, *control_group = NULL;
 	char err[512];
 	sigset_t stop_sigs;

@@ -26,7 +26,7 @@
 #include "cni.h"
 #include "cni_ipam.h"
 #include "cni_net.h"
-#include "control_client.h"
+#include "hvdpa/control_client.h"
 #include "hvdpa/vdpa.h"
 
 /* device-add with attach=virtio waits for the netdev: seconds on an

@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #include "cdi.h"
-#include "control_client.h"
+#include "hvdpa/control_client.h"
 #include "hvdpa/vdpa.h"
 #include "hvdpa/version.h"
 

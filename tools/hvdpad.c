@@ -32,8 +32,8 @@
 #include "hvdpa/vdpa.h"
 #include "hvdpa/vduse.h"
 #include "hvdpa/version.h"
-#include "control_client.h"
-#include "control_server.h"
+#include "hvdpa/control_client.h"
+#include "hvdpa/control_server.h"
 #include "hvdpad.h"
 #include "hvdpad_conf.h"
 #include "hvdpad_control.h"
@@ -318,7 +318,7 @@ static void open_control(struct hv_loop *loop)
 		*strrchr(dir, '/') = '\0';
 		mkdir(dir, 0755);
 	}
-	r = hv_control_listen(&control, loop, control_path, hvdpad_control_command, &control_ctx,
+	r = hv_control_listen(&control, loop, control_path, NULL, hvdpad_control_command, &control_ctx,
 			      err, sizeof(err));
 	if (r < 0 && control_given)
 		die_usage("%s", err);

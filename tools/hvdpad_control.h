@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* hvdpad's control commands (docs/control.md), for tools/control_server.h. */
+/* hvdpad's control commands (docs/control.md), for include/hvdpa/control_server.h. */
 #ifndef HVDPA_TOOLS_HVDPAD_CONTROL_H
 #define HVDPA_TOOLS_HVDPAD_CONTROL_H
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../tools/control_server.h"
+#include "hvdpa/control_server.h"
 
 /* Walks the arguments as a command would, and answers with them. */
 static struct json_object *cmd(void *ctx, const char *name, struct json_object *args,

@@ -166,7 +166,7 @@ check sh -c "'$B/hvbridge' ctl '$W/ctl.sock' list | grep -q '^zone 2 blk2 base 0
 check sh -c "'$B/hvbridge' ctl -j '$W/ctl.sock' list | grep -q '^\\[.*\"name\":\"blk2\"'"
 "$B/hvbridge" ctl "$W/ctl.sock" remove 2 nosuch 2>"$W/ctl.err"
 check test $? -eq 1
-check grep -q "zone 2 has no device 'nosuch' (DeviceNotFound)" "$W/ctl.err"
+check grep -q "DeviceNotFound: zone 2 has no device 'nosuch'" "$W/ctl.err"
 "$B/hvbridge" ctl "$W/ctl.sock" frobnicate 2>/dev/null
 check test $? -eq 2
 

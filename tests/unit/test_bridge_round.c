@@ -147,7 +147,7 @@ static void fake_init(struct fake_trap *f, uint32_t zone, unsigned long waiting)
  * flooder's; the flooder is served too, not shut out in turn. */
 static void flood(bool flooder_first)
 {
-	struct hvb_bridge b = {.stop = &stop, .hvisor_fd = -1, .control_fd = -1};
+	struct hvb_bridge b = {.stop = &stop, .hvisor_fd = -1, .control = {.fd = -1}};
 
 	stop = 0;
 	victim_thinking = false;

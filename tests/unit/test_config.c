@@ -44,7 +44,7 @@ static void list_rams(const struct hvb_bridge *b)
  * result, the message in err. */
 static int load_path(const char *path, bool strict)
 {
-	struct hvb_bridge b = {.hvisor_fd = -1, .control_fd = -1, .strict = strict};
+	struct hvb_bridge b = {.hvisor_fd = -1, .control = {.fd = -1}, .strict = strict};
 	size_t n = 0;
 	int r;
 

@@ -60,7 +60,8 @@ static void bridge_up(struct running *rb, const char *group)
 		dir);
 	fclose(f);
 	memset(rb, 0, sizeof(*rb));
-	rb->b.hvisor_fd = rb->b.control_fd = -1;
+	rb->b.hvisor_fd = -1;
+	rb->b.control.fd = -1;
 	rb->b.stop = &rb->stop;
 	CHECK_EQ(hvb_config_load(path, &rb->b, err, sizeof(err)), 0);
 	if (hvb_bridge_start(&rb->b, err, sizeof(err)) < 0 ||
@@ -341,16 +342,16 @@ static void test_idle_client_delays_nobody(void)
 		close(idle[i]);
 	}
 	/* More than the bridge holds: the oldest go, everyone else is served. */
-	int many[HVB_CONTROL_MAX_CLIENTS + 4];
-	for (int i = 0; i < HVB_CONTROL_MAX_CLIENTS + 4; i++) {
+	int many[HV_CONTROL_CLIENTS + 4];
+	for (int i = 0; i < HV_CONTROL_CLIENTS + 4; i++) {
 		many[i] = connect_ctl();
 		usleep(10000);
 	}
-	CHECK_EQ(ask_on(many[HVB_CONTROL_MAX_CLIENTS + 3], LIST, out, sizeof(out)), 0);
+	CHECK_EQ(ask_on(many[HV_CONTROL_CLIENTS + 3], LIST, out, sizeof(out)), 0);
 	CHECK_EQ(ask(LIST, out, sizeof(out)), 0);
 	/* The oldest was dropped: its connection ends without an answer. */
 	CHECK_EQ(ask_on(many[0], LIST, out, sizeof(out)), -1);
-	for (int i = 0; i < HVB_CONTROL_MAX_CLIENTS + 4; i++) {
+	for (int i = 0; i < HV_CONTROL_CLIENTS + 4; i++) {
 		pend_forget(many[i]);
 		close(many[i]);
 	}
@@ -494,11 +495,11 @@ static void test_bad_requests(void)
 	bridge_down(&rb);
 }
 
-/* A request line of HVB_CONTROL_REQ_MAX bytes is served; one byte more is
+/* A request line of HV_CONTROL_LINE_MAX bytes is served; one byte more is
  * answered with an error and the connection closed. */
 static void test_oversized_request(void)
 {
-	size_t max = HVB_CONTROL_REQ_MAX;
+	size_t max = HV_CONTROL_LINE_MAX;
 	char *big = malloc(max + 2), out[4096];
 	struct running rb;
 	int s;

@@ -1,18 +1,20 @@
 // SPDX-License-Identifier: MIT
-/* The control socket's framing and server (tools/control_server.c) against
- * well-behaved, pipelining, silent, flooding and garbage-sending clients,
- * and its client (tools/control_client.c). */
+/* The control socket's framing and server (control/server.c, hvdpad's and
+ * hvbridge's) against well-behaved, pipelining, silent, flooding and
+ * garbage-sending clients, and its client (control/client.c). hvbridge's
+ * own use of it (groups, its commands) is test_control.c's. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../../tools/control_client.h"
-#include "../../tools/control_server.h"
+#include "hvdpa/control_client.h"
+#include "hvdpa/control_server.h"
 #include "check.h"
 
 /* "echo" returns its arguments; "fail" an error; anything else unknown. */
@@ -56,22 +58,34 @@ static void test_framing(void)
 			"{\"error\":{\"class\":\"GenericError\",\"desc\":\"no fail\"}}"));
 	CHECK(answer_is("{\"execute\":\"zap\"}",
 			"{\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"no zap\"}}"));
-	CHECK(answer_is("not json", "{\"error\":{\"class\":\"GenericError\",\"desc\":\"not a JSON "
-				    "object\"}}"));
-	CHECK(answer_is("[1,2]", "{\"error\":{\"class\":\"GenericError\",\"desc\":\"not a JSON "
-				 "object\"}}"));
+	CHECK(answer_is("garbage", "{\"error\":{\"class\":\"GenericError\",\"desc\":\"request is "
+				   "not JSON: unexpected character\"}}"));
+	CHECK(answer_is("[1,2]", "{\"error\":{\"class\":\"GenericError\",\"desc\":\"a request is "
+				 "a JSON object: {\\\"execute\\\": COMMAND, \\\"arguments\\\": "
+				 "{...}}\"}}"));
 	CHECK(answer_is("{\"execute\":\"echo\"} trailing",
-			"{\"error\":{\"class\":\"GenericError\",\"desc\":\"not a JSON object\"}}"));
+			"{\"error\":{\"class\":\"GenericError\",\"desc\":\"request is not JSON: "
+			"'t' after the object at byte 19\"}}"));
 	CHECK(answer_is("{\"execute\":\"echo\"", "{\"error\":{\"class\":\"GenericError\","
-						 "\"desc\":\"not a JSON object\"}}"));
-	CHECK(answer_is("{\"execute\":5}", "{\"error\":{\"class\":\"InvalidParameter\",\"desc\":"
-					   "\"the request has no \\\"execute\\\" string\"}}"));
+						 "\"desc\":\"request is not JSON: it ends too "
+						 "soon\"}}"));
+	CHECK(answer_is("{\"execute\":5}", "{\"error\":{\"class\":\"GenericError\",\"desc\":"
+					   "\"request member 'execute' is missing or not a "
+					   "string\"}}"));
 	CHECK(answer_is("{\"execute\":\"echo\",\"arguments\":[]}",
-			"{\"error\":{\"class\":\"InvalidParameter\",\"desc\":\"\\\"arguments\\\" "
-			"is not an object\"}}"));
-	CHECK(answer_is("{\"execute\":\"echo\",\"colour\":1}",
-			"{\"error\":{\"class\":\"InvalidParameter\",\"desc\":\"unknown key in the "
-			"request\"}}"));
+			"{\"error\":{\"class\":\"GenericError\",\"desc\":\"request member "
+			"'arguments' must be an object\"}}"));
+	CHECK(answer_is("{\"execute\":\"echo\",\"colour\":1,\"id\":2}",
+			"{\"error\":{\"class\":\"GenericError\",\"desc\":\"request member "
+			"'colour' is unknown\"},\"id\":2}"));
+	/* json-c would take what comes before a NUL. */
+	{
+		static const char nul[] = "{\"execute\":\"echo\"}\0 x";
+		char *a = hv_control_answer(nul, sizeof(nul) - 1, cmd, NULL);
+
+		CHECK(a && strstr(a, "NUL byte"));
+		free(a);
+	}
 }
 
 static struct hv_control_server srv;
@@ -145,7 +159,8 @@ static void test_socket(void)
 	CHECK(!strcmp(err, "GenericError: no fail"));
 
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
-	CHECK_EQ(hv_control_listen(&other, &loop, path, cmd, NULL, err, sizeof(err)), -EADDRINUSE);
+	CHECK_EQ(hv_control_listen(&other, &loop, path, NULL, cmd, NULL, err, sizeof(err)),
+		 -EADDRINUSE);
 
 	/* Three requests in one write: three answers, in order. */
 	fd = connect_raw();
@@ -164,12 +179,43 @@ static void test_socket(void)
 		close(fd);
 	}
 
-	/* Garbage: an error, and the connection closed. */
+	/* Garbage: an error; the line ended, so the next request is served. */
 	fd = connect_raw();
 	CHECK(send(fd, "\x01\x02garbage\n{\"execute\":\"echo\"}\n", 29, 0) == 29);
+	shutdown(fd, SHUT_WR);
 	read_all(fd, buf, sizeof(buf));
-	CHECK(!strcmp(buf, "{\"error\":{\"class\":\"GenericError\",\"desc\":\"not a JSON "
-			   "object\"}}\n"));
+	CHECK(!strncmp(buf, "{\"error\":{\"class\":\"GenericError\",\"desc\":\"request is not JSON",
+		       60));
+	CHECK(strstr(buf, "}\n{\"return\":{}}\n") != NULL);
+	close(fd);
+
+	/* A client that pipelines without reading its answers gets at most
+	 * one answer queued: the server stops reading it, serves others. */
+	fd = connect_raw();
+	{
+		static char many[HV_CONTROL_LINE_MAX];
+		const char *one =
+			"{\"execute\":\"echo\",\"arguments\":{\"pad\":\"xxxxxxxxxxxxxxxx"
+			"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}}\n";
+		size_t l = strlen(one), n = 0;
+		int sent = 0;
+
+		while (n + l < sizeof(many)) {
+			memcpy(many + n, one, l);
+			n += l;
+		}
+		/* 64 times what fits in the socket buffers both ways. */
+		for (int i = 0; i < 64; i++) {
+			ssize_t w = send(fd, many, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+			if (w > 0)
+				sent++;
+		}
+		CHECK(sent < 64);
+		r = hv_control_call(path, "echo", NULL, &ret, 2000, err, sizeof(err));
+		CHECK_EQ(r, 0);
+		json_object_put(ret);
+	}
 	close(fd);
 
 	/* A line that never ends: an error once it passes 64 KiB, closed. */
@@ -180,7 +226,7 @@ static void test_socket(void)
 		memset(big, 'x', sizeof(big));
 		CHECK(send(fd, big, sizeof(big), MSG_NOSIGNAL) > 0);
 		read_all(fd, buf, sizeof(buf));
-		CHECK(strstr(buf, "a request over 64 KiB") != NULL);
+		CHECK(strstr(buf, "request longer than 65536 bytes (64 KiB)") != NULL);
 	}
 	close(fd);
 
@@ -220,7 +266,7 @@ static void test_stale_socket(void)
 	strcpy(sa.sun_path, p2);
 	CHECK(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
 	close(fd);
-	CHECK_EQ(hv_control_listen(&s2, &loop, p2, cmd, NULL, err, sizeof(err)), 0);
+	CHECK_EQ(hv_control_listen(&s2, &loop, p2, NULL, cmd, NULL, err, sizeof(err)), 0);
 	hv_control_close(&s2);
 	CHECK(access(p2, F_OK) < 0);
 }
@@ -232,7 +278,7 @@ static void test_client_errors(void)
 
 	snprintf(p2, sizeof(p2), "%s/none.sock", dir);
 	CHECK_EQ(hv_control_call(p2, "echo", NULL, &ret, 1000, err, sizeof(err)), -ENOENT);
-	CHECK(strstr(err, "is hvdpad running") != NULL);
+	CHECK(strstr(err, "is the daemon running") != NULL);
 }
 
 int main(void)
@@ -245,7 +291,7 @@ int main(void)
 	if (!mkdtemp(dir) || hv_loop_init(&loop) < 0)
 		return 1;
 	snprintf(path, sizeof(path), "%s/ctl.sock", dir);
-	if (hv_control_listen(&srv, &loop, path, cmd, NULL, err, sizeof(err)) < 0) {
+	if (hv_control_listen(&srv, &loop, path, NULL, cmd, NULL, err, sizeof(err)) < 0) {
 		printf("# %s\n", err);
 		return 1;
 	}

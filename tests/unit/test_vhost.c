@@ -407,7 +407,7 @@ static void two_zones_up(struct two_zones *tz)
 	int fd = memfd_create("hvisor-page", 0);
 
 	memset(tz, 0, sizeof(*tz));
-	tz->b = (struct hvb_bridge){.stop = &tz->stop, .hvisor_fd = -1, .control_fd = -1};
+	tz->b = (struct hvb_bridge){.stop = &tz->stop, .hvisor_fd = -1, .control = {.fd = -1}};
 	hvb_vhost_ioctl = fake_ioctl;
 	dev.refuse = 0;
 	dev.reset_ms = dev.status_ms = 0;

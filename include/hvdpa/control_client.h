@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A client of hvdpad's control socket (docs/control.md): one JSON object
+ * A client of a control socket (hvdpad's, docs/control.md; hvbridge's): one JSON object
  * per line each way, shaped like QMP.
  *
  *   -> {"execute": "device-add", "arguments": {"type": "blk", "name": ...}}
  *   <- {"return": {...}}   or   {"error": {"class": "...", "desc": "..."}}
  */
-#ifndef HVDPA_TOOLS_CONTROL_CLIENT_H
-#define HVDPA_TOOLS_CONTROL_CLIENT_H
+#ifndef HVDPA_CONTROL_CLIENT_H
+#define HVDPA_CONTROL_CLIENT_H
 
 #include <json-c/json.h>
 #include <stddef.h>
@@ -18,7 +18,7 @@
  * Sends one command (args may be NULL; it is not taken) to the socket at
  * path and waits at most timeout_ms for the answer. 0 with *ret the
  * "return" value (the caller puts it); -EREMOTEIO with the error's class
- * and text in err ("CLASS: desc") when hvdpad refused; another negative
+ * and text in err ("CLASS: desc") when the server refused; another negative
  * errno with a reason in err when it could not be asked.
  */
 int hv_control_call(const char *path, const char *cmd, struct json_object *args,

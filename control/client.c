@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The control socket's client side (control_client.h). */
-#include "control_client.h"
+#include "hvdpa/control_client.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -59,7 +59,8 @@ static int connect_to(const char *path, char *err, size_t errlen)
 		int e = errno;
 
 		close(fd);
-		snprintf(err, errlen, "%s: %s (is hvdpad running with --control?)", path,
+		snprintf(err, errlen,
+			 "%s: %s (is the daemon running, with its control socket there?)", path,
 			 strerror(e));
 		return -e;
 	}
@@ -129,7 +130,7 @@ static int read_line(int fd, char **out, long long deadline, char *err, size_t e
 			int e = n < 0 ? errno : ECONNRESET;
 
 			free(buf);
-			return fail(err, errlen, -e, "hvdpad closed the connection: %s%s",
+			return fail(err, errlen, -e, "the server closed the connection: %s%s",
 				    strerror(e), "");
 		}
 		len += (size_t)n;
@@ -158,7 +159,7 @@ static int take_answer(struct json_object *a, struct json_object **ret, char *er
 			 json_object_get_string(desc));
 		return -EREMOTEIO;
 	}
-	snprintf(err, errlen, "hvdpad's answer has neither return nor error");
+	snprintf(err, errlen, "the answer has neither return nor error");
 	return -EPROTO;
 }
 
@@ -187,7 +188,9 @@ int hv_control_call(const char *path, const char *cmd, struct json_object *args,
 	if (r == 0)
 		r = send_all(fd, "\n", 1, deadline, err, errlen);
 	json_object_put(req);
-	if (r == 0)
+	/* A refused client is answered at once and the socket closed: the
+	 * answer may be waiting even when the send failed. */
+	if (r == 0 || r == -EPIPE || r == -ECONNRESET)
 		r = read_line(fd, &line, deadline, err, errlen);
 	close(fd);
 	if (r < 0)
@@ -195,7 +198,7 @@ int hv_control_call(const char *path, const char *cmd, struct json_object *args,
 	ans = json_tokener_parse(line);
 	free(line);
 	if (!ans) {
-		snprintf(err, errlen, "hvdpad's answer is not JSON");
+		snprintf(err, errlen, "the answer is not JSON");
 		return -EPROTO;
 	}
 	r = take_answer(ans, ret, err, errlen);
