@@ -86,6 +86,11 @@ uint64_t hv_blk_size(const struct hv_device *dev)
 	       << SECTOR_SHIFT;
 }
 
+bool hv_blk_read_only(const struct hv_device *dev)
+{
+	return ((const struct blk_dev *)dev)->opt.readonly;
+}
+
 static void blk_req_free(struct blk_req *r)
 {
 	r->next_free = r->bq->free;

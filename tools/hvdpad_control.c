@@ -117,7 +117,9 @@ static struct json_object *device_json(const struct served *s)
 				       s->opt.null ? NULL : json_object_new_string(s->opt.path));
 		json_object_object_add(o, "size",
 				       json_object_new_uint64(s->dev ? hv_blk_size(s->dev) : 0));
-		json_object_object_add(o, "readonly", json_object_new_boolean(s->opt.readonly));
+		json_object_object_add(o, "readonly",
+				       json_object_new_boolean(s->dev ? hv_blk_read_only(s->dev)
+								      : s->opt.readonly));
 		json_object_object_add(o, "queues", json_object_new_int(s->opt.num_queues));
 		json_object_object_add(o, "queue-size", json_object_new_int(s->opt.queue_size));
 	}

@@ -53,6 +53,9 @@ int hv_blk_create(const struct hv_blk_options *o, struct hv_device **out, char *
 
 /* Bytes the image exposes (capacity * 512). Any thread. */
 uint64_t hv_blk_size(const struct hv_device *dev);
+/* Read-only as the driver sees it: asked for, or the backend's own (an NBD
+ * export the server offers read-only). Any thread. */
+bool hv_blk_read_only(const struct hv_device *dev);
 
 /*
  * Gives the disk a new size (whole sectors): a file is truncated or grown

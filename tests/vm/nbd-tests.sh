@@ -225,4 +225,23 @@ check "removed, clean exit" stop_daemon 10
 kill "$NBDKIT"
 wait "$NBDKIT" 2>/dev/null
 
+echo "# a read-only export (nbdkit -r): a read-only disk, said so"
+RSOCK=$W/ro.sock
+nbdkit -f -r -U "$RSOCK" pattern 32M >"$W/nbdkit-ro.log" 2>&1 &
+NBDKIT=$!
+wait_until 10 "[ -S '$RSOCK' ]"
+start_daemon r0 --blk "name=hnbd2,nbd=nbd+unix:///?socket=$RSOCK" || exit 1
+check "the ready line says read-only: $(grep ready "$W/r0.log")" \
+	grep -q "^hnbd2: ready: virtio-blk nbd+unix:///?socket=$RSOCK (read-only), 32 MiB" "$W/r0.log"
+dev=$(attach hnbd2)
+check "attached ($dev), read-only to the kernel" test "$(cat "/sys/block/${dev#/dev/}/ro")" = 1
+# nbdkit's pattern: each 8-byte word is its own offset, big-endian.
+check "reads the server's data (the word at 1 MiB is 1048576)" test \
+	"$(dd if="$dev" bs=8 skip=131072 count=1 iflag=direct status=none | od -An -tx1 | tr -d ' ')" = 0000000000100000
+check "a write is refused" sh -c "! dd if=/dev/zero of='$dev' bs=4k count=1 oflag=direct status=none 2>/dev/null"
+vdpa dev del hnbd2
+check "removed, clean exit" stop_daemon 10
+kill "$NBDKIT"
+wait "$NBDKIT" 2>/dev/null
+
 summary
