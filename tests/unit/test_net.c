@@ -4,7 +4,10 @@
  * packet per read and write, as a tap with a vnet header): TX chains leave
  * as one packet, RX packets land whole with num_buffers set, spread over
  * mergeable buffers, and wait rather than drop while the driver has no
- * buffers posted.
+ * buffers posted. RX buffers are taken ahead of the read, which lands in
+ * them: the driver's buffer shapes (tiny, split over descriptors,
+ * overlapping, too few for a packet) must neither lose a packet silently
+ * nor let one spill past them.
  */
 #include <linux/virtio_net.h>
 #include <stdlib.h>
@@ -28,7 +31,7 @@ static void count_notify(struct hv_queue *q)
 	notifies++;
 }
 
-static void setup(uint64_t drop_features)
+static void setup_q(uint64_t drop_features, uint16_t qsize)
 {
 	struct hv_net_options o;
 	struct hv_vq_layout l;
@@ -42,7 +45,7 @@ static void setup(uint64_t drop_features)
 	CHECK_EQ(hv_net_create_fd(&o, sv[0], &dev, err, sizeof(err)), 0);
 	f = dev->features & ~drop_features & ~(1ull << VIRTIO_RING_F_EVENT_IDX);
 	CHECK_EQ(hv_loop_init(&loop), 0);
-	fd_init(&rxd, 1 << 20, 16);
+	fd_init(&rxd, 1 << 20, qsize);
 	fd_init(&txd, 1 << 20, 16);
 	fd_layout(&rxd, &l, f);
 	CHECK_EQ(hv_vq_init(&rxq.vq, &rxd.fm.mem, &l, "rx"), 0);
@@ -56,6 +59,11 @@ static void setup(uint64_t drop_features)
 	CHECK_EQ(dev->ops->queue_start(dev, &rxq), 0);
 	CHECK_EQ(dev->ops->queue_start(dev, &txq), 0);
 	notifies = 0;
+}
+
+static void setup(uint64_t drop_features)
+{
+	setup_q(drop_features, 16);
 }
 
 static void teardown(void)
@@ -260,6 +268,189 @@ static void test_rx_buffer_the_device_cannot_write(void)
 	teardown();
 }
 
+static uint16_t num_buffers(uint64_t b)
+{
+	return le16toh(((struct virtio_net_hdr_v1 *)fd_ptr(&rxd, b))->num_buffers);
+}
+
+/* A GSO-sized packet over page-sized buffers posted ahead, as Linux's
+ * mergeable mode posts them: whole, in order, num_buffers right. */
+static void test_rx_gso_packet_over_pages(void)
+{
+	enum { N = 17, PKT = 65000 + 12 };
+	uint64_t b[N];
+	uint32_t id, len, total = 0;
+
+	setup_q(0, 32);
+	for (int i = 0; i < N; i++)
+		b[i] = post_rx(4096);
+	send_pkt(PKT, 3);
+	run();
+	for (int i = 0; i < 16; i++) {
+		CHECK(fd_used(&rxd, &id, &len));
+		CHECK_EQ(len, i < 15 ? 4096 : PKT - 15 * 4096);
+		CHECK(pkt_ok(fd_ptr(&rxd, b[i]), total, len, 3));
+		total += len;
+	}
+	CHECK_EQ(total, PKT);
+	CHECK_EQ(num_buffers(b[0]), 16);
+	/* The 17th stays with the device for the next packet. */
+	CHECK(!fd_used(&rxd, &id, &len));
+	send_pkt(200, 4);
+	run();
+	CHECK(fd_used(&rxd, &id, &len));
+	CHECK_EQ(len, 200);
+	CHECK(pkt_ok(fd_ptr(&rxd, b[16]), 0, 200, 4));
+	CHECK_EQ(num_buffers(b[16]), 1);
+	teardown();
+}
+
+/* Buffers held ahead serve the packets that follow, one each, in order. */
+static void test_rx_held_buffers_serve_later_packets(void)
+{
+	uint64_t b[4];
+	uint32_t id, len;
+
+	setup(0);
+	for (int i = 0; i < 4; i++)
+		b[i] = post_rx(2048);
+	for (int i = 0; i < 3; i++)
+		send_pkt(100 + (uint32_t)i, (uint8_t)(20 + i));
+	run();
+	for (int i = 0; i < 3; i++) {
+		CHECK(fd_used(&rxd, &id, &len));
+		CHECK_EQ(len, 100 + (uint32_t)i);
+		CHECK(pkt_ok(fd_ptr(&rxd, b[i]), 0, len, (uint8_t)(20 + i)));
+		CHECK_EQ(num_buffers(b[i]), 1);
+	}
+	CHECK(!fd_used(&rxd, &id, &len));
+	teardown();
+}
+
+/* A buffer smaller than a header is given back empty; one spread over many
+ * small descriptors takes its bytes in order; one over more segments than
+ * the device takes is refused by the ring. None costs a packet. */
+static void test_rx_hostile_buffer_shapes(void)
+{
+	struct fd_buf split[8], many[9];
+	uint64_t tiny, base;
+	uint32_t id, len, total = 0;
+	struct hv_net_stats s;
+
+	setup_q(0, 32);
+	tiny = fd_alloc(&rxd, 8);
+	fd_publish(&rxd, fd_chain(&rxd, (struct fd_buf[]){{tiny, 8, true}}, 1));
+	for (int i = 0; i < 9; i++)
+		many[i] = (struct fd_buf){fd_alloc(&rxd, 64), 64, true};
+	fd_publish(&rxd, fd_chain(&rxd, many, 9));
+	base = fd_alloc(&rxd, 8 * 40);
+	for (int i = 0; i < 8; i++)
+		split[i] = (struct fd_buf){base + 40u * i, 13 + (uint32_t)i, true};
+	fd_publish(&rxd, fd_chain(&rxd, split, 8));
+	post_rx(2048);
+	send_pkt(300, 11);
+	run();
+	CHECK(fd_used(&rxd, &id, &len)); /* the tiny one */
+	CHECK_EQ(len, 0);
+	CHECK(fd_used(&rxd, &id, &len)); /* nine segments: malformed */
+	CHECK_EQ(len, 0);
+	/* 13 + 14 + ... + 20 = 132 bytes in the split one, the rest next. */
+	CHECK(fd_used(&rxd, &id, &len));
+	CHECK_EQ(len, 132);
+	for (int i = 0; i < 8; i++) {
+		CHECK(pkt_ok(fd_ptr(&rxd, split[i].gpa), total, split[i].len, 11));
+		total += split[i].len;
+	}
+	CHECK_EQ(num_buffers(base), 2);
+	CHECK(fd_used(&rxd, &id, &len));
+	CHECK_EQ(len, 300 - 132);
+	hv_net_stats(dev, &s);
+	CHECK_EQ(s.rx_packets, 1);
+	CHECK_EQ(s.rx_dropped, 0);
+	teardown();
+}
+
+/* Two buffers over the same guest memory: the device writes both, never
+ * past them, and answers each with its own length. */
+static void test_rx_overlapping_buffers(void)
+{
+	uint64_t a, guard;
+	uint32_t id, len;
+
+	setup(0);
+	a = fd_alloc(&rxd, 64);
+	guard = fd_alloc(&rxd, 64);
+	memset(fd_ptr(&rxd, guard), 0xee, 64);
+	fd_publish(&rxd, fd_chain(&rxd, (struct fd_buf[]){{a, 64, true}}, 1));
+	fd_publish(&rxd, fd_chain(&rxd, (struct fd_buf[]){{a, 64, true}}, 1));
+	send_pkt(100, 12);
+	run();
+	CHECK(fd_used(&rxd, &id, &len));
+	CHECK_EQ(len, 64);
+	CHECK(fd_used(&rxd, &id, &len));
+	CHECK_EQ(len, 36);
+	for (int i = 0; i < 64; i++)
+		CHECK_EQ(((uint8_t *)fd_ptr(&rxd, guard))[i], 0xee);
+	teardown();
+}
+
+/* A packet that more than MAX_HELD (64) buffers could not take is dropped
+ * and counted, its buffers given back empty; the next packet goes on. */
+static void test_rx_packet_beyond_held_buffers(void)
+{
+	uint64_t b[70];
+	uint32_t id, len;
+	struct hv_net_stats s;
+
+	setup_q(0, 128);
+	for (int i = 0; i < 70; i++)
+		b[i] = post_rx(100);
+	send_pkt(8000, 13);
+	run();
+	for (int i = 0; i < 64; i++) {
+		CHECK(fd_used(&rxd, &id, &len));
+		CHECK_EQ(len, 0);
+	}
+	hv_net_stats(dev, &s);
+	CHECK_EQ(s.rx_dropped, 1);
+	CHECK(!fd_used(&rxd, &id, &len));
+	send_pkt(500, 14);
+	run();
+	for (int i = 0; i < 5; i++) {
+		CHECK(fd_used(&rxd, &id, &len));
+		CHECK_EQ(len, 100);
+	}
+	CHECK(pkt_ok(fd_ptr(&rxd, b[64]), 0, 100, 14));
+	CHECK(pkt_ok(fd_ptr(&rxd, b[68]), 400, 100, 14));
+	CHECK_EQ(num_buffers(b[64]), 5);
+	hv_net_stats(dev, &s);
+	CHECK_EQ(s.rx_packets, 1);
+	teardown();
+}
+
+/* A packet read while no buffer was posted lands whole once they come,
+ * though the first of them is only a header's size. */
+static void test_rx_header_sized_buffers(void)
+{
+	uint64_t b[10];
+	uint32_t id, len, total = 0;
+
+	setup(0);
+	send_pkt(120, 15);
+	run();
+	for (int i = 0; i < 10; i++)
+		b[i] = post_rx(12);
+	dev->ops->queue_kick(&rxq);
+	for (int i = 0; i < 10; i++) {
+		CHECK(fd_used(&rxd, &id, &len));
+		CHECK_EQ(len, 12);
+		CHECK(pkt_ok(fd_ptr(&rxd, b[i]), total, 12, 15));
+		total += 12;
+	}
+	CHECK_EQ(num_buffers(b[0]), 10);
+	teardown();
+}
+
 static void test_options(void)
 {
 	struct hv_net_options o;
@@ -293,6 +484,12 @@ int main(void)
 	RUN(test_rx_partial_then_more_buffers);
 	RUN(test_rx_small_buffer_without_mrg);
 	RUN(test_rx_buffer_the_device_cannot_write);
+	RUN(test_rx_gso_packet_over_pages);
+	RUN(test_rx_held_buffers_serve_later_packets);
+	RUN(test_rx_hostile_buffer_shapes);
+	RUN(test_rx_overlapping_buffers);
+	RUN(test_rx_packet_beyond_held_buffers);
+	RUN(test_rx_header_sized_buffers);
 	RUN(test_options);
 	return check_done();
 }
