@@ -9,9 +9,9 @@
  * packet needs) and readv() lands the packet in them, with no copy; what
  * they cannot take goes to an overflow buffer and is copied in once more
  * buffers come (num_buffers says how many it took). When the driver has no
- * RX buffers the packet waits, the tap is left unread (it queues, then drops by its own
- * policy, as a NIC's ring does) and the next RX kick carries on: no drop of
- * what was read, and no spinning.
+ * RX buffers the packet waits, the tap is left unread (it queues, then
+ * drops by its own policy, as a NIC's ring does) and the next RX kick
+ * carries on: no drop of what was read, and no spinning.
  */
 #include <errno.h>
 #include <fcntl.h>
