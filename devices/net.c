@@ -4,12 +4,14 @@
  * in its loop; queue 1 (TX) writes to the same fd from its own thread.
  *
  * The virtio-net header (12 bytes with VERSION_1) is the tap's vnet header,
- * so packets pass unchanged: TX chains go to writev() as they are, RX
- * packets are read once into a buffer and spread over as many RX buffers as
- * they need (num_buffers, with MRG_RXBUF). When the driver has no RX buffers
- * the packet waits, the tap is left unread (it queues, then drops by its own
- * policy, as a NIC's ring does) and the next RX kick carries on: no drop of
- * what was read, and no spinning.
+ * so packets pass unchanged: TX chains go to writev() as they are. RX
+ * buffers are taken before the read (with MRG_RXBUF as many as a 64 KiB GSO
+ * packet needs) and readv() lands the packet in them, with no copy; what
+ * they cannot take goes to an overflow buffer and is copied in once more
+ * buffers come (num_buffers says how many it took). When the driver has no
+ * RX buffers the packet waits, the tap is left unread (it queues, then
+ * drops by its own policy, as a NIC's ring does) and the next RX kick
+ * carries on: no drop of what was read, and no spinning.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,7 +33,7 @@
 
 #define HDR_LEN	  12u		  /* struct virtio_net_hdr_v1 */
 #define PKT_MAX	  (65536u + 256u) /* a GSO packet and its header */
-#define MAX_HELD  64u		  /* RX buffers one packet may take */
+#define MAX_HELD  64u		  /* RX buffers held at once, and one packet may take */
 #define HELD_IOV  8u
 #define TX_IOV	  64u
 #define TX_BATCH  64u
@@ -55,14 +57,17 @@ struct net_dev {
 	unsigned int offloads; /* TUN_F_* for the driver's features */
 	bool offloads_set;
 
-	/* RX state, touched on the RX queue's thread only. */
+	/* RX state, touched on the RX queue's thread only. Buffers are taken
+	 * before the read, which lands in them; pkt takes what they cannot. */
 	struct hv_queue *rxq;
-	uint8_t *pkt;
-	size_t pkt_len;
-	bool pkt_pending;
-	struct held held[MAX_HELD];
-	unsigned int nheld;
-	size_t cap;
+	uint8_t *pkt;		    /* overflow: a packet's bytes from split on */
+	size_t pkt_len;		    /* the pending packet's, header included */
+	size_t split;		    /* bytes of it read straight into held buffers */
+	bool pkt_pending;	    /* read, waiting for buffers */
+	struct held held[MAX_HELD]; /* a ring, oldest at first */
+	unsigned int first, nheld;
+	size_t cap; /* bytes the held buffers take */
+	struct iovec rx_iov[MAX_HELD * HELD_IOV + 1];
 
 	/* TX state, the TX queue's thread's. */
 	struct hv_queue *txq;
@@ -78,30 +83,33 @@ static struct net_dev *to_nd(struct hv_device *d)
 	return (struct net_dev *)d;
 }
 
-/* Takes RX buffers until the pending packet fits. 1: done (or the queue
- * is broken, see rx_place()); 0: none left, wait for a kick; -EAGAIN: this
- * pass is spent. The buffers taken so far stay held either way. */
-static int rx_gather(struct net_dev *nd, struct hv_vq *vq)
+/* The i-th held buffer, oldest first. */
+static struct held *held_at(struct net_dev *nd, unsigned int i)
 {
-	bool mrg = nd->features & (1ull << VIRTIO_NET_F_MRG_RXBUF);
+	return &nd->held[(nd->first + i) % MAX_HELD];
+}
 
-	while (nd->cap < nd->pkt_len && nd->nheld < MAX_HELD && (mrg || nd->nheld == 0)) {
-		struct held *h = &nd->held[nd->nheld];
+/* Takes one more RX buffer into the ring of held ones. 1: taken; 0: the
+ * ring is empty (with `wait`, after asking for a kick, so the caller may
+ * sleep); -EAGAIN: this pass is spent; -EIO: the queue is broken. */
+static int rx_take(struct net_dev *nd, struct hv_vq *vq, bool wait)
+{
+	for (;;) {
+		struct held *h = held_at(nd, nd->nheld);
 		int r;
 
 		h->e = (struct hv_vq_elem){.iov = h->iov, .max_iov = HELD_IOV};
 		r = hv_vq_pop(vq, &h->e);
-		if (r == -EAGAIN)
-			return r;
 		if (r < 0)
-			return 1; /* broken: the packet goes, see rx_place() */
+			return r;
 		if (r == 0) {
-			if (hv_vq_enable_notify(vq))
+			if (wait && hv_vq_enable_notify(vq))
 				continue;
 			return 0;
 		}
-		if (h->e.out_num || h->e.in_len < (nd->nheld ? 1 : HDR_LEN)) {
-			/* Not an RX buffer: give it back empty. */
+		/* Every RX buffer holds at least a header (virtio 1.2,
+		 * 5.1.6.3.1): a packet may begin in any of them. */
+		if (h->e.out_num || h->e.in_len < HDR_LEN) {
 			hv_warn_ratelimited(&nd->rl,
 					    "%s: RX buffer of %llu bytes (%u readable) "
 					    "returned unused",
@@ -112,42 +120,129 @@ static int rx_gather(struct net_dev *nd, struct hv_vq *vq)
 		}
 		nd->cap += h->e.in_len;
 		nd->nheld++;
+		return 1;
+	}
+}
+
+/* Whether one packet may take one more buffer. */
+static bool may_hold_more(const struct net_dev *nd)
+{
+	bool mrg = nd->features & (1ull << VIRTIO_NET_F_MRG_RXBUF);
+
+	return nd->nheld < MAX_HELD && (mrg || nd->nheld == 0);
+}
+
+/* Before a read: holds buffers for the largest packet the tap may hand
+ * over (without MRG_RXBUF one, which must fit it), as many as are posted,
+ * without asking for kicks. 0 or -EAGAIN/-EIO as rx_take(). */
+static int rx_prefill(struct net_dev *nd, struct hv_vq *vq)
+{
+	while (nd->cap < PKT_MAX && may_hold_more(nd)) {
+		int r = rx_take(nd, vq, false);
+
+		if (r <= 0)
+			return r;
+	}
+	return 0;
+}
+
+/* A packet read beyond the held buffers waits for more. 1: it fits now,
+ * or never will (rx_place() drops it); 0: none left, wait for a kick;
+ * -EAGAIN: this pass is spent. */
+static int rx_gather(struct net_dev *nd, struct hv_vq *vq)
+{
+	while (nd->cap < nd->pkt_len && may_hold_more(nd)) {
+		int r = rx_take(nd, vq, true);
+
+		if (r == -EAGAIN || r == 0)
+			return r;
+		if (r < 0)
+			return 1; /* broken: the packet goes, see rx_place() */
 	}
 	return 1;
 }
 
+/* The iovecs of one read: the held buffers in order, as far as PKT_MAX,
+ * then the overflow buffer for the rest of it. Sets nd->split, the bytes
+ * that land in place. Returns the iovec count. */
+static unsigned int rx_read_iov(struct net_dev *nd)
+{
+	size_t left = PKT_MAX;
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < nd->nheld && left; i++) {
+		const struct held *h = held_at(nd, i);
+
+		for (unsigned int j = 0; j < h->e.in_num && left; j++) {
+			size_t l = h->iov[j].iov_len < left ? h->iov[j].iov_len : left;
+
+			nd->rx_iov[n++] = (struct iovec){h->iov[j].iov_base, l};
+			left -= l;
+		}
+	}
+	nd->split = PKT_MAX - left;
+	if (left)
+		nd->rx_iov[n++] = (struct iovec){nd->pkt, left};
+	return n;
+}
+
+static void rx_drop(struct net_dev *nd)
+{
+	nd->stats.rx_dropped++;
+	hv_stat_add(&nd->rxq->stats.errors, 1);
+}
+
+/* Hands the pending packet to the driver: the held buffers it takes, in
+ * order, the part read beyond them copied in from the overflow buffer,
+ * num_buffers in the first one's header. The rest stay held. */
 static void rx_place(struct net_dev *nd, struct hv_vq *vq)
 {
 	size_t off = 0;
 	uint16_t nbufs = 0;
 
+	nd->pkt_pending = false;
 	if (nd->cap < nd->pkt_len || vq->broken) {
 		/* Without MRG_RXBUF the driver must post buffers big enough for
-		 * any packet; one that did not loses the packet. */
+		 * any packet, and with it no packet takes more than MAX_HELD;
+		 * one that did not fit is lost, and its buffers go back. */
 		for (unsigned int i = 0; i < nd->nheld; i++)
-			hv_vq_push(vq, nd->held[i].e.head, 0);
-		nd->stats.rx_dropped++;
-		hv_stat_add(&nd->rxq->stats.errors, 1);
-	} else {
-		for (unsigned int i = 0; i < nd->nheld && off < nd->pkt_len; i++) {
-			struct hv_vq_elem *e = &nd->held[i].e;
-			size_t n = nd->pkt_len - off < e->in_len ? nd->pkt_len - off : e->in_len;
-
-			hv_iov_from_buf(e->iov, e->in_num, 0, nd->pkt + off, n);
-			hv_vq_push(vq, e->head, (uint32_t)n);
-			off += n;
-			nbufs++;
-		}
-		nbufs = htole16(nbufs);
-		hv_iov_from_buf(nd->held[0].e.iov, nd->held[0].e.in_num,
-				offsetof(struct virtio_net_hdr_v1, num_buffers), &nbufs, 2);
-		nd->stats.rx_packets++;
-		hv_stat_add(&nd->rxq->stats.requests, 1);
-		hv_stat_add(&nd->rxq->stats.bytes, nd->pkt_len - HDR_LEN);
+			hv_vq_push(vq, held_at(nd, i)->e.head, 0);
+		nd->first = nd->nheld = 0;
+		nd->cap = 0;
+		hv_warn_ratelimited(&nd->rl, "%s: RX packet of %zu bytes dropped: %s", nd->dev.name,
+				    nd->pkt_len,
+				    vq->broken ? "the queue is broken"
+					       : "the posted buffers cannot take it");
+		rx_drop(nd);
+		return;
 	}
-	nd->pkt_pending = false;
-	nd->nheld = 0;
-	nd->cap = 0;
+	for (size_t o = 0; o < nd->pkt_len; nbufs++)
+		o += held_at(nd, nbufs)->e.in_len;
+	for (unsigned int i = 0; i < nbufs; i++) {
+		struct held *h = held_at(nd, 0);
+		size_t n = nd->pkt_len - off < h->e.in_len ? nd->pkt_len - off : h->e.in_len;
+
+		if (off + n > nd->split) {
+			size_t from = off > nd->split ? off : nd->split;
+
+			hv_iov_from_buf(h->e.iov, h->e.in_num, from - off,
+					nd->pkt + (from - nd->split), off + n - from);
+		}
+		off += n;
+		if (i == 0) {
+			uint16_t le = htole16(nbufs);
+
+			hv_iov_from_buf(h->e.iov, h->e.in_num,
+					offsetof(struct virtio_net_hdr_v1, num_buffers), &le, 2);
+		}
+		hv_vq_push(vq, h->e.head, (uint32_t)n);
+		nd->cap -= h->e.in_len;
+		nd->first = (nd->first + 1) % MAX_HELD;
+		nd->nheld--;
+	}
+	nd->stats.rx_packets++;
+	hv_stat_add(&nd->rxq->stats.requests, 1);
+	hv_stat_add(&nd->rxq->stats.bytes, nd->pkt_len - HDR_LEN);
 }
 
 static void rx_run(struct net_dev *nd)
@@ -158,12 +253,18 @@ static void rx_run(struct net_dev *nd)
 	if (!q)
 		return;
 	hv_vq_begin_pass(&q->vq);
-	for (;;) {
+	while (!q->vq.broken) {
 		int r;
 
 		if (!nd->pkt_pending) {
-			ssize_t n = read(nd->fd, nd->pkt, PKT_MAX);
+			ssize_t n;
 
+			r = rx_prefill(nd, &q->vq);
+			if (r == -EAGAIN) {
+				hv_defer_arm(&nd->rx_more);
+				break;
+			}
+			n = readv(nd->fd, nd->rx_iov, (int)rx_read_iov(nd));
 			if (n < 0) {
 				if (errno != EAGAIN && errno != EINTR)
 					hv_warn_ratelimited(&nd->rl, "%s: read from %s: %s",
@@ -171,9 +272,13 @@ static void rx_run(struct net_dev *nd)
 							    strerror(errno));
 				break;
 			}
-			if ((size_t)n < HDR_LEN) {
-				nd->stats.rx_dropped++;
-				hv_stat_add(&q->stats.errors, 1);
+			/* Shorter than a header, or cut short (larger than
+			 * any packet can be): lost, and counted. The held
+			 * buffers it touched stay held, to be written again. */
+			if ((size_t)n < HDR_LEN || (size_t)n > PKT_MAX) {
+				hv_warn_ratelimited(&nd->rl, "%s: %zd-byte packet from %s dropped",
+						    nd->dev.name, n, nd->opt.tap);
+				rx_drop(nd);
 				continue;
 			}
 			nd->pkt_len = (size_t)n;
@@ -313,7 +418,7 @@ static int net_queue_start(struct hv_device *d, struct hv_queue *q)
 	}
 	nd->rxq = q;
 	nd->pkt_pending = false;
-	nd->nheld = 0;
+	nd->first = nd->nheld = 0;
 	nd->cap = 0;
 	r = hv_defer_init(&nd->rx_more, q->loop, rx_more, nd);
 	if (r < 0)
@@ -356,7 +461,7 @@ static void net_queue_stop(struct hv_queue *q)
 	hv_loop_del(q->loop, nd->fd);
 	nd->rxq = NULL;
 	nd->pkt_pending = false;
-	nd->nheld = 0;
+	nd->first = nd->nheld = 0;
 	nd->cap = 0;
 }
 

@@ -4,8 +4,9 @@
 # a tap, attach=virtio), against a veth pair, in ONE boot, runs interleaved
 # (hvdpa, veth, hvdpa, veth, ...) so drift hits both alike. Each direction
 # RUNS times for SECONDS; medians to OUT/net-bench.md. With BASE_BUILD_DIR,
-# that build is measured the same way first, one daemon at a time (an old
-# daemon may burn CPU that would skew the other), and both rows are kept.
+# that build serves a second device (its own tap, namespace and daemon,
+# both daemons idle when not measured) and the runs go base, veth, this
+# tree, veth's run shared: an A/B of two builds against one reference.
 #   sh tests/bench/net-bench.sh BUILD_DIR OUT_DIR [SECONDS] [RUNS] [BASE_BUILD_DIR [BASE_LABEL]]
 set -u
 B=$(cd "${1:-build-release}" && pwd)
@@ -18,10 +19,6 @@ W=/run/hvdpa-net-bench
 . "$(dirname "$0")/../vm/lib.sh"
 load_modules
 
-ip netns add ctr
-ip tuntap add dev hvtap0 mode tap
-ip addr add 10.77.0.1/24 dev hvtap0
-ip link set hvtap0 up
 veth_ref vref
 
 # mbits NS ADDR [-R]: one iperf3 run, receiver Mbit/s.
@@ -34,42 +31,69 @@ mbits() {
 median() {
 	sort -n | awk '{a[NR] = $1} END {print NR ? a[int((NR + 1) / 2)] : 0}'
 }
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.3f", a / b; else print "?"}'
+}
 
-# measure BUILD LABEL: serves hvnet0 from BUILD, measures, appends rows.
-rows=""
-measure() {
+# serve BUILD N: device hvnetN from BUILD's hvdpad on tap hvtapN, its
+# driver's interface in namespace ctrN as 10.(77+2N).0.2, the tap here
+# as .1. Sets PID_N.
+serve() {
+	net=10.$((77 + 2 * $2)).0
+	ip netns add "ctr$2"
+	ip tuntap add dev "hvtap$2" mode tap
+	ip addr add "$net.1/24" dev "hvtap$2"
+	ip link set "hvtap$2" up
 	HVDPAD=$1/hvdpad
-	start_daemon d --net name=hvnet0,tap=hvtap0,attach=virtio || exit 1
+	start_daemon "d$2" --net "name=hvnet$2,tap=hvtap$2,attach=virtio" || exit 1
+	eval "PID_$2=\$DPID"
 	i=0
-	until eth=$(sed -n 's/^hvnet0: attached (virtio_vdpa): //p' "$W/d.log") && [ -n "$eth" ]; do
+	until eth=$(sed -n "s/^hvnet$2: attached (virtio_vdpa): //p" "$W/d$2.log") &&
+		[ -n "$eth" ]; do
 		i=$((i + 1))
 		[ $i -gt 600 ] && exit 1
 		sleep 0.1
 	done
-	"$1/hvdpactl" netns hvnet0 ctr || exit 1
-	ip netns exec ctr ip addr add 10.77.0.2/24 dev "$eth"
-	ip netns exec ctr ip link set "$eth" up
-	sleep 1
-	for dir in "into the namespace:" "out of it:-R"; do
-		label=${dir%%:*}
-		flag=${dir#*:}
-		: >"$W/hv" && : >"$W/ve"
-		for r in $(seq "$RUNS"); do
-			mbits ctr 10.77.0.2 "$flag" >>"$W/hv"
-			mbits vref 10.78.0.2 "$flag" >>"$W/ve"
-		done
-		hv=$(median <"$W/hv")
-		ve=$(median <"$W/ve")
-		ratio=$(awk -v a="$hv" -v b="$ve" 'BEGIN {if (b > 0) printf "%.3f", a / b; else print "?"}')
-		echo "# $2, $label: hvdpa-net $hv Mbit/s, veth $ve Mbit/s, ratio $ratio"
-		rows="$rows| $2 | $label | $hv | $ve | $ratio |
-"
-	done
-	"$1/hvdpactl" detach hvnet0
+	"$1/hvdpactl" netns "hvnet$2" "ctr$2" || exit 1
+	ip netns exec "ctr$2" ip addr add "$net.2/24" dev "$eth"
+	ip netns exec "ctr$2" ip link set "$eth" up
+}
+unserve() {
+	"$1/hvdpactl" detach "hvnet$2"
+	DPID=$(eval "echo \$PID_$2")
 	stop_daemon 10
 }
-[ -n "$BASE" ] && measure "$(cd "$BASE" && pwd)" "$BASE_LABEL"
-measure "$B" "this tree"
+
+# Device 0 is this tree, device 1 the base.
+serve "$B" 0
+[ -n "$BASE" ] && serve "$(cd "$BASE" && pwd)" 1
+sleep 1
+rows=""
+abrows=""
+for dir in "into the namespace:" "out of it:-R"; do
+	label=${dir%%:*}
+	flag=${dir#*:}
+	: >"$W/hv0" && : >"$W/hv1" && : >"$W/ve"
+	for _ in $(seq "$RUNS"); do
+		[ -n "$BASE" ] && mbits ctr1 10.79.0.2 "$flag" >>"$W/hv1"
+		mbits vref 10.78.0.2 "$flag" >>"$W/ve"
+		mbits ctr0 10.77.0.2 "$flag" >>"$W/hv0"
+	done
+	ve=$(median <"$W/ve")
+	echo "# $label: veth runs $(tr '\n' ' ' <"$W/ve")"
+	for n in 1 0; do
+		[ $n = 1 ] && [ -z "$BASE" ] && continue
+		[ $n = 1 ] && name=$BASE_LABEL || name="this tree"
+		hv=$(median <"$W/hv$n")
+		echo "# $name, $label: hvdpa-net $hv Mbit/s (runs $(tr '\n' ' ' <"$W/hv$n")), veth $ve Mbit/s, ratio $(ratio "$hv" "$ve")"
+		rows="$rows| $name | $label | $hv | $ve | $(ratio "$hv" "$ve") |
+"
+	done
+	[ -n "$BASE" ] && abrows="$abrows| $label | $(ratio "$(median <"$W/hv0")" "$(median <"$W/hv1")") |
+"
+done
+unserve "$B" 0
+[ -n "$BASE" ] && unserve "$(cd "$BASE" && pwd)" 1
 {
 	echo "# hvdpa-net against a veth pair, TCP, iperf3"
 	echo
@@ -82,5 +106,14 @@ measure "$B" "this tree"
 	echo "| build | direction | hvdpa-net Mbit/s | veth Mbit/s | ratio |"
 	echo "|---|---|---|---|---|"
 	printf "%s" "$rows"
+	if [ -n "$BASE" ]; then
+		echo
+		echo "This tree against $BASE_LABEL (medians; each run of one followed"
+		echo "the other's, with a veth run between):"
+		echo
+		echo "| direction | this tree / $BASE_LABEL |"
+		echo "|---|---|"
+		printf "%s" "$abrows"
+	fi
 } >"$OUT/net-bench.md"
 cat "$OUT/net-bench.md"

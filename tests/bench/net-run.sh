@@ -1,8 +1,8 @@
 #!/bin/sh
 # The virtio-net benchmark in one command: builds (release), boots the test
 # VM, runs tests/bench/net-bench.sh there; results in docs/perf/net-bench.md.
-# With BASE_REV, that revision (built in a scratch worktree) is measured in
-# the same boot too, each against veth.
+# With BASE_REV, that revision (built in a scratch worktree) serves a second
+# device in the same boot, its runs interleaved with this tree's and veth's.
 #   sh tests/bench/net-run.sh [SECONDS] [RUNS] [BASE_REV]
 set -eu
 cd "$(dirname "$0")/../.."
@@ -20,5 +20,6 @@ if [ -n "${3:-}" ]; then
 	(cd "$wt" && meson setup build --buildtype=release >/dev/null && ninja -C build >/dev/null)
 	base="'$wt/build' '$(git rev-parse --short "$3")'"
 fi
-sh tests/vm/run.sh "sh tests/bench/net-bench.sh build-release docs/perf ${1:-10} ${2:-3} $base"
+# Three measures (two builds and veth) a run, each SECONDS and ~5 s of set-up.
+sh tests/vm/run.sh -t $((900 + 2 * ${2:-3} * 3 * (${1:-10} + 5))) "sh tests/bench/net-bench.sh build-release docs/perf ${1:-10} ${2:-3} $base"
 [ -z "$base" ] || git worktree remove --force "$wt"
