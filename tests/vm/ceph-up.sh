@@ -1,0 +1,137 @@
+#!/bin/sh
+# A single-node Ceph cluster for the RBD tests: one ceph-mon and one
+# ceph-osd on memstore (the OSD's data in its own memory), pool size 1, no
+# mgr (librbd and the rbd tool need only the mon and the OSD), no
+# authentication, listening on 127.0.0.1 only. Everything under DIR (tmpfs
+# in the VM): its ceph.conf is DIR/ceph.conf.
+#   sh tests/vm/ceph-up.sh DIR [POOL]        bring it up, create POOL (rbd)
+#   sh tests/vm/ceph-up.sh DIR --stop        stop it
+# Each step waits a bounded time and says which one failed, with the end of
+# the daemon's log. CEPH_PORT (default 6789) is the mon's msgr v1 port.
+set -eu
+D=$1
+pool=${2:-rbd}
+port=${CEPH_PORT:-6789}
+C=$D/ceph.conf
+# Seconds for each wait: TCG runs Ceph ~20x slower than a real CPU.
+wait_s=${CEPH_WAIT:-120}
+
+die() {
+	echo "ceph-up: $*" >&2
+	for l in "$D"/log/*.log; do
+		[ -f "$l" ] && { echo "--- $l" >&2; tail -n 15 "$l" >&2; }
+	done
+	exit 1
+}
+
+# until_ok SECONDS WHAT COMMAND...: runs it every second until it succeeds.
+until_ok() {
+	n=$1 what=$2
+	shift 2
+	i=0
+	until "$@" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -ge "$n" ] && die "$what: not within ${n} s"
+		sleep 1
+	done
+}
+
+ceph_() {
+	timeout 30 ceph -c "$C" --connect-timeout 20 "$@"
+}
+
+stop_all() {
+	for p in "$D"/run/*.pid; do
+		[ -f "$p" ] || continue
+		pid=$(cat "$p")
+		kill "$pid" 2>/dev/null || true
+		i=0
+		while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill -9 "$pid" 2>/dev/null || true
+		rm -f "$p"
+	done
+}
+
+if [ "$pool" = --stop ]; then
+	stop_all
+	exit 0
+fi
+
+stop_all
+rm -rf "$D"
+mkdir -p "$D/mon.a" "$D/osd.0" "$D/run" "$D/log"
+fsid=$(cat /proc/sys/kernel/random/uuid)
+cat >"$C" <<EOF
+[global]
+fsid = $fsid
+mon host = v1:127.0.0.1:$port
+mon initial members = a
+public network = 127.0.0.0/8
+ms bind msgr2 = false
+ms bind ipv6 = false
+auth cluster required = none
+auth service required = none
+auth client required = none
+osd pool default size = 1
+osd pool default min size = 1
+osd pool default pg num = 8
+osd pool default pgp num = 8
+osd pool default pg autoscale mode = off
+mon allow pool size one = true
+mon warn on pool no redundancy = false
+osd crush chooseleaf type = 0
+run dir = $D/run
+pid file = $D/run/\$name.pid
+admin socket = $D/run/\$name.asok
+log file = $D/log/\$name.log
+mon data = $D/mon.\$id
+osd data = $D/osd.\$id
+osd objectstore = memstore
+memstore device bytes = 2147483648
+# No OSD is ever marked out or down for lack of peers: there is one.
+mon osd down out interval = 0
+osd heartbeat grace = 600
+[client]
+log file = $D/log/client.\$pid.log
+EOF
+
+t0=$(date +%s)
+monmaptool --create --fsid "$fsid" --addv a "[v1:127.0.0.1:$port]" "$D/monmap" >/dev/null ||
+	die "monmaptool failed"
+ceph-mon -c "$C" --mkfs -i a --monmap "$D/monmap" >"$D/log/mkfs-mon.out" 2>&1 ||
+	die "ceph-mon --mkfs failed: $(cat "$D/log/mkfs-mon.out")"
+ceph-mon -c "$C" -i a || die "ceph-mon did not start"
+until_ok "$wait_s" "the mon answering" ceph_ mon stat
+t_mon=$(date +%s)
+
+uuid=$(cat /proc/sys/kernel/random/uuid)
+id=$(ceph_ osd new "$uuid") || die "ceph osd new failed"
+[ "$id" = 0 ] || die "the OSD got id '$id', not 0"
+ceph-osd -c "$C" -i 0 --mkfs --osd-uuid "$uuid" >"$D/log/mkfs-osd.out" 2>&1 ||
+	die "ceph-osd --mkfs failed: $(cat "$D/log/mkfs-osd.out")"
+ceph-osd -c "$C" -i 0 || die "ceph-osd did not start"
+osd_up() {
+	ceph_ osd dump 2>/dev/null | grep -q '^osd\.0 up '
+}
+until_ok "$wait_s" "osd.0 up" osd_up
+t_osd=$(date +%s)
+
+ceph_ osd pool create "$pool" 8 8 >/dev/null 2>&1 || die "pool create $pool failed"
+ceph_ osd pool set "$pool" size 1 --yes-i-really-mean-it >/dev/null 2>&1 ||
+	die "pool $pool: size 1 refused"
+ceph_ osd pool application enable "$pool" rbd >/dev/null 2>&1 ||
+	die "pool $pool: application rbd refused"
+# Without a mgr no PG states are reported: an object written and read back
+# says that the pool's PGs are active.
+probe() {
+	echo probe >"$D/probe" &&
+		timeout 20 rados -c "$C" -p "$pool" put probe "$D/probe" &&
+		timeout 20 rados -c "$C" -p "$pool" stat probe
+}
+until_ok "$wait_s" "pool $pool writable" probe
+timeout 20 rados -c "$C" -p "$pool" rm probe >/dev/null 2>&1 || true
+t1=$(date +%s)
+echo "ceph-up: mon $((t_mon - t0)) s, osd up $((t_osd - t_mon)) s, pool $((t1 - t_osd)) s; total $((t1 - t0)) s"
