@@ -119,11 +119,11 @@ osd_up() {
 until_ok "$wait_s" "osd.0 up" osd_up
 t_osd=$(date +%s)
 
-ceph_ osd pool create "$pool" 8 8 >/dev/null 2>&1 || die "pool create $pool failed"
-ceph_ osd pool set "$pool" size 1 --yes-i-really-mean-it >/dev/null 2>&1 ||
-	die "pool $pool: size 1 refused"
-ceph_ osd pool application enable "$pool" rbd >/dev/null 2>&1 ||
-	die "pool $pool: application rbd refused"
+# Each mon command retried: a client that has not had the monmap yet is
+# sometimes refused ("handle_command on fsid 0").
+until_ok 30 "pool create $pool" ceph_ osd pool create "$pool" 8 8
+until_ok 30 "pool $pool: size 1" ceph_ osd pool set "$pool" size 1 --yes-i-really-mean-it
+until_ok 30 "pool $pool: application rbd" ceph_ osd pool application enable "$pool" rbd
 # Without a mgr no PG states are reported: an object written and read back
 # says that the pool's PGs are active.
 probe() {
