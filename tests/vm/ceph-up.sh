@@ -94,6 +94,15 @@ memstore device bytes = 2147483648
 # No OSD is ever marked out or down for lack of peers: there is one.
 mon osd down out interval = 0
 osd heartbeat grace = 600
+# A client killed with its watch on an image (hvdpad -9) holds the image's
+# exclusive lock until the watch times out: 5 s here, not 30, so that a
+# new hvdpad takes over within the tests' request timeout.
+osd client watch timeout = 5
+# The OSD placed in the CRUSH map here, with retries, not by itself at its
+# start: its own mon command there was sometimes refused ("wrong fsid")
+# right after the mon came up, and the OSD exited.
+osd crush update on start = false
+osd class update on start = false
 [client]
 log file = $D/log/client.\$pid.log
 EOF
@@ -112,7 +121,13 @@ id=$(ceph_ osd new "$uuid") || die "ceph osd new failed"
 [ "$id" = 0 ] || die "the OSD got id '$id', not 0"
 ceph-osd -c "$C" -i 0 --mkfs --osd-uuid "$uuid" >"$D/log/mkfs-osd.out" 2>&1 ||
 	die "ceph-osd --mkfs failed: $(cat "$D/log/mkfs-osd.out")"
-ceph-osd -c "$C" -i 0 || die "ceph-osd did not start"
+until_ok 30 "osd.0 in the CRUSH map" ceph_ osd crush add osd.0 1 root=default host=localhost
+i=0
+until ceph-osd -c "$C" -i 0 >>"$D/log/start-osd.out" 2>&1; do
+	i=$((i + 1))
+	[ $i -ge 3 ] && die "ceph-osd did not start: $(tail -n 5 "$D/log/start-osd.out")"
+	sleep 1
+done
 osd_up() {
 	ceph_ osd dump 2>/dev/null | grep -q '^osd\.0 up '
 }
