@@ -78,8 +78,9 @@ struct blk_engine_queue {
 	struct hv_loop *loop;
 	void (*ready)(void *opaque);
 	void *opaque;
-	int efd; /* completions: written under r->lock */
-	int tfd; /* the earliest deadline */
+	struct hv_defer later; /* ready() soon, for what failed in submit() */
+	int efd;	       /* completions: written under r->lock */
+	int tfd;	       /* the earliest deadline */
 	uint64_t timer_at;
 	/* Under r->lock: sent to librbd in deadline order; answered. */
 	struct op_list inflight, done;
@@ -246,6 +247,14 @@ static void on_efd(void *opaque, uint32_t events)
 	eq->ready(eq->opaque);
 }
 
+static void later_cb(void *opaque)
+{
+	struct blk_engine_queue *eq = opaque;
+
+	if (__atomic_load_n(&eq->ndone, __ATOMIC_ACQUIRE))
+		eq->ready(eq->opaque);
+}
+
 static int rbdq_open(void *ctx, struct hv_loop *loop, unsigned int depth,
 		     void (*ready)(void *opaque), void *opaque, struct blk_engine_queue **out)
 {
@@ -271,6 +280,12 @@ static int rbdq_open(void *ctx, struct hv_loop *loop, unsigned int depth,
 	r = hv_loop_add(loop, eq->tfd, EPOLLIN, on_timer, eq);
 	if (r < 0) {
 		hv_loop_del(loop, eq->efd);
+		goto fail;
+	}
+	r = hv_defer_init(&eq->later, loop, later_cb, eq);
+	if (r < 0) {
+		hv_loop_del(loop, eq->efd);
+		hv_loop_del(loop, eq->tfd);
 		goto fail;
 	}
 	*out = eq;
@@ -364,8 +379,9 @@ static void rbdq_flush(struct blk_engine_queue *eq)
 	 * and failures to hand back. */
 	if (!eq->timer_at)
 		timer_arm(eq);
+	/* Not ready() from here: the caller is in the middle of a pass. */
 	if (eq->failed_head)
-		eq->ready(eq->opaque);
+		hv_defer_arm(&eq->later);
 }
 
 static unsigned int rbdq_reap(struct blk_engine_queue *eq, blk_io_done_fn done)
@@ -453,6 +469,7 @@ static void rbdq_close(struct blk_engine_queue *eq)
 {
 	/* Drained: no op refers to eq any more (an abandoned one has no io
 	 * and does not look at its queue). */
+	hv_defer_fini(&eq->later);
 	hv_loop_del(eq->loop, eq->efd);
 	hv_loop_del(eq->loop, eq->tfd);
 	pthread_mutex_lock(&eq->r->lock);
