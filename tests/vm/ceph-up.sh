@@ -37,7 +37,7 @@ until_ok() {
 }
 
 ceph_() {
-	timeout 30 ceph -c "$C" --connect-timeout 20 "$@"
+	timeout 60 ceph -c "$C" --connect-timeout 50 "$@"
 }
 
 stop_all() {

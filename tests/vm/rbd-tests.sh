@@ -116,9 +116,9 @@ check "files read back with the same sha256" sh -c "cd '$W/mnt' && sha256sum -c 
 umount "$W/mnt"
 
 echo "# the OSD stopped under fio verify and continued: nothing lost"
-fio_verify osd "$dev" 16M --offset=96M --iodepth=8 >/dev/null 2>&1 &
+fio_verify osd "$dev" 32M --offset=96M --iodepth=8 >/dev/null 2>&1 &
 FIO=$!
-sleep 2
+sleep 1
 kill -STOP "$(pid_of osd.0)"
 wait_until 5 '[ "$(inflight_of "$dev")" -gt 0 ]'
 held=$(inflight_of "$dev")
@@ -131,7 +131,7 @@ check "fio: exit $st with $held requests held by the stopped OSD, no verify erro
 
 echo "# hvdpad killed -9 under fio verify, restarted: nothing lost"
 fio --eta=never --name=crash --filename="$dev" --ioengine=io_uring --direct=1 \
-	--rw=randwrite --bs=4k --iodepth=32 --size=24M --verify=crc32c \
+	--rw=randwrite --bs=4k --iodepth=32 --size=32M --verify=crc32c \
 	--verify_backlog=1024 --verify_fatal=1 --verify_state_save=0 \
 	--output="$W/fio-crash.txt" >/dev/null 2>&1 &
 FIO=$!
