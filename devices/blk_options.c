@@ -116,7 +116,11 @@ static int blk_key(void *ctx, const char *tok, const char *v, char *err, size_t 
 			snprintf(o->path, sizeof(o->path), "%s", v);
 		o->nbd = !r;
 	} else if (!strcmp(tok, "rbd")) {
-		if (!rbd_spec_ok(v))
+		if (!HVDPA_HAVE_RBD)
+			r = hv_opt_fail(err, errlen,
+					"rbd=: this hvdpad was built without librbd (meson "
+					"-Drbd=enabled, with librbd-dev)");
+		else if (!rbd_spec_ok(v))
 			r = hv_opt_fail(
 				err, errlen,
 				"rbd= takes POOL/IMAGE or POOL/IMAGE@SNAP (letters, digits, "

@@ -117,6 +117,10 @@ static void test_rbd(void)
 {
 	char big[700];
 
+	if (!HVDPA_HAVE_RBD) {
+		expect_error("name=a,rbd=rbd/disk0", "built without librbd");
+		return;
+	}
 	CHECK_EQ(parse("name=a,rbd=rbd/disk0"), 0);
 	CHECK(o.rbd);
 	CHECK(!o.nbd);
