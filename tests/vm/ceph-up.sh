@@ -8,6 +8,8 @@
 #   sh tests/vm/ceph-up.sh DIR --stop        stop it
 # Each step waits a bounded time and says which one failed, with the end of
 # the daemon's log. CEPH_PORT (default 6789) is the mon's msgr v1 port.
+# It takes some 40 s in the test VM under TCG (mon and osd new 14 s, the
+# OSD 14 s, the pool writable 12 s), 3 s on the build machine.
 set -eu
 D=$1
 pool=${2:-rbd}

@@ -7,7 +7,7 @@
 # flight and restarted (they run again, nothing lost), the whole cluster
 # stopped past the timeout (I/O errors in bounded time, the daemon lives,
 # I/O works again after), rbd resize reaching the driver. Run inside the
-# test VM by tests/vm/run.sh:
+# test VM by tests/vm/run.sh (227 s under TCG, 40 of them for the cluster):
 #   sh tests/vm/rbd-tests.sh BUILD_DIR
 set -u
 B=$(cd "${1:-build}" && pwd)
