@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * virtio-blk. A kick pops every chain it can and hands each request to the
- * queue's storage engine (blk_engine.h: io_uring on a file, or an NBD
- * server), which sends the batch at once; completions come back in the
+ * queue's storage engine (blk_engine.h: io_uring on a file, an NBD server
+ * or a Ceph RBD image), which sends the batch at once; completions come back in the
  * queue's loop and are published to the used ring in one batch with at most
  * one interrupt.
  */
@@ -36,8 +36,9 @@
 struct blk_dev {
 	struct hv_device dev;
 	struct hv_blk_options opt;
-	struct blk_image img; /* a file's (fd -1 for null and NBD) */
+	struct blk_image img; /* a file's (fd -1 for null, NBD and RBD) */
 	struct blk_nbd *nbd;  /* an NBD export's */
+	struct blk_rbd *rbd;  /* an RBD image's */
 	const struct blk_engine_ops *eng;
 	void *eng_ctx;
 	bool can_discard, can_zero; /* what the storage does */
@@ -508,7 +509,48 @@ static void blk_destroy(struct hv_device *dev)
 	blk_image_close(&blk->img);
 	if (blk->nbd)
 		blk_nbd_close(blk->nbd);
+#if HVDPA_HAVE_RBD
+	if (blk->rbd)
+		blk_rbd_close(blk->rbd);
+#endif
 	free(blk);
+}
+
+static void blk_set_capacity(struct blk_dev *blk, uint64_t bytes);
+
+/* An RBD image's header changed in the cluster: the driver hears of a new
+ * size from here, the device's thread, as from a resize request. */
+static int blk_control_fd(struct hv_device *dev)
+{
+#if HVDPA_HAVE_RBD
+	if (to_blk(dev)->rbd)
+		return blk_rbd_resize_fd(to_blk(dev)->rbd);
+#else
+	(void)dev;
+#endif
+	return -1;
+}
+
+static void blk_control_event(struct hv_device *dev)
+{
+#if HVDPA_HAVE_RBD
+	struct blk_dev *blk = to_blk(dev);
+	uint64_t size;
+	int r;
+
+	if (!blk->rbd)
+		return;
+	r = blk_rbd_size(blk->rbd, &size);
+	if (r < 0) {
+		hv_warn_ratelimited(&blk->rl, "%s: the image changed, its size is unknown: %s",
+				    dev->name, strerror(-r));
+		return;
+	}
+	if (size >> SECTOR_SHIFT != hv_blk_size(dev) >> SECTOR_SHIFT && size >= SECTOR_SIZE)
+		blk_set_capacity(blk, size);
+#else
+	(void)dev;
+#endif
 }
 
 static const struct hv_device_ops blk_ops = {
@@ -516,6 +558,8 @@ static const struct hv_device_ops blk_ops = {
 	.queue_kick = blk_queue_kick,
 	.queue_poll = blk_queue_poll,
 	.queue_stop = blk_queue_stop,
+	.control_fd = blk_control_fd,
+	.control_event = blk_control_event,
 	.destroy = blk_destroy,
 };
 
@@ -582,6 +626,35 @@ int hv_blk_create(const struct hv_blk_options *o, struct hv_device **out, char *
 		blk->can_zero = !blk->opt.readonly && info.can_zero;
 		blk->eng = &blk_nbd_ops;
 		blk->eng_ctx = blk->nbd;
+	} else if (o->rbd) {
+#if HVDPA_HAVE_RBD
+		struct blk_rbd_params p = {.spec = o->path,
+					   .conf = o->ceph_conf,
+					   .id = o->ceph_id,
+					   .timeout_s = o->timeout_s,
+					   .read_only = o->readonly};
+		struct blk_rbd_info info;
+
+		blk->img.fd = -1;
+		r = blk_rbd_open(o->name, &p, &blk->rbd, &info, err, errlen);
+		if (r < 0) {
+			free(blk);
+			return r;
+		}
+		blk->img.size = info.size;
+		blk->opt.readonly = info.read_only;
+		/* librbd discards and zeroes any image it may write. */
+		blk->can_discard = blk->can_zero = !info.read_only;
+		blk->eng = &blk_rbd_ops;
+		blk->eng_ctx = blk->rbd;
+#else
+		snprintf(err, errlen,
+			 "%s: rbd=%s: this hvdpad was built without librbd (meson -Drbd=enabled "
+			 "with librbd-dev)",
+			 o->name, o->path);
+		free(blk);
+		return -EOPNOTSUPP;
+#endif
 	} else {
 		r = blk_image_open(o->path, o->readonly, &blk->img, err, errlen);
 		if (r < 0) {
@@ -627,12 +700,14 @@ int hv_blk_create(const struct hv_blk_options *o, struct hv_device **out, char *
 int hv_blk_resize(struct hv_device *dev, uint64_t bytes, char *err, size_t errlen)
 {
 	struct blk_dev *blk = to_blk(dev);
-	uint64_t cap = bytes >> SECTOR_SHIFT, le;
+	uint64_t cap = bytes >> SECTOR_SHIFT;
 	struct stat st;
 
-	if (blk->nbd) {
-		snprintf(err, errlen, "%s: an NBD export's size is the server's: resize it there",
-			 dev->name);
+	if (blk->nbd || blk->rbd) {
+		snprintf(err, errlen, "%s: %s size is the %s: resize it there%s", dev->name,
+			 blk->nbd ? "an NBD export's" : "an RBD image's",
+			 blk->nbd ? "server's" : "cluster's",
+			 blk->rbd ? " (rbd resize), and the disk follows" : "");
 		return -EOPNOTSUPP;
 	}
 	if (bytes % SECTOR_SIZE || cap == 0) {
@@ -666,6 +741,17 @@ int hv_blk_resize(struct hv_device *dev, uint64_t bytes, char *err, size_t errle
 			return -e;
 		}
 	}
+	blk_set_capacity(blk, bytes);
+	return 0;
+}
+
+/* The disk is bytes big from now on; the driver is told. On the device's
+ * thread. */
+static void blk_set_capacity(struct blk_dev *blk, uint64_t bytes)
+{
+	struct hv_device *dev = &blk->dev;
+	uint64_t cap = bytes >> SECTOR_SHIFT, le;
+
 	blk->img.size = bytes;
 	__atomic_store_n(&blk->capacity, cap, __ATOMIC_RELAXED);
 	le = htole64(cap);
@@ -674,5 +760,4 @@ int hv_blk_resize(struct hv_device *dev, uint64_t bytes, char *err, size_t errle
 		dev->config_changed(dev, offsetof(struct virtio_blk_config, capacity), sizeof(le));
 	hv_info("%s: resized to %llu bytes (%llu sectors)", dev->name, (unsigned long long)bytes,
 		(unsigned long long)cap);
-	return 0;
 }

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The storage engine under virtio-blk: blk.c decodes requests and answers
- * the driver once; an engine moves the bytes. Two exist: io_uring on a file
- * or block device (blk_uring.c) and an NBD server through libnbd
- * (blk_nbd.c). Each queue has its own engine queue, used on the queue's
+ * the driver once; an engine moves the bytes. Three exist: io_uring on a
+ * file or block device (blk_uring.c), an NBD server through libnbd
+ * (blk_nbd.c) and a Ceph RBD image through librbd (blk_rbd.c, when built
+ * with librbd: HVDPA_HAVE_RBD). Each queue has its own engine queue, used on the queue's
  * thread only.
  */
 #ifndef HVDPA_DEVICES_BLK_ENGINE_H
@@ -83,5 +84,34 @@ struct blk_nbd_info {
 int blk_nbd_open(const char *name, const char *uri, unsigned int timeout_s, struct blk_nbd **out,
 		 struct blk_nbd_info *info, char *err, size_t errlen);
 void blk_nbd_close(struct blk_nbd *n);
+
+/* librbd; ctx is a struct blk_rbd (blk_rbd_open). */
+extern const struct blk_engine_ops blk_rbd_ops;
+
+struct blk_rbd;
+struct blk_rbd_params {
+	const char *spec; /* POOL/IMAGE[@SNAP], as checked by the parser */
+	const char *conf; /* a ceph.conf; "" for librados's own search */
+	const char *id;	  /* the client's id (NAME of client.NAME); "" for admin */
+	unsigned int timeout_s;
+	bool read_only;
+};
+struct blk_rbd_info {
+	uint64_t size;
+	bool read_only; /* asked, or a snapshot */
+};
+
+/*
+ * Connects to the cluster and opens the image, once for every queue, and
+ * watches it for a resize. A negative errno with a one-line reason in err
+ * on failure; connecting is bounded by timeout_s.
+ */
+int blk_rbd_open(const char *name, const struct blk_rbd_params *p, struct blk_rbd **out,
+		 struct blk_rbd_info *info, char *err, size_t errlen);
+/* Readable when the image's header changed (a resize, maybe): then
+ * blk_rbd_size(), on the device's thread. */
+int blk_rbd_resize_fd(const struct blk_rbd *r);
+int blk_rbd_size(struct blk_rbd *r, uint64_t *size);
+void blk_rbd_close(struct blk_rbd *r);
 
 #endif

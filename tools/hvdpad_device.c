@@ -315,9 +315,9 @@ void served_print_ready(const struct served *s)
 	}
 	bytes = hv_blk_size(s->dev);
 
-	printf("%s: ready: virtio-blk %s%s, %llu MiB (%llu sectors), %u queue%s of %u, "
+	printf("%s: ready: virtio-blk %s%s%s, %llu MiB (%llu sectors), %u queue%s of %u, "
 	       "/dev/vduse/%s%s\n",
-	       s->dev->name, s->opt.null ? "null" : s->opt.path,
+	       s->dev->name, s->opt.rbd ? "rbd:" : "", s->opt.null ? "null" : s->opt.path,
 	       hv_blk_read_only(s->dev) ? " (read-only)" : "", (unsigned long long)(bytes >> 20),
 	       (unsigned long long)(bytes >> 9), s->opt.num_queues,
 	       s->opt.num_queues > 1 ? "s" : "", s->opt.queue_size, s->dev->name,

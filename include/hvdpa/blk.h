@@ -16,8 +16,12 @@ struct hv_blk_options {
 	 * (nbd://HOST[:PORT]/EXPORT, nbd+unix:///EXPORT?socket=PATH). */
 	char path[4096];
 	bool nbd;
-	/* NBD: a request not answered in this many seconds fails (IOERR),
-	 * and the connection is made again. */
+	/* With rbd, path is a Ceph RBD image: POOL/IMAGE[@SNAP]. */
+	bool rbd;
+	char ceph_conf[1024]; /* rbd: a ceph.conf, "" for librados's search */
+	char ceph_id[64];     /* rbd: NAME of client.NAME, "" for admin */
+	/* NBD and RBD: a request not answered in this many seconds fails
+	 * (IOERR); NBD makes its connection again, librbd goes on trying. */
 	uint32_t timeout_s;
 	bool readonly;
 	uint16_t num_queues;
@@ -35,7 +39,9 @@ void hv_blk_options_init(struct hv_blk_options *o);
 
 /*
  * Parses "name=NAME,path=PATH[,readonly=on|off][,queues=N][,queue-size=N]
- * [,serial=STR]", "name=NAME,nbd=URI[,timeout=SECONDS][,...]" or
+ * [,serial=STR]", "name=NAME,nbd=URI[,timeout=SECONDS][,...]",
+ * "name=NAME,rbd=POOL/IMAGE[@SNAP][,ceph-conf=PATH][,ceph-id=NAME]
+ * [,timeout=SECONDS][,...]" or
  * "name=NAME,null=on,size=SIZE[,...]" (SIZE in bytes or with K, M, G, T).
  * On error returns -EINVAL with a one-line reason in err.
  */
@@ -46,7 +52,8 @@ int hv_blk_options_parse(struct hv_blk_options *o, const char *spec, char *err, 
 int hv_blk_parse_size(const char *v, uint64_t *out);
 
 /*
- * Opens the image (or connects to the NBD server) and builds the device. Returns 0, or a negative
+ * Opens the image (or connects to the NBD server or the Ceph cluster) and
+ * builds the device. Returns 0, or a negative
  * errno with a one-line reason in err; nothing is left open on failure.
  */
 int hv_blk_create(const struct hv_blk_options *o, struct hv_device **out, char *err, size_t errlen);

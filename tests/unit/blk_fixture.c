@@ -40,7 +40,8 @@ int bf_setup(struct blk_fixture *f, uint64_t size, uint16_t qsize, const char *e
 		abort();
 	f->fd = fd;
 	/* Those with storage of their own take no temp file. */
-	if (extra_opts && (strstr(extra_opts, "null=on") || strstr(extra_opts, "nbd=")))
+	if (extra_opts && (strstr(extra_opts, "null=on") || strstr(extra_opts, "nbd=") ||
+			   strstr(extra_opts, "rbd=")))
 		snprintf(spec, sizeof(spec), "name=tblk,serial=test-serial-0123,%s", extra_opts);
 	else
 		snprintf(spec, sizeof(spec), "name=tblk,path=%s,serial=test-serial-0123%s%s",

@@ -104,13 +104,70 @@ static void test_nbd(void)
 	expect_error("name=a,nbd=http://h/x", "nbd= takes nbd://");
 	expect_error("name=a,nbd=nbd://", "nbd= takes nbd://");
 	expect_error("name=a,nbd=nbd+vsock:///x", "nbd= takes nbd://");
-	expect_error("name=a,path=/x,nbd=nbd://h/e", "one of path= or nbd=");
-	expect_error("name=a,nbd=nbd://h/e,path=/x", "one of path= or nbd=");
+	expect_error("name=a,path=/x,nbd=nbd://h/e", "one of path=, nbd= or rbd=");
+	expect_error("name=a,nbd=nbd://h/e,path=/x", "one of path=, nbd= or rbd=");
 	expect_error("name=a,path=/x,timeout=5", "timeout= is only for nbd=");
 	expect_error("name=a,nbd=nbd://h/e,timeout=0", "timeout must be 1 to 3600");
 	expect_error("name=a,nbd=nbd://h/e,timeout=3601", "timeout must be 1 to 3600");
 	expect_error("name=a,null=on,size=1G,nbd=nbd://h/e", "drop nbd=");
 	expect_error("name=a,nbd=nbd://h/e,size=1G", "size= is only for null=on");
+}
+
+static void test_rbd(void)
+{
+	char big[700];
+
+	if (!HVDPA_HAVE_RBD) {
+		expect_error("name=a,rbd=rbd/disk0", "built without librbd");
+		return;
+	}
+	CHECK_EQ(parse("name=a,rbd=rbd/disk0"), 0);
+	CHECK(o.rbd);
+	CHECK(!o.nbd);
+	CHECK(strcmp(o.path, "rbd/disk0") == 0);
+	CHECK_EQ(o.timeout_s, 30);
+	CHECK_EQ(o.ceph_conf[0], 0);
+	CHECK_EQ(o.ceph_id[0], 0);
+	CHECK_EQ(parse("name=a,rbd=p-1.x/img_2@snap.3,ceph-conf=/run/ceph/ceph.conf,"
+		       "ceph-id=hvdpa.1,timeout=7,queues=2"),
+		 0);
+	CHECK(strcmp(o.path, "p-1.x/img_2@snap.3") == 0);
+	CHECK(strcmp(o.ceph_conf, "/run/ceph/ceph.conf") == 0);
+	CHECK(strcmp(o.ceph_id, "hvdpa.1") == 0);
+	CHECK_EQ(o.timeout_s, 7);
+	CHECK_EQ(o.num_queues, 2);
+	/* Not POOL/IMAGE[@SNAP]. */
+	expect_error("name=a,rbd=disk0", "rbd= takes POOL/IMAGE");
+	expect_error("name=a,rbd=/disk0", "rbd= takes POOL/IMAGE");
+	expect_error("name=a,rbd=rbd/", "rbd= takes POOL/IMAGE");
+	expect_error("name=a,rbd=rbd/ns/disk0", "rbd= takes POOL/IMAGE");
+	expect_error("name=a,rbd=rbd/disk0@", "rbd= takes POOL/IMAGE");
+	expect_error("name=a,rbd=rbd/@s", "rbd= takes POOL/IMAGE");
+	expect_error("name=a,rbd=rb@d/disk0", "rbd= takes POOL/IMAGE");
+	expect_error("name=a,rbd=rbd/a@b@c", "rbd= takes POOL/IMAGE");
+	expect_error("name=a,rbd=rbd/di sk", "rbd= takes POOL/IMAGE");
+	expect_error("name=a,rbd=rbd/d\x1b[2J", "rbd= takes POOL/IMAGE");
+	expect_error("name=a,rbd=", "rbd= takes POOL/IMAGE");
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "name=a,rbd=p/", 13);
+	big[sizeof(big) - 1] = '\0';
+	expect_error(big, "at most 511 bytes");
+	/* One image, and the Ceph keys only with it. */
+	expect_error("name=a,rbd=p/i,path=/x", "one of path=, nbd= or rbd=");
+	expect_error("name=a,rbd=p/i,nbd=nbd://h/e", "one of path=, nbd= or rbd=");
+	expect_error("name=a,rbd=p/i,rbd=p/j", "one of path=, nbd= or rbd=");
+	expect_error("name=a,path=/x,ceph-conf=/c", "ceph-conf= is only for rbd=");
+	expect_error("name=a,nbd=nbd://h/e,ceph-id=admin", "ceph-id= is only for rbd=");
+	expect_error("name=a,rbd=p/i,ceph-conf=", "ceph-conf is a path");
+	expect_error("name=a,rbd=p/i,ceph-id=", "ceph-id is the NAME");
+	expect_error("name=a,rbd=p/i,ceph-id=client/x", "ceph-id is the NAME");
+	expect_error("name=a,rbd=p/"
+		     "i,ceph-id=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		     "ceph-id is the NAME");
+	expect_error("name=a,rbd=p/i,timeout=0", "timeout must be 1 to 3600");
+	expect_error("name=a,null=on,size=1G,rbd=p/i", "drop rbd=");
+	expect_error("name=a,rbd=p/i,size=1G", "size= is only for null=on");
+	expect_error("name=a,path=/x,timeout=5", "timeout= is only for nbd= and rbd=");
 }
 
 int main(void)
@@ -120,5 +177,6 @@ int main(void)
 	RUN(test_errors);
 	RUN(test_null_sizes);
 	RUN(test_nbd);
+	RUN(test_rbd);
 	return check_done();
 }
