@@ -15,19 +15,21 @@ awk -F, 'NR > 1 {
 		k = $1 "," $2; c = ++n[k]
 		for (f = 4; f <= 12; f++) v[k, f, c] = $f
 		idle[k, c] = ($7 - $6) / $2; busy[k, c] = ($8 - $6) / $2
+		aidle[k, c] = ($14 - $13) / $2; abusy[k, c] = ($15 - $13) / $2
 	}
 	function med(k, f, c,    j, m, t, a) {
-		for (j = 1; j <= c; j++) a[j] = (f == "i") ? idle[k, j] : (f == "b") ? busy[k, j] : v[k, f, j]
+		for (j = 1; j <= c; j++)
+			a[j] = (f == "i") ? idle[k, j] : (f == "b") ? busy[k, j] : (f == "ai") ? aidle[k, j] : (f == "ab") ? abusy[k, j] : v[k, f, j]
 		for (j = 1; j <= c; j++) for (m = j + 1; m <= c; m++) if (a[m] + 0 < a[j] + 0) { t = a[j]; a[j] = a[m]; a[m] = t }
 		return a[int((c + 1) / 2)]
 	}
 	END {
-		for (k in n) printf "%s,%d,%s,%s,%d,%d,%d,%d,%d,%d,%d\n", k, n[k], med(k, 4, n[k]), med(k, 5, n[k]),
+		for (k in n) printf "%s,%d,%s,%s,%d,%d,%d,%d,%d,%d,%d,%d,%d\n", k, n[k], med(k, 4, n[k]), med(k, 5, n[k]),
 			med(k, 9, n[k]), med(k, 10, n[k]), med(k, 11, n[k]), med(k, 12, n[k]), med(k, 6, n[k]),
-			med(k, "i", n[k]), med(k, "b", n[k])
+			med(k, "i", n[k]), med(k, "b", n[k]), med(k, "ai", n[k]), med(k, "ab", n[k])
 	}' "$RAW" | sort -t, -k1,1 -k2,2n >"$OUT/.scale-bench.body"
 {
-	echo "target,count,runs,ready_s,attach_s,threads0,threads,iops,p99_us,rss0_kib,rss_idle_per_dev_kib,rss_busy_per_dev_kib"
+	echo "target,count,runs,ready_s,attach_s,threads0,threads,iops,p99_us,rss0_kib,rss_idle_per_dev_kib,rss_busy_per_dev_kib,anon_idle_per_dev_kib,anon_busy_per_dev_kib"
 	cat "$OUT/.scale-bench.body"
 } >"$OUT/scale-bench.csv"
 rm -f "$OUT/.scale-bench.body"
@@ -52,10 +54,12 @@ verdict() {
 	echo
 	echo "ready s: from the daemon's start until every device exists in VDUSE; attached s: until"
 	echo "every /dev/vdX is there (hvdpad's own \`attach=virtio\`; qsd's through \`vdpa dev add\`)."
-	echo "RSS/dev: (RSS with N devices - RSS with none) / N, once attached (idle) and after fio."
+	echo "RSS/dev: (RSS with N devices - RSS with none) / N, once attached (idle) and after fio;"
+	echo "anon: the same of RssAnon, the daemon's own memory (RSS also counts the pages of the"
+	echo "kernel's VDUSE bounce buffer and rings that the daemon touches: header, status, data)."
 	echo
-	echo "| target | devices | ready s | attached s | IOPS | IOPS vs 1 device | p99 us | threads | RSS idle/dev KiB | RSS after fio/dev KiB |"
-	echo "|---|---|---|---|---|---|---|---|---|---|"
+	echo "| target | devices | ready s | attached s | IOPS | IOPS vs 1 device | p99 us | threads | RSS idle/dev KiB | RSS after fio/dev KiB | anon idle/dev KiB | anon after fio/dev KiB |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 	for t in hvdpad hvdpad-base qsd; do
 		one=$(get "$t" "$first" 8)
 		for c in $counts; do
@@ -63,7 +67,7 @@ verdict() {
 			[ -n "$i" ] || continue
 			rel=$(awk -v a="$i" -v b="$one" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
 			echo "| $t | $c | $(get "$t" "$c" 4) | $(get "$t" "$c" 5) | $i | $rel | $(get "$t" "$c" 9) |" \
-				"$(get "$t" "$c" 7) | $(get "$t" "$c" 11) | $(get "$t" "$c" 12) |"
+				"$(get "$t" "$c" 7) | $(get "$t" "$c" 11) | $(get "$t" "$c" 12) | $(get "$t" "$c" 13) | $(get "$t" "$c" 14) |"
 		done
 	done
 	echo

@@ -12,7 +12,10 @@
 # Per run: the daemon's RSS and threads with no device (count 0), then per
 # count: seconds from the daemon's start until every device exists
 # (ready_s) and until every /dev/vdX is there (attach_s), RSS and threads
-# once attached (idle), fio's aggregate IOPS and p99, RSS after fio.
+# once attached (idle), fio's aggregate IOPS and p99, RSS after fio; RSS
+# both whole and anonymous only (RssAnon: without the pages of the VDUSE
+# bounce buffer and rings that the daemon maps and touches, which are the
+# kernel's).
 # Rows go to OUT/scale-bench-raw.csv as they come (a boot lost part-way
 # keeps what it measured); tests/bench/scale-bench-report.sh makes the table.
 #   sh tests/bench/scale-bench.sh BUILD_DIR OUT_DIR [SECONDS] [COUNTS] [RUNS] [BASE_BUILD_DIR]
@@ -33,7 +36,7 @@ QSIZE=256
 SIZE_MIB=1024
 RAW=$OUT/scale-bench-raw.csv
 TARGETS="hvdpad${BASE:+ hvdpad-base} qsd"
-echo "target,count,run,ready_s,attach_s,rss0_kib,rss_idle_kib,rss_busy_kib,threads0,threads,iops,p99_us" >"$RAW"
+echo "target,count,run,ready_s,attach_s,rss0_kib,rss_idle_kib,rss_busy_kib,threads0,threads,iops,p99_us,anon0_kib,anon_idle_kib,anon_busy_kib" >"$RAW"
 
 now() { date +%s.%N; }
 secs_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
@@ -92,7 +95,7 @@ start_full() {
 	case $t in
 	qsd)
 		while [ $k -lt "$n" ]; do
-			set -- "$@" --blockdev driver=null-co,node-name=n$k,size=${SIZE_MIB}M,read-zeroes=off \
+			set -- "$@" --blockdev driver=null-co,node-name=n$k,size=$((SIZE_MIB << 20)),read-zeroes=off \
 				--export type=vduse-blk,id=e$k,node-name=n$k,name="$p$k",writable=on,num-queues=1,queue-size=$QSIZE
 			k=$((k + 1))
 		done
@@ -173,7 +176,7 @@ run=1
 while [ $run -le "$RUNS" ]; do
 	for t in $TARGETS; do
 		start_empty "$t" || { echo "$t: no empty daemon"; exit 1; }
-		echo "$(status_of $PID VmRSS) $(status_of $PID Threads)" >"$W/empty-$t"
+		echo "$(status_of $PID VmRSS) $(status_of $PID Threads) $(status_of $PID RssAnon)" >"$W/empty-$t"
 		kill -TERM $PID
 		wait $PID
 	done
@@ -187,16 +190,16 @@ while [ $run -le "$RUNS" ]; do
 				stop_full "$p" "$n"
 				exit 1
 			fi
-			rss_idle=$(status_of $PID VmRSS)
+			rss_idle=$(status_of $PID VmRSS) anon_idle=$(status_of $PID RssAnon)
 			threads=$(status_of $PID Threads)
 			res=$(fio_all "$p" "$n") || {
 				echo "$t: fio failed with $n devices"
 				stop_full "$p" "$n"
 				exit 1
 			}
-			rss_busy=$(status_of $PID VmRSS)
-			read -r rss0 thr0 <"$W/empty-$t"
-			echo "$t,$n,$run,$READY_S,$ATTACH_S,$rss0,$rss_idle,$rss_busy,$thr0,$threads,$(echo "$res" | tr ' ' ,)" |
+			rss_busy=$(status_of $PID VmRSS) anon_busy=$(status_of $PID RssAnon)
+			read -r rss0 thr0 anon0 <"$W/empty-$t"
+			echo "$t,$n,$run,$READY_S,$ATTACH_S,$rss0,$rss_idle,$rss_busy,$thr0,$threads,$(echo "$res" | tr ' ' ,),$anon0,$anon_idle,$anon_busy" |
 				tee -a "$RAW"
 			stop_full "$p" "$n"
 		done
