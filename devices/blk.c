@@ -27,11 +27,13 @@
 #define SECTOR_SHIFT 9
 #define SECTOR_SIZE  (1u << SECTOR_SHIFT)
 #define BLK_SEG_MAX  126
-/* Segments plus header and status, with room for buffers that straddle
- * two guest mappings. */
-#define BLK_MAX_IOV	    256
-#define BLK_SIZE_MAX	    (1u << 20)
-#define BLK_MAX_DISCARD_SEC (1u << 22) /* 2 GiB per request */
+/* A request's iovecs: its segments plus header and status, each with room
+ * to straddle two guest mappings. A chain that needs more is malformed
+ * (hv_vq_pop() drops it), so the driver's chains are bounded by what we
+ * offer, not by what we allocate. */
+#define BLK_IOV_FOR(seg_max) (2u * ((seg_max) + 2u))
+#define BLK_SIZE_MAX	     (1u << 20)
+#define BLK_MAX_DISCARD_SEC  (1u << 22) /* 2 GiB per request */
 
 struct blk_dev {
 	struct hv_device dev;
@@ -62,7 +64,7 @@ struct blk_req {
 	uint32_t remaining; /* bytes still to transfer */
 	uint32_t used_len;  /* bytes written to the driver's buffers */
 	uint32_t data_len;  /* a read's or write's bytes, for the statistics */
-	struct iovec iov[BLK_MAX_IOV];
+	struct iovec iov[]; /* the queue's max_iov */
 };
 
 struct blk_queue {
@@ -71,7 +73,12 @@ struct blk_queue {
 	struct blk_engine_queue *eq;
 	bool starved;	      /* stopped popping for want of a free request */
 	struct hv_defer more; /* a pass stopped on its budget: come back */
-	struct blk_req *reqs;
+	/* Requests are made when the driver first has that many in flight,
+	 * up to one per ring entry: an idle or shallow queue holds a few KiB,
+	 * not a ring's worth of the largest chains (about 1 MiB). */
+	struct blk_req **reqs; /* the nreqs made, of at most max_reqs */
+	unsigned int nreqs, max_reqs;
+	uint16_t max_iov;
 	struct blk_req *free;
 	struct hv_ratelimit *rl; /* the device's */
 };
@@ -96,6 +103,34 @@ static void blk_req_free(struct blk_req *r)
 {
 	r->next_free = r->bq->free;
 	r->bq->free = r;
+}
+
+/* A free request, or a new one while fewer than the ring's size exist.
+ * NULL when every one is in flight, or memory ran out (the queue always
+ * has one, so some are in flight then, and their completions call us
+ * again). */
+static struct blk_req *blk_req_get(struct blk_queue *bq)
+{
+	struct blk_req *r = bq->free;
+
+	if (r) {
+		bq->free = r->next_free;
+		return r;
+	}
+	if (bq->nreqs >= bq->max_reqs)
+		return NULL;
+	r = malloc(sizeof(*r) + (size_t)bq->max_iov * sizeof(r->iov[0]));
+	if (!r) {
+		hv_warn_ratelimited(bq->rl, "%s: out of memory for a request: waiting for one",
+				    bq->blk->dev.name);
+		return NULL;
+	}
+	memset(r, 0, sizeof(*r));
+	r->bq = bq;
+	r->elem.iov = r->iov;
+	r->elem.max_iov = bq->max_iov;
+	bq->reqs[bq->nreqs++] = r;
+	return r;
 }
 
 static void blk_finish(struct blk_req *r, uint8_t status)
@@ -380,14 +415,15 @@ static void blk_process(struct blk_queue *bq)
 	for (;;) {
 		int got = 0;
 
-		hv_vq_disable_notify(vq);
-		while (bq->free) {
-			struct blk_req *r = bq->free;
+		struct blk_req *r;
 
+		hv_vq_disable_notify(vq);
+		while ((r = blk_req_get(bq))) {
 			got = hv_vq_pop(vq, &r->elem);
-			if (got <= 0)
+			if (got <= 0) {
+				blk_req_free(r);
 				break;
-			bq->free = r->next_free;
+			}
 			blk_handle(bq, r);
 		}
 		if (got == -EAGAIN) {
@@ -396,7 +432,7 @@ static void blk_process(struct blk_queue *bq)
 			hv_defer_arm(&bq->more);
 			break;
 		}
-		if (!bq->free) {
+		if (!r) {
 			/* Completions will free requests and call us again. */
 			bq->starved = true;
 			break;
@@ -443,6 +479,13 @@ static void blk_engine_ready(void *opaque)
 	blk_complete_pending(opaque);
 }
 
+static void blk_reqs_free(struct blk_queue *bq)
+{
+	for (unsigned int i = 0; bq->reqs && i < bq->nreqs; i++)
+		free(bq->reqs[i]);
+	free(bq->reqs);
+}
+
 static int blk_queue_start(struct hv_device *dev, struct hv_queue *q)
 {
 	struct blk_queue *bq = calloc(1, sizeof(*bq));
@@ -454,20 +497,15 @@ static int blk_queue_start(struct hv_device *dev, struct hv_queue *q)
 	bq->blk = to_blk(dev);
 	bq->rl = &bq->blk->rl;
 	bq->q = q;
+	bq->max_reqs = n;
+	bq->max_iov = (uint16_t)BLK_IOV_FOR(bq->blk->seg_max);
 	bq->reqs = calloc(n, sizeof(*bq->reqs));
-	if (!bq->reqs) {
+	/* One from the start: with none in flight, blk_req_get() finds it. */
+	if (!bq->reqs || !blk_req_get(bq)) {
 		r = -ENOMEM;
 		goto fail;
 	}
-	for (unsigned int i = 0; i < n; i++) {
-		struct blk_req *req = &bq->reqs[i];
-
-		req->bq = bq;
-		req->elem.iov = req->iov;
-		req->elem.max_iov = BLK_MAX_IOV;
-		req->next_free = bq->free;
-		bq->free = req;
-	}
+	blk_req_free(bq->reqs[0]);
 	r = bq->blk->eng->queue_open(bq->blk->eng_ctx, q->loop, n, blk_engine_ready, bq, &bq->eq);
 	if (r < 0)
 		goto fail;
@@ -480,7 +518,7 @@ static int blk_queue_start(struct hv_device *dev, struct hv_queue *q)
 	return 0;
 
 fail:
-	free(bq->reqs);
+	blk_reqs_free(bq);
 	free(bq);
 	return r;
 }
@@ -497,7 +535,7 @@ static void blk_queue_stop(struct hv_queue *q)
 	hv_queue_publish(bq->q);
 	hv_defer_fini(&bq->more);
 	bq->blk->eng->queue_close(bq->eq);
-	free(bq->reqs);
+	blk_reqs_free(bq);
 	free(bq);
 	q->backend = NULL;
 }

@@ -372,6 +372,56 @@ static void test_kick_yields_to_the_loop(void)
 	bf_teardown(&f);
 }
 
+/* Guest memory in pieces of at most 512 bytes: a buffer takes one iovec
+ * per piece. */
+static void *split_translate(struct hv_mem *mem, uint64_t addr, uint64_t len, bool write,
+			     uint64_t *avail)
+{
+	void *p = plain_translate(mem, addr, len, write, avail);
+
+	if (p && *avail > 512)
+		*avail = 512;
+	return p;
+}
+
+/* Requests are made as the driver needs them, each with iovecs for the
+ * seg_max offered (a queue of 16: seg_max 14, 32 iovecs), not for the
+ * largest queue's: a chain that needs more is dropped as malformed (used
+ * length 0, status untouched), one at the bound is served, and a full
+ * ring of requests in flight at once is served too. */
+static void test_request_iovecs_bounded(void)
+{
+	CHECK_EQ(bf_setup(&f, 1 * MiB, 16, NULL), 0);
+	struct virtio_blk_config c;
+	uint64_t buf = fd_alloc(&f.d, 64 * 1024), st;
+	uint32_t ids[16], lens[16];
+
+	memcpy(&c, f.dev->config, sizeof(c));
+	CHECK_EQ(le32toh(c.seg_max), 14);
+	plain_translate = f.d.fm.mem.translate;
+	f.d.fm.mem.translate = split_translate;
+	/* Header + 30 pieces of data + status: 32 iovecs. */
+	bf_request(&f, VIRTIO_BLK_T_IN, 0, buf, 30 * 512, true, &st);
+	*(uint8_t *)fd_ptr(&f.d, st) = 0xee;
+	CHECK_EQ(bf_run(&f, 1, ids, lens), 1);
+	CHECK_EQ(*(uint8_t *)fd_ptr(&f.d, st), VIRTIO_BLK_S_OK);
+	CHECK_EQ(lens[0], 30 * 512 + 1);
+	/* One piece more: beyond what a request holds. */
+	bf_request(&f, VIRTIO_BLK_T_IN, 0, buf, 31 * 512, true, &st);
+	*(uint8_t *)fd_ptr(&f.d, st) = 0xee;
+	CHECK_EQ(bf_run(&f, 1, ids, lens), 1);
+	CHECK_EQ(lens[0], 0);
+	CHECK_EQ(*(uint8_t *)fd_ptr(&f.d, st), 0xee);
+	/* A whole ring in one kick, each at the bound: 16 requests made. */
+	for (int i = 0; i < 16; i++)
+		bf_request(&f, VIRTIO_BLK_T_OUT, (uint64_t)i * 64, buf, 30 * 512, false, NULL);
+	CHECK_EQ(bf_run(&f, 16, ids, lens), 16);
+	for (int i = 0; i < 16; i++)
+		CHECK_EQ(lens[i], 1);
+	f.d.fm.mem.translate = plain_translate;
+	bf_teardown(&f);
+}
+
 /* A request of n data segments of seg bytes each, all over the buffer at
  * data (the driver may point them at the same memory), as one chain. */
 static uint64_t multi_status;
@@ -533,6 +583,7 @@ int main(void)
 	RUN(test_null_backend);
 	RUN(test_kick_yields_to_the_loop);
 	RUN(test_request_limits_enforced);
+	RUN(test_request_iovecs_bounded);
 	RUN(test_log_bounded_across_resets);
 	return check_done();
 }

@@ -4,7 +4,7 @@
 # of its table must carry a number. The figures mean nothing here (one
 # short run under TCG) and go to scratch, never to docs/perf.
 #   sh tests/vm/bench-smoke-tests.sh BUILD_DIR [device|zone]
-# device: blk-bench, net-bench, bridge-bench (the VM's 2 vCPUs);
+# device: blk-bench, net-bench, bridge-bench, scale-bench (the VM's 2 vCPUs);
 # zone: zone-bench (nested KVM, the zone suites' 1-vCPU boot).
 set -u
 B=$(cd "${1:-build}" && pwd)
@@ -43,11 +43,13 @@ run() {
 case $PART in
 device)
 	load_modules
-	mkdir -p "$W/blk" "$W/net" "$W/bridge"
+	mkdir -p "$W/blk" "$W/net" "$W/bridge" "$W/scale"
 	HVDPA_BENCH_WORKLOADS='randread-4k-qd1|randread-4k-qd32' \
 		run blk-bench "$W/blk/blk-bench.md" 2 sh "$bench/blk-bench.sh" "$B" "$W/blk" 1 1 64
 	run net-bench "$W/net/net-bench.md" 2 sh "$bench/net-bench.sh" "$B" "$W/net" 1 1
 	run bridge-bench "$W/bridge/bridge-bench.md" 3 sh "$bench/bridge-bench.sh" "$B" "$W/bridge" 1
+	# 1 and 2 devices on hvdpad and on qsd: 4 rows.
+	run scale-bench "$W/scale/scale-bench.md" 4 sh "$bench/scale-bench.sh" "$B" "$W/scale" 1 '1 2' 1
 	;;
 zone)
 	mkdir -p "$W/zone"
