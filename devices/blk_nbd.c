@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "blk_engine.h"
+#include "hvdpa/clock.h"
 #include "hvdpa/log.h"
 
 /* What the NBD protocol lets a client send when the server names no
@@ -95,14 +96,6 @@ static const char *nbd_why(void)
 	return e ? e : "unknown error";
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
-}
-
 static void list_add(struct io_list *l, struct blk_io *io)
 {
 	io->next = NULL;
@@ -141,7 +134,7 @@ static bool conn_error(int e)
 static void io_settle(struct blk_engine_queue *eq, struct blk_io *io)
 {
 	if (io->err && !eq->draining && (eq->closing || conn_error(io->err))) {
-		if (now_ns() < io->deadline_ns) {
+		if (hv_now_ns() < io->deadline_ns) {
 			io->err = 0;
 			list_add(&eq->pending, io);
 			return;
@@ -242,7 +235,7 @@ static void conn_lost(struct blk_engine_queue *eq, const char *why)
 	eq->lost = true;
 	close_handle(eq);
 	eq->state = CONN_DOWN;
-	eq->retry_at = now_ns() + eq->backoff_ms * NS_PER_MS;
+	eq->retry_at = hv_now_ns() + eq->backoff_ms * NS_PER_MS;
 	eq->backoff_ms =
 		eq->backoff_ms * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : eq->backoff_ms * 2;
 }
@@ -290,7 +283,7 @@ static void conn_start(struct blk_engine_queue *eq)
 	struct blk_nbd *n = eq->n;
 
 	eq->retry_at = 0;
-	eq->last_attempt = now_ns();
+	eq->last_attempt = hv_now_ns();
 	eq->h = nbd_create();
 	if (!eq->h) {
 		conn_lost(eq, nbd_why());
@@ -304,7 +297,7 @@ static void conn_start(struct blk_engine_queue *eq)
 		return;
 	}
 	eq->state = CONN_CONNECTING;
-	eq->connect_deadline = now_ns() + n->timeout_ns;
+	eq->connect_deadline = hv_now_ns() + n->timeout_ns;
 	fd_update(eq);
 }
 
@@ -463,7 +456,7 @@ static void expire(struct blk_engine_queue *eq, uint64_t now)
 static void on_timer(void *opaque, uint32_t events)
 {
 	struct blk_engine_queue *eq = opaque;
-	uint64_t ticks, now = now_ns();
+	uint64_t ticks, now = hv_now_ns();
 
 	(void)events;
 	if (read(eq->tfd, &ticks, sizeof(ticks)) < 0) {
@@ -554,7 +547,7 @@ fail:
 
 static int nbdq_submit(struct blk_engine_queue *eq, struct blk_io *io)
 {
-	uint64_t now = now_ns();
+	uint64_t now = hv_now_ns();
 
 	io->eq = eq;
 	io->err = 0;
@@ -620,7 +613,7 @@ static void nbdq_drain(struct blk_engine_queue *eq, blk_io_done_fn done)
 	eq->draining = true;
 	nbdq_reap(eq, done);
 	while (eq->inflight.head && eq->h) {
-		uint64_t now = now_ns(), wait_ms = 1000;
+		uint64_t now = hv_now_ns(), wait_ms = 1000;
 
 		for (io = eq->inflight.head; io; io = io->next)
 			if (io->deadline_ns <= now)
@@ -630,7 +623,7 @@ static void nbdq_drain(struct blk_engine_queue *eq, blk_io_done_fn done)
 		if (nbd_poll(eq->h, (int)wait_ms) < 0 && eq->h && !nbd_aio_is_dead(eq->h))
 			conn_lost(eq, nbd_why());
 		conn_check(eq);
-		expire(eq, now_ns());
+		expire(eq, hv_now_ns());
 		nbdq_reap(eq, done);
 	}
 	if (eq->h)
@@ -672,12 +665,12 @@ const struct blk_engine_ops blk_nbd_ops = {
  * answer must not hold hvdpad's start (or a control request) for ever. */
 static int connect_bounded(struct nbd_handle *h, const char *uri, uint64_t timeout_ns)
 {
-	uint64_t deadline = now_ns() + timeout_ns;
+	uint64_t deadline = hv_now_ns() + timeout_ns;
 
 	if (nbd_aio_connect_uri(h, uri) < 0)
 		return -1;
 	while (!nbd_aio_is_ready(h)) {
-		uint64_t now = now_ns();
+		uint64_t now = hv_now_ns();
 
 		if (nbd_aio_is_dead(h) || nbd_aio_is_closed(h))
 			return -1;

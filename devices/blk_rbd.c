@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "blk_engine.h"
+#include "hvdpa/clock.h"
 #include "hvdpa/log.h"
 
 #define NS_PER_S 1000000000ull
@@ -88,14 +89,6 @@ struct blk_engine_queue {
 	struct blk_io *failed_head, *failed_tail;
 	unsigned int ndone; /* atomic: done and failed, for ready_now() */
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
-}
 
 static void ops_add(struct op_list *l, struct rbd_op *op)
 {
@@ -232,7 +225,7 @@ static void on_timer(void *opaque, uint32_t events)
 		/* Re-armed meanwhile: nothing expired. */
 	}
 	eq->timer_at = 0;
-	expire(eq, now_ns());
+	expire(eq, hv_now_ns());
 	timer_arm(eq);
 	if (__atomic_load_n(&eq->ndone, __ATOMIC_ACQUIRE))
 		eq->ready(eq->opaque);
@@ -332,7 +325,7 @@ static int rbdq_submit(struct blk_engine_queue *eq, struct blk_io *io)
 
 	io->eq = eq;
 	io->err = 0;
-	io->deadline_ns = now_ns() + r->timeout_ns;
+	io->deadline_ns = hv_now_ns() + r->timeout_ns;
 	if (!op)
 		return -ENOMEM;
 	op->r = r;
@@ -454,7 +447,7 @@ static void rbdq_drain(struct blk_engine_queue *eq, blk_io_done_fn done)
 		bool busy;
 
 		rbdq_reap(eq, done);
-		expire(eq, now_ns());
+		expire(eq, hv_now_ns());
 		rbdq_reap(eq, done);
 		pthread_mutex_lock(&r->lock);
 		busy = eq->inflight.head != NULL;

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hvdpa/clock.h"
 #include "hvdpa/cpu.h"
 #include "hvdpa/log.h"
 #include "hvdpa/queue_runner.h"
@@ -41,20 +42,12 @@ static void on_stop(void *opaque, uint32_t events)
 	__atomic_store_n(&r->running, false, __ATOMIC_RELEASE);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Looks for work without a syscall for up to poll_ns: a request that comes
  * meanwhile skips the eventfd wake-up and the scheduler. */
 static bool busy_poll(struct hv_queue_runner *r)
 {
 	const struct hv_device_ops *ops = r->q.dev->ops;
-	uint64_t deadline = now_ns() + r->adapt.window_ns;
+	uint64_t deadline = hv_now_ns() + r->adapt.window_ns;
 
 	do {
 		if (!r->q.vq.broken && hv_vq_avail_count(&r->q.vq)) {
@@ -67,7 +60,7 @@ static bool busy_poll(struct hv_queue_runner *r)
 			return true;
 		}
 		hv_cpu_relax();
-	} while (now_ns() < deadline && is_running(r));
+	} while (hv_now_ns() < deadline && is_running(r));
 	return false;
 }
 
@@ -86,10 +79,10 @@ static int poll_then_sleep(struct hv_queue_runner *r)
 		hv_poll_adapt_miss(&r->adapt);
 	}
 	r->kicked = false;
-	slept = now_ns();
+	slept = hv_now_ns();
 	n = hv_loop_run_once(&r->loop, -1);
 	if (r->kicked)
-		hv_poll_adapt_woken(&r->adapt, now_ns() - slept);
+		hv_poll_adapt_woken(&r->adapt, hv_now_ns() - slept);
 	return n;
 }
 
