@@ -29,11 +29,22 @@ CSV=$OUT/blk-bench.csv
 			"$(ratio "$hn" "$qn") | $nb | $(ratio "$hn" "$nb") |"
 	done
 	# The transport alone: both daemons' null drivers (issue 14's target).
+	# transport-run.sh puts this section, between its markers, into
+	# docs/perf/blk-bench.md from a boot of its own.
 	if grep -q '^qsd-null,' "$CSV"; then
 		echo
-		echo "The transport: hvdpad's null backend against qemu-storage-daemon's null-co driver"
-		echo "(\`read-zeroes=off\`: neither writes the buffers), same export, same boot. Target: at least"
-		echo "1.5x qsd-null's IOPS at qd32 and at qd1."
+		echo "<!-- transport: begin -->"
+		echo "## The transport: hvdpad's null backend against qemu-storage-daemon's null-co"
+		echo
+		echo "Both on the same vduse-blk export settings (2 queues of 256), \`null-co\` with"
+		echo "\`read-zeroes=off\` (hvdpad's null backend does not write the buffers either)."
+		if [ "${HVDPA_BENCH_TRANSPORT:-0}" = 1 ]; then
+			echo "A boot of its own, both served at once, runs interleaved, ${SECS} s each, median of ${RUNS};"
+			echo "made by \`sh tests/bench/transport-run.sh $SECS $RUNS\` on $(date -u +%Y-%m-%d)."
+		else
+			echo "The boot of the table above, one target after the other."
+		fi
+		echo "Target (issue 14): at least 1.5x qsd-null's IOPS at qd32 and at qd1."
 		echo
 		echo "| workload | hvdpad-null IOPS | qsd-null IOPS | ratio | hvdpad-null p50/p99 us | qsd-null p50/p99 us | target >= 1.5x |"
 		echo "|---|---|---|---|---|---|---|"
@@ -44,6 +55,7 @@ CSV=$OUT/blk-bench.csv
 			echo "| $w | $hn | $qn | $r | $(get hvdpad-null "$w" 4)/$(get hvdpad-null "$w" 5) |" \
 				"$(get qsd-null "$w" 4)/$(get qsd-null "$w" 5) | $(verdict "$r" 1.5) |"
 		done
+		echo "<!-- transport: end -->"
 	fi
 	if grep -q '^hvdpad-b,' "$OUT/blk-bench.csv"; then
 		echo

@@ -12,6 +12,8 @@
 #   hvdpad-b     with HVDPAD_B=path: another build of hvdpad, measured
 #                against hvdpad run by run (then only those two, and qsd
 #                in the same alternation with HVDPA_BENCH_AB_QSD=1)
+# HVDPA_BENCH_TRANSPORT=1: only hvdpad-null and qsd-null, served at once,
+# runs alternating (tests/bench/transport-run.sh).
 # HVDPA_BENCH_HOG=N keeps N shell busy loops running beside the daemons
 # (tests/bench/contention-run.sh): a host whose CPUs are wanted elsewhere.
 # Each workload runs RUNS times; medians go to OUT/blk-bench.{csv,md}.
@@ -121,6 +123,29 @@ if [ -n "$HVDPAD_B" ]; then
 	fi
 	DPID=$pid_a stop_daemon 10
 	DPID=$pid_b stop_daemon 10
+	TARGETS=""
+fi
+
+# The transport alone, interleaved as the A/B is: both null drivers at once.
+if [ "${HVDPA_BENCH_TRANSPORT:-0}" = 1 ]; then
+	serve hnull "$HVDPAD" null=on,size=${MIB}M
+	dev_h=$dev
+	start_qsd_node qnull $QUEUES $QSIZE driver=null-co,size=$((MIB << 20)),read-zeroes=off ||
+		exit 1
+	dev_q=$(attach qnull) || exit 1
+	echo "# transport: hvdpad-null on $dev_h, qsd-null on $dev_q"
+	echo "$WORKLOADS" | while IFS=: read -r name rw bs qd jobs; do
+		run=1
+		while [ $run -le "$RUNS" ]; do
+			fio_one hvdpad-null "$dev_h" "$name" "$rw" "$bs" "$qd" "$jobs" "$run"
+			fio_one qsd-null "$dev_q" "$name" "$rw" "$bs" "$qd" "$jobs" "$run"
+			run=$((run + 1))
+		done
+	done
+	vdpa dev del qnull
+	kill "$QPID"
+	wait "$QPID"
+	unserve hnull
 	TARGETS=""
 fi
 
