@@ -51,7 +51,7 @@ set style fill solid 0.85 border -1
 set boxwidth 0.9
 set yrange [0:*]
 set ylabel "IOPS"
-set key top left
+set key outside bottom center horizontal
 set grid ytics
 plot "$OUT/.nbd-plot.dat" using 2:xtic(1) title "hvdpad (libnbd)", '' using 3 title "qemu-storage-daemon (nbd driver)"
 GP
