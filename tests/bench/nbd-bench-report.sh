@@ -33,6 +33,20 @@ ALL="randread-4k-qd1 randread-4k-qd32 randwrite-4k-qd1 randwrite-4k-qd32"
 		echo "| $w | $h | $q | $r | $(get hvdpad-nbd "$w" 4)/$(get hvdpad-nbd "$w" 5) |" \
 			"$(get qsd-nbd "$w" 4)/$(get qsd-nbd "$w" 5) | >= ${want}x | $(verdict "$r" "$want") |"
 	done
+	if grep -q '^hvdpad-b,' "$CSV"; then
+		echo
+		echo "A/B: hvdpad (A) against another build (B, HVDPAD_B) on the same server, same boot,"
+		echo "runs interleaved (A, B, qsd, A, B, qsd, ...)."
+		echo
+		echo "| workload | A IOPS | B IOPS | B/A | qsd IOPS | B/qsd | A p50/p99 us | B p50/p99 us |"
+		echo "|---|---|---|---|---|---|---|---|"
+		for w in $ALL; do
+			a=$(get hvdpad-nbd "$w" 3) b=$(get hvdpad-b "$w" 3) q=$(get qsd-nbd "$w" 3)
+			[ -n "$a$b" ] || continue
+			echo "| $w | $a | $b | $(ratio "$b" "$a") | $q | $(ratio "$b" "$q") |" \
+				"$(get hvdpad-nbd "$w" 4)/$(get hvdpad-nbd "$w" 5) | $(get hvdpad-b "$w" 4)/$(get hvdpad-b "$w" 5) |"
+		done
+	fi
 } >"$OUT/nbd-bench.md"
 cat "$OUT/nbd-bench.md"
 

@@ -10,7 +10,10 @@
 # Both: 2 queues of 256, as in blk-bench.sh. The server: qemu-nbd on a raw
 # image in tmpfs over a UNIX socket, shared by both. Each workload runs
 # RUNS times per client; medians go to OUT/nbd-bench.{csv,md,png}.
-# HVDPA_BENCH_WORKLOADS (a regex of names) picks a subset.
+# HVDPA_BENCH_WORKLOADS (a regex of names) picks a subset. With
+# HVDPAD_B=path, another build of hvdpad serves a third disk from the same
+# server, measured in the same alternation (hvdpad-b; tests/bench/ab.sh with
+# HVDPA_AB_BENCH=nbd).
 #   sh tests/bench/nbd-bench.sh BUILD_DIR OUT_DIR [SECONDS] [RUNS] [IMAGE_MiB]
 set -u
 B=$(cd "${1:-build}" && pwd)
@@ -54,14 +57,23 @@ wait_until 10 "[ -S '$SOCK' ]" || {
 start_daemon hnbd --blk name=hnbd,queues=$QUEUES,queue-size=$QSIZE,nbd="nbd+unix:///?socket=$SOCK" ||
 	exit 1
 dev_h=$(attach hnbd) || exit 1
+dev_b=""
+if [ -n "${HVDPAD_B:-}" ]; then
+	pid_a=$DPID main_bin=$HVDPAD HVDPAD=$HVDPAD_B
+	start_daemon hnbdb \
+		--blk name=hnbdb,queues=$QUEUES,queue-size=$QSIZE,nbd="nbd+unix:///?socket=$SOCK" || exit 1
+	pid_b=$DPID DPID=$pid_a HVDPAD=$main_bin
+	dev_b=$(attach hnbdb) || exit 1
+fi
 start_qsd_node qnbd $QUEUES $QSIZE driver=nbd,server.type=unix,server.path="$SOCK" || exit 1
 dev_q=$(attach qnbd) || exit 1
-echo "# hvdpad-nbd on $dev_h, qsd-nbd on $dev_q"
+echo "# hvdpad-nbd on $dev_h, qsd-nbd on $dev_q${dev_b:+, hvdpad-b on $dev_b}"
 
 echo "$WORKLOADS" | while IFS=: read -r name rw bs qd jobs; do
 	run=1
 	while [ $run -le "$RUNS" ]; do
 		fio_one hvdpad-nbd "$dev_h" "$name" "$rw" "$bs" "$qd" "$jobs" "$run"
+		[ -z "$dev_b" ] || fio_one hvdpad-b "$dev_b" "$name" "$rw" "$bs" "$qd" "$jobs" "$run"
 		fio_one qsd-nbd "$dev_q" "$name" "$rw" "$bs" "$qd" "$jobs" "$run"
 		run=$((run + 1))
 	done
@@ -72,6 +84,10 @@ vdpa dev del qnbd
 kill "$QPID"
 wait "$QPID"
 stop_daemon 10
+if [ -n "$dev_b" ]; then
+	vdpa dev del hnbdb
+	DPID=$pid_b stop_daemon 10
+fi
 kill "$NBDPID"
 wait "$NBDPID" 2>/dev/null
 cp "$RAW" "$OUT/nbd-bench-raw.csv"
