@@ -82,23 +82,8 @@ if command -v gnuplot >/dev/null 2>&1 && grep -q '^null_blk,' "$OUT/blk-bench.cs
 		for t in hvdpad qsd hvdpad-null qsd-null null_blk loop; do printf ' %s' "$(get "$t" "$w" 3)"; done
 		echo
 	done >"$OUT/.plot.dat"
-	gnuplot <<GP
-set terminal pngcairo size 1100,550 noenhanced
-set output "$OUT/blk-bench.png"
-set title "virtio-blk IOPS, one VM boot (TCG), median of $RUNS runs"
-set style data histogram
-set style histogram cluster gap 1
-set style fill solid 0.85 border -1
-set boxwidth 0.9
-set logscale y
-set ylabel "IOPS (log)"
-set key top right
-set xtics rotate by -15
-set grid ytics
-plot "$OUT/.plot.dat" using 2:xtic(1) title "hvdpad", '' using 3 title "qemu-storage-daemon", \
-     '' using 4 title "hvdpad null", '' using 5 title "qsd null-co", '' using 6 title "null_blk", \\
-     '' using 7 title "loop"
-GP
+	sh "$(dirname "$0")/histogram.sh" "$OUT/blk-bench.png" \
+		"virtio-blk IOPS, one VM boot (TCG), median of $RUNS runs" log "$OUT/.plot.dat" \
+		hvdpad qemu-storage-daemon "hvdpad null" "qsd null-co" null_blk loop
 	rm -f "$OUT/.plot.dat"
-	echo "chart: $OUT/blk-bench.png"
 fi

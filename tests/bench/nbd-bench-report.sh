@@ -55,20 +55,8 @@ if command -v gnuplot >/dev/null 2>&1; then
 		[ -n "$(get hvdpad-nbd "$w" 3)" ] || continue
 		echo "$w $(get hvdpad-nbd "$w" 3) $(get qsd-nbd "$w" 3)"
 	done >"$OUT/.nbd-plot.dat"
-	gnuplot <<GP
-set terminal pngcairo size 900,500 noenhanced
-set output "$OUT/nbd-bench.png"
-set title "virtio-blk on NBD (qemu-nbd, raw, tmpfs): IOPS, one VM boot (TCG), median of $RUNS runs"
-set style data histogram
-set style histogram cluster gap 1
-set style fill solid 0.85 border -1
-set boxwidth 0.9
-set yrange [0:*]
-set ylabel "IOPS"
-set key outside bottom center horizontal
-set grid ytics
-plot "$OUT/.nbd-plot.dat" using 2:xtic(1) title "hvdpad (libnbd)", '' using 3 title "qemu-storage-daemon (nbd driver)"
-GP
+	sh "$(dirname "$0")/histogram.sh" "$OUT/nbd-bench.png" \
+		"virtio-blk on NBD (qemu-nbd, raw, tmpfs): IOPS, one VM boot (TCG), median of $RUNS runs" \
+		linear "$OUT/.nbd-plot.dat" "hvdpad (libnbd)" "qemu-storage-daemon (nbd driver)"
 	rm -f "$OUT/.nbd-plot.dat"
-	echo "chart: $OUT/nbd-bench.png"
 fi
