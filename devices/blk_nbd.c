@@ -81,7 +81,7 @@ struct blk_engine_queue {
 	bool draining;
 
 	int tfd;
-	uint64_t timer_at; /* 0: disarmed */
+	uint64_t timer_at; /* when it fires; 0: not armed, or fired */
 
 	struct io_list pending;	 /* waiting for a connection */
 	struct io_list inflight; /* sent on h */
@@ -161,6 +161,11 @@ static int nbd_cmd_done(void *user_data, int *error)
 	return 1; /* retire the command */
 }
 
+/* Arms the timer for the earliest deadline, lazily: a timer already due
+ * no later stays (it may fire early: on_timer() finds nothing to do and
+ * arms again), and one no longer needed is left to fire. Re-arming as
+ * each request came and went cost two timerfd_settime() calls per request
+ * at depth 1, for a deadline of seconds. */
 static void timer_arm(struct blk_engine_queue *eq)
 {
 	uint64_t at = 0;
@@ -176,13 +181,11 @@ static void timer_arm(struct blk_engine_queue *eq)
 	for (struct blk_io *io = eq->inflight.head; io; io = io->next)
 		if (!at || io->deadline_ns < at)
 			at = io->deadline_ns;
-	if (at == eq->timer_at)
+	if (!at || (eq->timer_at && eq->timer_at <= at))
 		return;
 	eq->timer_at = at;
-	if (at) {
-		its.it_value.tv_sec = (time_t)(at / NS_PER_S);
-		its.it_value.tv_nsec = (long)(at % NS_PER_S);
-	}
+	its.it_value.tv_sec = (time_t)(at / NS_PER_S);
+	its.it_value.tv_nsec = (long)(at % NS_PER_S);
 	timerfd_settime(eq->tfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 

@@ -5,18 +5,10 @@ set -eu
 RAW=$1 OUT=$2 SECS=$3 RUNS=$4 MIB=$5
 
 # target,workload -> median iops, p50, p99 (each its own median)
-awk -F, 'NR > 1 { k = $1 "," $2; n[k]++; i[k, n[k]] = $4; p[k, n[k]] = $5; q[k, n[k]] = $6; order[k] = NR }
-	function med(arr, k, c,    j, m, t, v) {
-		for (j = 1; j <= c; j++) v[j] = arr[k, j]
-		for (j = 1; j <= c; j++) for (m = j + 1; m <= c; m++) if (v[m] < v[j]) { t = v[j]; v[j] = v[m]; v[m] = t }
-		return v[int((c + 1) / 2)]
-	}
-	END { print "target,workload,iops,p50_us,p99_us"
-		for (k in n) printf "%s,%d,%d,%d\n", k, med(i, k, n[k]), med(p, k, n[k]), med(q, k, n[k]) }' "$RAW" |
-	sort -t, -k1,1 -k2,2 >"$OUT/blk-bench.csv"
+sh "$(dirname "$0")/medians.sh" "$RAW" >"$OUT/blk-bench.csv"
 
-get() { awk -F, -v t="$1" -v w="$2" -v f="$3" '$1 == t && $2 == w { print $f }' "$OUT/blk-bench.csv"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+CSV=$OUT/blk-bench.csv
+. "$(dirname "$0")/report-lib.sh"
 
 {
 	echo "# virtio-blk: hvdpad vs qemu-storage-daemon and the kernel's ceilings"
@@ -25,16 +17,46 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 	echo "direct=1, ${SECS} s per run, median of ${RUNS} runs. Both daemons: 2 queues of 256."
 	echo "Made by \`sh tests/bench/run.sh\` on $(date -u +%Y-%m-%d)."
 	echo
-	echo "| workload | hvdpad IOPS | qsd IOPS | hvdpad/qsd | hvdpad p50/p99 us | qsd p50/p99 us | loop IOPS | hvdpad/loop | hvdpad-null IOPS | null_blk IOPS | null/null_blk |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|"
+	echo "| workload | hvdpad IOPS | qsd IOPS | hvdpad/qsd | hvdpad p50/p99 us | qsd p50/p99 us | loop IOPS | hvdpad/loop | hvdpad-null IOPS | qsd-null IOPS | hvdpad-null/qsd-null | null_blk IOPS | null/null_blk |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 	for w in randread-4k-qd1 randread-4k-qd32 randwrite-4k-qd32 seqread-128k-qd8 randread-4k-qd32-2jobs; do
 		h=$(get hvdpad "$w" 3) q=$(get qsd "$w" 3) l=$(get loop "$w" 3)
-		hn=$(get hvdpad-null "$w" 3) nb=$(get null_blk "$w" 3)
+		hn=$(get hvdpad-null "$w" 3) qn=$(get qsd-null "$w" 3) nb=$(get null_blk "$w" 3)
 		# A subset (HVDPA_BENCH_WORKLOADS) leaves the others out.
-		[ -n "$h$q$l$hn$nb" ] || continue
+		[ -n "$h$q$l$hn$qn$nb" ] || continue
 		echo "| $w | $h | $q | $(ratio "$h" "$q") | $(get hvdpad "$w" 4)/$(get hvdpad "$w" 5) |" \
-			"$(get qsd "$w" 4)/$(get qsd "$w" 5) | $l | $(ratio "$h" "$l") | $hn | $nb | $(ratio "$hn" "$nb") |"
+			"$(get qsd "$w" 4)/$(get qsd "$w" 5) | $l | $(ratio "$h" "$l") | $hn | $qn |" \
+			"$(ratio "$hn" "$qn") | $nb | $(ratio "$hn" "$nb") |"
 	done
+	# The transport alone: both daemons' null drivers (issue 14's target).
+	# transport-run.sh puts this section, between its markers, into
+	# docs/perf/blk-bench.md from a boot of its own.
+	if grep -q '^qsd-null,' "$CSV"; then
+		echo
+		echo "<!-- transport: begin -->"
+		echo "## The transport: hvdpad's null backend against qemu-storage-daemon's null-co"
+		echo
+		echo "Both on the same vduse-blk export settings (2 queues of 256), \`null-co\` with"
+		echo "\`read-zeroes=off\` (hvdpad's null backend does not write the buffers either)."
+		if [ "${HVDPA_BENCH_TRANSPORT:-0}" = 1 ]; then
+			echo "A boot of its own, both served at once, runs interleaved, ${SECS} s each, median of ${RUNS};"
+			echo "made by \`sh tests/bench/transport-run.sh $SECS $RUNS\` on $(date -u +%Y-%m-%d)."
+		else
+			echo "The boot of the table above, one target after the other."
+		fi
+		echo "Target (issue 14): at least 1.5x qsd-null's IOPS at qd32 and at qd1."
+		echo
+		echo "| workload | hvdpad-null IOPS | qsd-null IOPS | ratio | hvdpad-null p50/p99 us | qsd-null p50/p99 us | target >= 1.5x |"
+		echo "|---|---|---|---|---|---|---|"
+		for w in randread-4k-qd1 randread-4k-qd32; do
+			hn=$(get hvdpad-null "$w" 3) qn=$(get qsd-null "$w" 3)
+			[ -n "$hn$qn" ] || continue
+			r=$(ratio "$hn" "$qn")
+			echo "| $w | $hn | $qn | $r | $(get hvdpad-null "$w" 4)/$(get hvdpad-null "$w" 5) |" \
+				"$(get qsd-null "$w" 4)/$(get qsd-null "$w" 5) | $(verdict "$r" 1.5) |"
+		done
+		echo "<!-- transport: end -->"
+	fi
 	if grep -q '^hvdpad-b,' "$OUT/blk-bench.csv"; then
 		echo
 		echo "A/B: hvdpad (A) against another build (B, HVDPAD_B), same boot," \
@@ -57,25 +79,11 @@ cat "$OUT/blk-bench.md"
 if command -v gnuplot >/dev/null 2>&1 && grep -q '^null_blk,' "$OUT/blk-bench.csv"; then
 	for w in randread-4k-qd1 randread-4k-qd32 randwrite-4k-qd32 seqread-128k-qd8 randread-4k-qd32-2jobs; do
 		printf '%s' "$w"
-		for t in hvdpad qsd hvdpad-null null_blk loop; do printf ' %s' "$(get "$t" "$w" 3)"; done
+		for t in hvdpad qsd hvdpad-null qsd-null null_blk loop; do printf ' %s' "$(get "$t" "$w" 3)"; done
 		echo
 	done >"$OUT/.plot.dat"
-	gnuplot <<GP
-set terminal pngcairo size 1100,550 noenhanced
-set output "$OUT/blk-bench.png"
-set title "virtio-blk IOPS, one VM boot (TCG), median of $RUNS runs"
-set style data histogram
-set style histogram cluster gap 1
-set style fill solid 0.85 border -1
-set boxwidth 0.9
-set logscale y
-set ylabel "IOPS (log)"
-set key top right
-set xtics rotate by -15
-set grid ytics
-plot "$OUT/.plot.dat" using 2:xtic(1) title "hvdpad", '' using 3 title "qemu-storage-daemon", \
-     '' using 4 title "hvdpad null", '' using 5 title "null_blk", '' using 6 title "loop"
-GP
+	sh "$(dirname "$0")/histogram.sh" "$OUT/blk-bench.png" \
+		"virtio-blk IOPS, one VM boot (TCG), median of $RUNS runs" log "$OUT/.plot.dat" \
+		hvdpad qemu-storage-daemon "hvdpad null" "qsd null-co" null_blk loop
 	rm -f "$OUT/.plot.dat"
-	echo "chart: $OUT/blk-bench.png"
 fi

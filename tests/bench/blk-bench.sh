@@ -4,11 +4,16 @@
 #   hvdpad       hvdpad serving the image (queues=2)
 #   qsd          qemu-storage-daemon --export vduse-blk, aio=io_uring (num-queues=2)
 #   hvdpad-null  hvdpad's null backend: the transport alone
+#   qsd-null     qemu-storage-daemon's null-co driver, the same export: the
+#                reference for the transport (read-zeroes=off: like
+#                hvdpad's null backend it leaves the buffers untouched)
 #   null_blk     the kernel's null_blk: the ceiling for the null backend
 #   loop         a loop device on the image: the ceiling for hvdpad
 #   hvdpad-b     with HVDPAD_B=path: another build of hvdpad, measured
 #                against hvdpad run by run (then only those two, and qsd
 #                in the same alternation with HVDPA_BENCH_AB_QSD=1)
+# HVDPA_BENCH_TRANSPORT=1: only hvdpad-null and qsd-null, served at once,
+# runs alternating (tests/bench/transport-run.sh).
 # HVDPA_BENCH_HOG=N keeps N shell busy loops running beside the daemons
 # (tests/bench/contention-run.sh): a host whose CPUs are wanted elsewhere.
 # Each workload runs RUNS times; medians go to OUT/blk-bench.{csv,md}.
@@ -24,6 +29,7 @@ MIB=${5:-1024}
 HVDPAD=$B/hvdpad
 W=/run/hvdpa-bench
 . "$(dirname "$0")/../vm/lib.sh"
+. "$(dirname "$0")/fio-one.sh"
 load_modules
 modprobe loop
 
@@ -42,7 +48,7 @@ randwrite-4k-qd32:randwrite:4k:32:1
 seqread-128k-qd8:read:128k:8:1
 randread-4k-qd32-2jobs:randread:4k:32:2"
 # Subsets of targets and workloads (a regex of names).
-TARGETS=${HVDPA_BENCH_TARGETS:-hvdpad qsd hvdpad-null null_blk loop}
+TARGETS=${HVDPA_BENCH_TARGETS:-hvdpad qsd hvdpad-null qsd-null null_blk loop}
 [ -n "${HVDPA_BENCH_WORKLOADS:-}" ] &&
 	WORKLOADS=$(echo "$WORKLOADS" | grep -E "^(${HVDPA_BENCH_WORKLOADS}):")
 HVDPAD_B=${HVDPAD_B:-}
@@ -55,31 +61,6 @@ while [ "$i" -lt "$HOG" ]; do
 	i=$((i + 1))
 done
 [ -z "$hogs" ] || echo "# $HOG CPU hog(s) running:$hogs"
-
-# One fio run; appends a CSV row. Percentiles come from the read section
-# (first occurrence) or the write section (second) of the terse output.
-fio_one() {
-	target=$1 dev=$2 name=$3 rw=$4 bs=$5 qd=$6 jobs=$7 run=$8
-	fio --eta=never --name="$name" --filename="$dev" --ioengine=io_uring --direct=1 \
-		--rw="$rw" --bs="$bs" --iodepth="$qd" --numjobs="$jobs" --group_reporting \
-		--offset_increment=$((MIB / jobs))M --size=$((MIB / jobs))M \
-		--runtime="$SECS" --time_based --minimal >"$W/fio.out" 2>"$W/fio.err" || {
-		echo "fio failed on $target $name:"
-		cat "$W/fio.err"
-		return 1
-	}
-	case $rw in *write) sec=2 ;; *) sec=1 ;; esac
-	awk -F';' -v sec="$sec" -v t="$target" -v n="$name" -v r="$run" '
-		{
-			iops = (sec == 1) ? $8 : $49
-			k = 0
-			for (i = 1; i <= NF; i++) {
-				if ($i ~ /^50\.000000%=/) { k++; if (k == sec) { split($i, a, "="); p50 = a[2] } }
-				if ($i ~ /^99\.000000%=/ && k == sec) { split($i, b, "="); p99 = b[2] }
-			}
-			printf "%s,%s,%s,%d,%d,%d\n", t, n, r, iops, p50, p99
-		}' "$W/fio.out" | tee -a "$RAW"
-}
 
 run_target() {
 	target=$1 dev=$2
@@ -145,6 +126,29 @@ if [ -n "$HVDPAD_B" ]; then
 	TARGETS=""
 fi
 
+# The transport alone, interleaved as the A/B is: both null drivers at once.
+if [ "${HVDPA_BENCH_TRANSPORT:-0}" = 1 ]; then
+	serve hnull "$HVDPAD" null=on,size=${MIB}M
+	dev_h=$dev
+	start_qsd_node qnull $QUEUES $QSIZE driver=null-co,size=$((MIB << 20)),read-zeroes=off ||
+		exit 1
+	dev_q=$(attach qnull) || exit 1
+	echo "# transport: hvdpad-null on $dev_h, qsd-null on $dev_q"
+	echo "$WORKLOADS" | while IFS=: read -r name rw bs qd jobs; do
+		run=1
+		while [ $run -le "$RUNS" ]; do
+			fio_one hvdpad-null "$dev_h" "$name" "$rw" "$bs" "$qd" "$jobs" "$run"
+			fio_one qsd-null "$dev_q" "$name" "$rw" "$bs" "$qd" "$jobs" "$run"
+			run=$((run + 1))
+		done
+	done
+	vdpa dev del qnull
+	kill "$QPID"
+	wait "$QPID"
+	unserve hnull
+	TARGETS=""
+fi
+
 for target in $TARGETS; do
 	case $target in
 	hvdpad)
@@ -164,6 +168,15 @@ for target in $TARGETS; do
 		serve hnull "$HVDPAD" null=on,size=${MIB}M
 		run_target hvdpad-null "$dev"
 		unserve hnull
+		;;
+	qsd-null)
+		start_qsd_node qnull $QUEUES $QSIZE driver=null-co,size=$((MIB << 20)),read-zeroes=off ||
+			exit 1
+		dev=$(attach qnull) || exit 1
+		run_target qsd-null "$dev"
+		vdpa dev del qnull
+		kill $QPID
+		wait $QPID
 		;;
 	null_blk)
 		modprobe null_blk nr_devices=1 gb=$((MIB / 1024 > 0 ? MIB / 1024 : 1)) \

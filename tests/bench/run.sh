@@ -5,8 +5,6 @@
 set -eu
 cd "$(dirname "$0")/../.."
 sh tests/vm/host-deps.sh
-command -v gnuplot >/dev/null 2>&1 ||
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends gnuplot-nox >/dev/null
 [ -f build-release/build.ninja ] || meson setup build-release --buildtype=release >/dev/null
 ninja -C build-release >/dev/null
 mkdir -p docs/perf

@@ -2,8 +2,9 @@
 # Installs, with apt-get, whatever the build and the VM harness need and the
 # machine lacks: systemd for the VM's systemd boot (systemd-tests.sh),
 # debhelper, build-essential (which dpkg-buildpackage checks for) and
-# lintian for the package test (tests/unit/package.sh), and a Ceph mon, OSD
-# and client for the RBD tests (ceph-up.sh, rbd-tests.sh).
+# lintian for the package test (tests/unit/package.sh); a Ceph mon, OSD
+# and client for the RBD tests (ceph-up.sh, rbd-tests.sh); gnuplot for the
+# benchmarks' charts (tests/bench/*-report.sh).
 # Safe to run again: it does nothing when all is present.
 set -eu
 
@@ -13,7 +14,7 @@ cpio gzip util-linux clang-format valgrind libjson-c-dev \
 libnl-3-dev libnl-genl-3-dev libnl-route-3-dev iperf3 ethtool socat iputils-ping \
 dpdk-dev librte-net-virtio23 librte-mempool-ring23 scdoc groff-base jq \
 systemd debhelper dpkg-dev build-essential lintian bash-completion \
-libnbd-dev nbdkit containernetworking-plugins podman crun \
+libnbd-dev nbdkit containernetworking-plugins podman crun gnuplot-nox \
 librbd-dev ceph-mon ceph-osd ceph-common"
 
 missing=""

@@ -153,9 +153,16 @@ bound_driver() {
 # start_qsd NAME IMAGE QUEUES QUEUE_SIZE: the reference, qemu-storage-daemon's
 # vduse-blk export with io_uring. Sets QPID once /dev/vduse/NAME exists.
 start_qsd() {
+	start_qsd_node "$1" "$3" "$4" driver=file,filename="$2",aio=io_uring,cache.direct=off
+}
+
+# start_qsd_node NAME QUEUES QUEUE_SIZE BLOCKDEV: the same export of any
+# block node (BLOCKDEV: --blockdev's options but its node-name), e.g.
+# qsd's null-co driver or its NBD client. Sets QPID.
+start_qsd_node() {
 	qemu-storage-daemon \
-		--blockdev driver=file,node-name=file0,filename="$2",aio=io_uring,cache.direct=off \
-		--export type=vduse-blk,id=exp0,node-name=file0,name="$1",writable=on,num-queues="$3",queue-size="$4" \
+		--blockdev "$4",node-name=node0 \
+		--export type=vduse-blk,id=exp0,node-name=node0,name="$1",writable=on,num-queues="$2",queue-size="$3" \
 		>"$W/qsd-$1.log" 2>&1 &
 	QPID=$!
 	await_up "$QPID" "$W/qsd-$1.log" qemu-storage-daemon "[ -e '/dev/vduse/$1' ]"
