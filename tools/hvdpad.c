@@ -321,8 +321,8 @@ static void open_control(struct hv_loop *loop)
 		*strrchr(dir, '/') = '\0';
 		mkdir(dir, 0755);
 	}
-	r = hv_control_listen(&control, loop, control_path, NULL, hvdpad_control_command, &control_ctx,
-			      err, sizeof(err));
+	r = hv_control_listen(&control, loop, control_path, NULL, hvdpad_control_command,
+			      &control_ctx, err, sizeof(err));
 	if (r < 0 && control_given)
 		die_usage("%s", err);
 	if (r < 0) {
