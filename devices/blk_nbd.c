@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "blk_engine.h"
+#include "hvdpa/list.h"
 #include "hvdpa/clock.h"
 #include "hvdpa/log.h"
 
@@ -55,9 +56,7 @@ struct blk_nbd {
 	struct hv_ratelimit rl; /* and a flapping server says it a few times */
 };
 
-struct io_list {
-	struct blk_io *head, *tail;
-};
+HV_LIST(io_list, struct blk_io)
 
 enum conn_state { CONN_DOWN, CONN_CONNECTING, CONN_UP };
 
@@ -96,30 +95,6 @@ static const char *nbd_why(void)
 	return e ? e : "unknown error";
 }
 
-static void list_add(struct io_list *l, struct blk_io *io)
-{
-	io->next = NULL;
-	io->prev = l->tail;
-	if (l->tail)
-		l->tail->next = io;
-	else
-		l->head = io;
-	l->tail = io;
-}
-
-static void list_del(struct io_list *l, struct blk_io *io)
-{
-	if (io->prev)
-		io->prev->next = io->next;
-	else
-		l->head = io->next;
-	if (io->next)
-		io->next->prev = io->prev;
-	else
-		l->tail = io->prev;
-	io->next = io->prev = NULL;
-}
-
 /* Errors that say the connection went, not that the server refused the
  * command: the request may go again on the next connection. */
 static bool conn_error(int e)
@@ -136,12 +111,12 @@ static void io_settle(struct blk_engine_queue *eq, struct blk_io *io)
 	if (io->err && !eq->draining && (eq->closing || conn_error(io->err))) {
 		if (hv_now_ns() < io->deadline_ns) {
 			io->err = 0;
-			list_add(&eq->pending, io);
+			io_list_add(&eq->pending, io);
 			return;
 		}
 		io->err = ETIMEDOUT;
 	}
-	list_add(&eq->done, io);
+	io_list_add(&eq->done, io);
 }
 
 /* libnbd calls this once per command: when it is answered, or failed
@@ -155,7 +130,7 @@ static int nbd_cmd_done(void *user_data, int *error)
 	if (*error && !io->err)
 		io->err = *error;
 	if (--io->parts == 0) {
-		list_del(&eq->inflight, io);
+		io_list_del(&eq->inflight, io);
 		io_settle(eq, io);
 	}
 	return 1; /* retire the command */
@@ -214,7 +189,7 @@ static void close_handle(struct blk_engine_queue *eq)
 	nbd_close(eq->h);
 	eq->h = NULL;
 	while ((io = eq->inflight.head)) {
-		list_del(&eq->inflight, io);
+		io_list_del(&eq->inflight, io);
 		if (!io->err)
 			io->err = ENOTCONN;
 		io_settle(eq, io);
@@ -271,11 +246,11 @@ static void conn_up(struct blk_engine_queue *eq)
 	waiting = eq->pending;
 	eq->pending = (struct io_list){NULL, NULL};
 	while ((io = waiting.head)) {
-		list_del(&waiting, io);
+		io_list_del(&waiting, io);
 		if (eq->state == CONN_UP) {
 			io_send(eq, io);
 		} else {
-			list_add(&eq->pending, io);
+			io_list_add(&eq->pending, io);
 		}
 	}
 }
@@ -356,7 +331,7 @@ static void io_send(struct blk_engine_queue *eq, struct blk_io *io)
 	/* One count of our own while issuing: a command that completes at
 	 * once cannot finish io before the rest are sent. */
 	io->parts = 1;
-	list_add(&eq->inflight, io);
+	io_list_add(&eq->inflight, io);
 	switch (io->op) {
 	case BLK_IO_READ:
 	case BLK_IO_WRITE: {
@@ -423,7 +398,7 @@ static void io_send(struct blk_engine_queue *eq, struct blk_io *io)
 		hv_debug("%s: NBD command not sent: %s", n->name, nbd_why());
 	}
 	if (--io->parts == 0) {
-		list_del(&eq->inflight, io);
+		io_list_del(&eq->inflight, io);
 		io_settle(eq, io);
 	}
 }
@@ -437,9 +412,9 @@ static void expire(struct blk_engine_queue *eq, uint64_t now)
 	for (io = eq->pending.head; io; io = next) {
 		next = io->next;
 		if (io->deadline_ns <= now) {
-			list_del(&eq->pending, io);
+			io_list_del(&eq->pending, io);
 			io->err = ETIMEDOUT;
-			list_add(&eq->done, io);
+			io_list_add(&eq->done, io);
 		}
 	}
 	for (io = eq->inflight.head; io; io = io->next) {
@@ -560,7 +535,7 @@ static int nbdq_submit(struct blk_engine_queue *eq, struct blk_io *io)
 	} else {
 		uint64_t soon = eq->last_attempt + RECONNECT_MIN_MS * NS_PER_MS;
 
-		list_add(&eq->pending, io);
+		io_list_add(&eq->pending, io);
 		/* A request does not wait out a long back-off (longer than
 		 * its timeout, maybe) for a server that may be back: it asks
 		 * for an attempt now, at most one per RECONNECT_MIN_MS. */
@@ -590,7 +565,7 @@ static unsigned int nbdq_reap(struct blk_engine_queue *eq, blk_io_done_fn done)
 	unsigned int n = 0;
 
 	while ((io = eq->done.head)) {
-		list_del(&eq->done, io);
+		io_list_del(&eq->done, io);
 		if (io->err)
 			done(io, -io->err);
 		else
@@ -634,9 +609,9 @@ static void nbdq_drain(struct blk_engine_queue *eq, blk_io_done_fn done)
 	close_handle(eq);
 	eq->state = CONN_DOWN;
 	while ((io = eq->pending.head)) {
-		list_del(&eq->pending, io);
+		io_list_del(&eq->pending, io);
 		io->err = ENOTCONN;
-		list_add(&eq->done, io);
+		io_list_add(&eq->done, io);
 	}
 	nbdq_reap(eq, done);
 }

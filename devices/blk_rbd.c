@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "blk_engine.h"
+#include "hvdpa/list.h"
 #include "hvdpa/clock.h"
 #include "hvdpa/log.h"
 
@@ -70,9 +71,7 @@ struct rbd_op {
 	struct rbd_op *next, *prev;
 };
 
-struct op_list {
-	struct rbd_op *head, *tail;
-};
+HV_LIST(op_list, struct rbd_op)
 
 struct blk_engine_queue {
 	struct blk_rbd *r;
@@ -89,30 +88,6 @@ struct blk_engine_queue {
 	struct blk_io *failed_head, *failed_tail;
 	unsigned int ndone; /* atomic: done and failed, for ready_now() */
 };
-
-static void ops_add(struct op_list *l, struct rbd_op *op)
-{
-	op->next = NULL;
-	op->prev = l->tail;
-	if (l->tail)
-		l->tail->next = op;
-	else
-		l->head = op;
-	l->tail = op;
-}
-
-static void ops_del(struct op_list *l, struct rbd_op *op)
-{
-	if (op->prev)
-		op->prev->next = op->next;
-	else
-		l->head = op->next;
-	if (op->next)
-		op->next->prev = op->prev;
-	else
-		l->tail = op->prev;
-	op->next = op->prev = NULL;
-}
 
 /* The cluster stopped answering, or answers again: said once each way. */
 static void note_lost(struct blk_rbd *r, int err)
@@ -154,8 +129,8 @@ static void rbd_done_cb(rbd_completion_t c, void *arg)
 		return;
 	}
 	op->ret = ret;
-	ops_del(&op->eq->inflight, op);
-	ops_add(&op->eq->done, op);
+	op_list_del(&op->eq->inflight, op);
+	op_list_add(&op->eq->done, op);
 	__atomic_add_fetch(&op->eq->ndone, 1, __ATOMIC_RELEASE);
 	/* Under the lock: the queue cannot be closed before this. */
 	if (write(op->eq->efd, &one, sizeof(one)) < 0) {
@@ -204,7 +179,7 @@ static unsigned int expire(struct blk_engine_queue *eq, uint64_t now)
 
 	pthread_mutex_lock(&r->lock);
 	while ((op = eq->inflight.head) && op->io->deadline_ns <= now) {
-		ops_del(&eq->inflight, op);
+		op_list_del(&eq->inflight, op);
 		fail_io(eq, op->io, ETIMEDOUT);
 		op->io = NULL; /* the completion frees it */
 		n++;
@@ -350,12 +325,12 @@ static int rbdq_submit(struct blk_engine_queue *eq, struct blk_io *io)
 	}
 	/* In the list before librbd has it: the callback may come at once. */
 	pthread_mutex_lock(&r->lock);
-	ops_add(&eq->inflight, op);
+	op_list_add(&eq->inflight, op);
 	pthread_mutex_unlock(&r->lock);
 	e = rbd_start(r, op, c);
 	if (e < 0) {
 		pthread_mutex_lock(&r->lock);
-		ops_del(&eq->inflight, op);
+		op_list_del(&eq->inflight, op);
 		pthread_mutex_unlock(&r->lock);
 		rbd_aio_release(c);
 		op_free(op);
@@ -391,7 +366,7 @@ static unsigned int rbdq_reap(struct blk_engine_queue *eq, blk_io_done_fn done)
 	eq->done = (struct op_list){NULL, NULL};
 	pthread_mutex_unlock(&r->lock);
 	while ((op = got.head)) {
-		ops_del(&got, op);
+		op_list_del(&got, op);
 		io = op->io;
 		if (op->ret == -ETIMEDOUT || op->ret == -ENOTCONN || op->ret == -ESHUTDOWN)
 			note_lost(r, (int)-op->ret);
