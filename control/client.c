@@ -59,9 +59,7 @@ static int connect_to(const char *path, char *err, size_t errlen)
 		int e = errno;
 
 		close(fd);
-		snprintf(err, errlen,
-			 "%s: %s (is the daemon running, with its control socket there?)", path,
-			 strerror(e));
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
 		return -e;
 	}
 	return fd;

@@ -296,7 +296,9 @@ int hvb_control_request(const char *path, const char *request, bool raw)
 		else
 			print_human(req, ret);
 	} else {
-		fprintf(stderr, "hvbridge: %s\n", err);
+		fprintf(stderr, "hvbridge: %s%s\n", err,
+			hv_control_unreachable(r) ? " (is hvbridge running with \"control\" set?)"
+						  : "");
 	}
 	json_object_put(ret);
 	json_object_put(req);

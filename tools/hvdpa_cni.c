@@ -169,7 +169,9 @@ static int cmd_add(const struct hv_cni_env *env, const struct hv_cni_conf *c, co
 		done |= DEV;
 	if (r < 0) {
 		hv_cni_fail(e, r == -EREMOTEIO ? HV_CNI_E_HVDPAD : CNI_E_AGAIN, NULL,
-			    "hvdpad: device-add %s: %s", dev, err);
+			    "hvdpad: device-add %s: %s%s", dev, err,
+			    hv_control_unreachable(r) ? " (is hvdpad running with --control?)"
+						      : "");
 		goto undo;
 	}
 	if (hv_vdpa_netns_as(dev, env->netns, env->ifname, err, sizeof(err)) < 0) {

@@ -240,7 +240,8 @@ static int control(const char *path, bool json, int argc, char **argv)
 	r = hv_control_call(path, cmd, args, &ret, CALL_TIMEOUT_MS, err, sizeof(err));
 	json_object_put(args);
 	if (r < 0) {
-		fprintf(stderr, "hvdpactl: %s\n", err);
+		fprintf(stderr, "hvdpactl: %s%s\n", err,
+			hv_control_unreachable(r) ? " (is hvdpad running with --control?)" : "");
 		return 1;
 	}
 	if (!strcmp(cmd, "device-add") || !strcmp(cmd, "device-del"))

@@ -9,7 +9,9 @@
 #ifndef HVDPA_CONTROL_CLIENT_H
 #define HVDPA_CONTROL_CLIENT_H
 
+#include <errno.h>
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #define HV_CONTROL_DEFAULT "/run/hvdpa/control.sock"
@@ -19,9 +21,16 @@
  * path and waits at most timeout_ms for the answer. 0 with *ret the
  * "return" value (the caller puts it); -EREMOTEIO with the error's class
  * and text in err ("CLASS: desc") when the server refused; another negative
- * errno with a reason in err when it could not be asked.
+ * errno with a reason in err when it could not be asked: -ENOENT or
+ * -ECONNREFUSED when nobody listens there (hv_control_unreachable), which
+ * the caller's message says, naming the daemon it meant.
  */
 int hv_control_call(const char *path, const char *cmd, struct json_object *args,
 		    struct json_object **ret, int timeout_ms, char *err, size_t errlen);
+
+static inline bool hv_control_unreachable(int r)
+{
+	return r == -ENOENT || r == -ECONNREFUSED;
+}
 
 #endif

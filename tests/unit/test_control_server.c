@@ -278,7 +278,8 @@ static void test_client_errors(void)
 
 	snprintf(p2, sizeof(p2), "%s/none.sock", dir);
 	CHECK_EQ(hv_control_call(p2, "echo", NULL, &ret, 1000, err, sizeof(err)), -ENOENT);
-	CHECK(strstr(err, "is the daemon running") != NULL);
+	CHECK(strstr(err, p2) != NULL && strstr(err, "No such file"));
+	CHECK(hv_control_unreachable(-ENOENT));
 }
 
 int main(void)
