@@ -76,6 +76,35 @@ start_daemon() {
 	await_up "$DPID" "$log" hvdpad "[ \$(grep -c ': ready:' '$log') -ge $want ]"
 }
 
+# fio_verify NAME DEV SIZE [ARGS...]: randwrite then verify, crc32c,
+# its output in $W/fio-NAME.txt.
+fio_verify() {
+	n=$1 d=$2 s=$3
+	shift 3
+	fio --eta=never --name="$n" --filename="$d" --ioengine=io_uring --direct=1 \
+		--rw=randwrite --bs=4k --iodepth=16 --size="$s" --verify=crc32c --do_verify=1 \
+		--verify_fatal=1 --verify_state_save=0 --output="$W/fio-$n.txt" "$@"
+}
+
+# inflight_of DEV: requests the kernel has sent to DEV and not had back.
+inflight_of() {
+	awk '{ print $1 + $2 }' "/sys/block/${1#/dev/}/inflight"
+}
+
+# kill_daemon_held DEV SERVER_PID: kill -9 of hvdpad ($DPID) while its
+# remote server is stopped, so that requests are certainly in flight (sent,
+# unanswered) when it dies; a kill that fell between two batches would test
+# nothing. The server goes on afterwards. INFLIGHT: the kernel's count for
+# DEV at the kill.
+kill_daemon_held() {
+	kill -STOP "$2"
+	wait_until 5 '[ "$(inflight_of "$1")" -gt 0 ]'
+	INFLIGHT=$(inflight_of "$1")
+	kill -9 "$DPID"
+	wait "$DPID" 2>/dev/null
+	kill -CONT "$2"
+}
+
 # stop_daemon [SECONDS]: SIGTERM, then wait; fails if it takes longer or
 # the exit status is not 0.
 stop_daemon() {

@@ -29,20 +29,6 @@ start_qnbd() {
 	wait_until 10 "[ -S '$QSOCK' ]"
 }
 
-# fio_verify NAME DEV SIZE [ARGS...]: randwrite then verify, crc32c.
-fio_verify() {
-	n=$1 d=$2 s=$3
-	shift 3
-	fio --eta=never --name="$n" --filename="$d" --ioengine=io_uring --direct=1 \
-		--rw=randwrite --bs=4k --iodepth=16 --size="$s" --verify=crc32c --do_verify=1 \
-		--verify_fatal=1 --verify_state_save=0 --output="$W/fio-$n.txt" "$@"
-}
-
-# inflight_of DEV: requests the kernel has sent to DEV and not had back.
-inflight_of() {
-	awk '{ print $1 + $2 }' "/sys/block/${1#/dev/}/inflight"
-}
-
 # allocated KiB of a file (what the qcow2 takes on the tmpfs).
 allocated() {
 	du -k "$1" | cut -f1
@@ -115,16 +101,8 @@ fio --eta=never --name=crash --filename="$dev" --ioengine=io_uring --direct=1 \
 FIO=$!
 sleep 2
 check "fio running at the kill" kill -0 "$FIO"
-# Stop the server first, so that requests are certainly in flight (sent,
-# unanswered) when hvdpad dies; a kill that happened to fall between two
-# batches would test nothing. The kernel's in-flight count says they are.
-kill -STOP "$QNBD"
-wait_until 5 '[ "$(inflight_of "$dev")" -gt 0 ]'
-inflight=$(inflight_of "$dev")
-kill -9 "$DPID"
-wait "$DPID" 2>/dev/null
-kill -CONT "$QNBD"
-check "the kernel had $inflight requests in flight at the kill" test "$inflight" -gt 0
+kill_daemon_held "$dev" "$QNBD"
+check "the kernel had $INFLIGHT requests in flight at the kill" test "$INFLIGHT" -gt 0
 # shellcheck disable=SC2086
 start_daemon q1 $ARGS || exit 1
 check "a new hvdpad takes it over" grep -q '(taken over)' "$W/q1.log"

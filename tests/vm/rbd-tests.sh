@@ -41,19 +41,6 @@ start_rbd() {
 	fi
 }
 
-# fio_verify NAME DEV SIZE [ARGS...]: randwrite then verify, crc32c.
-fio_verify() {
-	n=$1 d=$2 s=$3
-	shift 3
-	fio --eta=never --name="$n" --filename="$d" --ioengine=io_uring --direct=1 \
-		--rw=randwrite --bs=4k --iodepth=16 --size="$s" --verify=crc32c --do_verify=1 \
-		--verify_fatal=1 --verify_state_save=0 --output="$W/fio-$n.txt" "$@"
-}
-
-inflight_of() {
-	awk '{ print $1 + $2 }' "/sys/block/${1#/dev/}/inflight"
-}
-
 pid_of() {
 	cat "$CD/run/$1.pid"
 }
@@ -137,15 +124,9 @@ fio --eta=never --name=crash --filename="$dev" --ioengine=io_uring --direct=1 \
 FIO=$!
 sleep 2
 check "fio running at the kill" kill -0 "$FIO"
-# The OSD stopped first, so that requests are certainly in flight (in
-# librbd, unanswered) when hvdpad dies.
-kill -STOP "$(pid_of osd.0)"
-wait_until 5 '[ "$(inflight_of "$dev")" -gt 0 ]'
-inflight=$(inflight_of "$dev")
-kill -9 "$DPID"
-wait "$DPID" 2>/dev/null
-kill -CONT "$(pid_of osd.0)"
-check "the kernel had $inflight requests in flight at the kill" test "$inflight" -gt 0
+# The OSD stopped meanwhile: requests in librbd, unanswered.
+kill_daemon_held "$dev" "$(pid_of osd.0)"
+check "the kernel had $INFLIGHT requests in flight at the kill" test "$INFLIGHT" -gt 0
 start_rbd r1 || { cleanup; summary; exit 1; }
 check "a new hvdpad takes it over" grep -q '(taken over)' "$W/r1.log"
 (sleep 240 && kill -9 "$FIO" && echo "fio still waiting after 240s: requests were lost") &
