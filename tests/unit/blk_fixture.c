@@ -142,3 +142,9 @@ struct blk_result bf_do(struct blk_fixture *f, uint32_t type, uint64_t sector, u
 		res.status = *(uint8_t *)fd_ptr(&f->d, s);
 	return res;
 }
+
+void bf_pattern(uint8_t *p, size_t n, unsigned int seed)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)((i * 2654435761u + seed) >> 13);
+}

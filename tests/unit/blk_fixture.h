@@ -39,4 +39,8 @@ int bf_run(struct blk_fixture *f, int count, uint32_t *ids, uint32_t *lens);
 struct blk_result bf_do(struct blk_fixture *f, uint32_t type, uint64_t sector, uint64_t data_gpa,
 			uint32_t len, bool data_in);
 
+/* n bytes of a pattern that differs with seed: what is written, to be
+ * compared with what is read back. */
+void bf_pattern(uint8_t *p, size_t n, unsigned int seed);
+
 #endif

@@ -20,12 +20,6 @@
 
 static struct blk_fixture f;
 
-static void pattern(uint8_t *p, size_t n, unsigned int seed)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)((i * 2654435761u + seed) >> 13);
-}
-
 static void test_features_and_config(void)
 {
 	CHECK_EQ(bf_setup(&f, 16 * MiB, 64, "queues=4"), 0);
@@ -55,7 +49,7 @@ static void test_write_read_roundtrip(void)
 	uint8_t *file = malloc(64 * 1024);
 	struct blk_result res;
 
-	pattern(fd_ptr(&f.d, w), 64 * 1024, 7);
+	bf_pattern(fd_ptr(&f.d, w), 64 * 1024, 7);
 	res = bf_do(&f, VIRTIO_BLK_T_OUT, 1000, w, 64 * 1024, false);
 	CHECK_EQ(res.status, VIRTIO_BLK_S_OK);
 	CHECK_EQ(res.used_len, 1);
@@ -80,7 +74,7 @@ static void test_many_in_one_kick(void)
 
 	for (int i = 0; i < 32; i++) {
 		buf[i] = fd_alloc(&f.d, 4096);
-		pattern(fd_ptr(&f.d, buf[i]), 4096, i);
+		bf_pattern(fd_ptr(&f.d, buf[i]), 4096, i);
 		bf_request(&f, VIRTIO_BLK_T_OUT, 8 * i, buf[i], 4096, false, &st[i]);
 	}
 	CHECK_EQ(bf_run(&f, 32, ids, lens), 32);
@@ -92,7 +86,7 @@ static void test_many_in_one_kick(void)
 	for (int i = 0; i < 32; i++) {
 		uint8_t got[4096], want[4096];
 
-		pattern(want, 4096, i);
+		bf_pattern(want, 4096, i);
 		CHECK_EQ(pread(f.fd, got, 4096, 8 * i * 512), 4096);
 		CHECK(memcmp(got, want, 4096) == 0);
 	}
@@ -473,7 +467,7 @@ static void test_request_limits_enforced(void)
 	size_max = le32toh(c.size_max);
 	CHECK_EQ(seg_max, 126);
 	CHECK_EQ(size_max, MiB);
-	pattern(fd_ptr(&f.d, buf), 2 * MiB, 7);
+	bf_pattern(fd_ptr(&f.d, buf), 2 * MiB, 7);
 
 	/* seg_max + 1 segments of a sector each. */
 	multi_request(VIRTIO_BLK_T_OUT, seg_max + 1, buf, 512);
@@ -500,7 +494,7 @@ static void test_request_limits_enforced(void)
 	CHECK_EQ(bf_run(&f, 1, &id, &len), 1);
 	CHECK_EQ(*(uint8_t *)fd_ptr(&f.d, multi_status), VIRTIO_BLK_S_OK);
 	CHECK_EQ(len, (uint64_t)seg_max * size_max + 1);
-	pattern(fd_ptr(&f.d, buf), 4096, 7); /* the read zeroed it */
+	bf_pattern(fd_ptr(&f.d, buf), 4096, 7); /* the read zeroed it */
 	multi_request(VIRTIO_BLK_T_OUT, seg_max, buf, 4096);
 	CHECK_EQ(bf_run(&f, 1, &id, &len), 1);
 	CHECK_EQ(*(uint8_t *)fd_ptr(&f.d, multi_status), VIRTIO_BLK_S_OK);

@@ -23,6 +23,7 @@
 #include "blk_fixture.h"
 #include "capture.h"
 #include "check.h"
+#include "hvdpa/clock.h"
 
 #define MiB (1ull << 20)
 
@@ -32,16 +33,7 @@ static pid_t server = -1;
 
 static double now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void pattern(uint8_t *p, size_t n, unsigned int seed)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)((i * 2654435761u + seed) >> 13);
+	return (double)hv_now_ns() / 1e9;
 }
 
 /* nbdkit ARGS... serving on sock, in the foreground, until stop_server();
@@ -148,7 +140,7 @@ static void test_write_read_flush(void)
 	}
 	w = fd_alloc(&f.d, 64 * 1024);
 	r = fd_alloc(&f.d, 64 * 1024);
-	pattern(fd_ptr(&f.d, w), 64 * 1024, 3);
+	bf_pattern(fd_ptr(&f.d, w), 64 * 1024, 3);
 	res = bf_do(&f, VIRTIO_BLK_T_OUT, 1000, w, 64 * 1024, false);
 	CHECK_EQ(res.status, VIRTIO_BLK_S_OK);
 	CHECK_EQ(res.used_len, 1);
@@ -201,7 +193,7 @@ static void test_discard_and_write_zeroes(void)
 	}
 	w = fd_alloc(&f.d, MiB);
 	for (int kind = 0; kind < 2; kind++) {
-		pattern(fd_ptr(&f.d, w), MiB, 9);
+		bf_pattern(fd_ptr(&f.d, w), MiB, 9);
 		CHECK_EQ(bf_do(&f, VIRTIO_BLK_T_OUT, 2048, w, MiB, false).status, VIRTIO_BLK_S_OK);
 		seg_request(kind ? VIRTIO_BLK_T_WRITE_ZEROES : VIRTIO_BLK_T_DISCARD, 2048,
 			    MiB / 512, 0, &st);
@@ -239,7 +231,7 @@ static void test_split_at_max_block(void)
 	}
 	w = fd_alloc(&f.d, MiB);
 	r = fd_alloc(&f.d, MiB);
-	pattern(fd_ptr(&f.d, w), MiB, 5);
+	bf_pattern(fd_ptr(&f.d, w), MiB, 5);
 	CHECK_EQ(bf_do(&f, VIRTIO_BLK_T_OUT, 8, w, MiB, false).status, VIRTIO_BLK_S_OK);
 	CHECK_EQ(bf_do(&f, VIRTIO_BLK_T_IN, 8, r, MiB, true).status, VIRTIO_BLK_S_OK);
 	CHECK(memcmp(fd_ptr(&f.d, w), fd_ptr(&f.d, r), MiB) == 0);

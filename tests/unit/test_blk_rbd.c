@@ -23,6 +23,7 @@
 #include "blk_fixture.h"
 #include "capture.h"
 #include "check.h"
+#include "hvdpa/clock.h"
 
 #define MiB (1ull << 20)
 
@@ -32,16 +33,7 @@ static int port;
 
 static double now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void pattern(uint8_t *p, size_t n, unsigned int seed)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)((i * 2654435761u + seed) >> 13);
+	return (double)hv_now_ns() / 1e9;
 }
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -107,7 +99,7 @@ static void test_write_read_flush(void)
 	CHECK(!(f.dev->features & (1ull << VIRTIO_BLK_F_RO)));
 	w = fd_alloc(&f.d, 64 * 1024);
 	r = fd_alloc(&f.d, 64 * 1024);
-	pattern(fd_ptr(&f.d, w), 64 * 1024, 3);
+	bf_pattern(fd_ptr(&f.d, w), 64 * 1024, 3);
 	CHECK_EQ(bf_do(&f, VIRTIO_BLK_T_OUT, 1000, w, 64 * 1024, false).status, VIRTIO_BLK_S_OK);
 	CHECK_EQ(bf_do(&f, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false).status, VIRTIO_BLK_S_OK);
 	CHECK_EQ(bf_do(&f, VIRTIO_BLK_T_IN, 1000, r, 64 * 1024, true).used_len, 64 * 1024 + 1);
@@ -152,7 +144,7 @@ static void test_discard_and_zeroes(void)
 		goto out;
 	}
 	w = fd_alloc(&f.d, MiB);
-	pattern(fd_ptr(&f.d, w), MiB, 9);
+	bf_pattern(fd_ptr(&f.d, w), MiB, 9);
 	CHECK_EQ(bf_do(&f, VIRTIO_BLK_T_OUT, 4096, w, MiB, false).status, VIRTIO_BLK_S_OK);
 	CHECK_EQ(bf_do(&f, VIRTIO_BLK_T_OUT, 8192, w, MiB, false).status, VIRTIO_BLK_S_OK);
 	seg_request(VIRTIO_BLK_T_DISCARD, 4096, MiB / 512, 0);
