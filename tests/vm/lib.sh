@@ -97,9 +97,11 @@ inflight_of() {
 # nothing. The server goes on afterwards. INFLIGHT: the kernel's count for
 # DEV at the kill.
 kill_daemon_held() {
+	# wait_until evals its test with positional parameters of its own.
+	held_dev=$1
 	kill -STOP "$2"
-	wait_until 5 '[ "$(inflight_of "$1")" -gt 0 ]'
-	INFLIGHT=$(inflight_of "$1")
+	wait_until 5 '[ "$(inflight_of "$held_dev")" -gt 0 ]'
+	INFLIGHT=$(inflight_of "$held_dev")
 	kill -9 "$DPID"
 	wait "$DPID" 2>/dev/null
 	kill -CONT "$2"
