@@ -1,6 +1,6 @@
 #!/bin/sh
-# The benchmark reports' chart: IOPS as clustered bars, with gnuplot (a
-# no-op without it).
+# The benchmark reports' chart: IOPS (or $HV_CHART_UNIT) as clustered bars,
+# with gnuplot (a no-op without it).
 #   sh tests/bench/histogram.sh OUT.png TITLE log|linear DATA SERIES...
 # DATA: one line per workload, its name and then a figure per SERIES (the
 # bars' titles, in order).
@@ -15,12 +15,13 @@ for s in "$@"; do
 	plot="$plot, '' using $col title \"$s\""
 	col=$((col + 1))
 done
+unit=${HV_CHART_UNIT:-IOPS}
 if [ "$scale" = log ]; then
-	y='set logscale y
-set ylabel "IOPS (log)"'
+	y="set logscale y
+set ylabel \"$unit (log)\""
 else
-	y='set yrange [0:*]
-set ylabel "IOPS"'
+	y="set yrange [0:*]
+set ylabel \"$unit\""
 fi
 gnuplot <<GP
 set terminal pngcairo size $((500 + col * 100)),550 noenhanced

@@ -17,46 +17,21 @@ BASE=${5:-}
 BASE_LABEL=${6:-base}
 W=/run/hvdpa-net-bench
 . "$(dirname "$0")/../vm/lib.sh"
+. "$(dirname "$0")/net-lib.sh"
 load_modules
 
 veth_ref vref
-
-# mbits NS ADDR [-R]: one iperf3 run, receiver Mbit/s.
-mbits() {
-	ip netns exec "$1" iperf3 -s -1 -D
-	wait_listen 5201 "$1"
-	timeout $((SECS + 20)) iperf3 -c "$2" -t "$SECS" -f m $3 2>/dev/null |
-		awk '/receiver/ {print $7}'
-}
-median() {
-	sort -n | awk '{a[NR] = $1} END {print NR ? a[int((NR + 1) / 2)] : 0}'
-}
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.3f", a / b; else print "?"}'
-}
 
 # serve BUILD N: device hvnetN from BUILD's hvdpad on tap hvtapN, its
 # driver's interface in namespace ctrN as 10.(77+2N).0.2, the tap here
 # as .1. Sets PID_N.
 serve() {
 	net=10.$((77 + 2 * $2)).0
-	ip netns add "ctr$2"
-	ip tuntap add dev "hvtap$2" mode tap
-	ip addr add "$net.1/24" dev "hvtap$2"
-	ip link set "hvtap$2" up
+	net_plumb "$2" "$net"
 	HVDPAD=$1/hvdpad
 	start_daemon "d$2" --net "name=hvnet$2,tap=hvtap$2,attach=virtio" || exit 1
 	eval "PID_$2=\$DPID"
-	i=0
-	until eth=$(sed -n "s/^hvnet$2: attached (virtio_vdpa): //p" "$W/d$2.log") &&
-		[ -n "$eth" ]; do
-		i=$((i + 1))
-		[ $i -gt 600 ] && exit 1
-		sleep 0.1
-	done
-	"$1/hvdpactl" netns "hvnet$2" "ctr$2" || exit 1
-	ip netns exec "ctr$2" ip addr add "$net.2/24" dev "$eth"
-	ip netns exec "ctr$2" ip link set "$eth" up
+	net_into_ns "$1" "$W/d$2.log" "$2" "$net" || exit 1
 }
 unserve() {
 	"$1/hvdpactl" detach "hvnet$2"

@@ -165,16 +165,17 @@ attach_vhost() {
 	done
 }
 
-# veth_ref NS: the reference for network throughput, a veth pair with
-# vethb in netns NS (10.78.0.2) and vetha here (10.78.0.1).
+# veth_ref NS [NET]: the reference for network throughput, a veth pair
+# (NSa here as NET.1, NSb in netns NS as NET.2; NET defaults to 10.78.0).
 veth_ref() {
+	vr_net=${2:-10.78.0}
 	ip netns add "$1"
-	ip link add vetha type veth peer name vethb
-	ip link set vethb netns "$1"
-	ip addr add 10.78.0.1/24 dev vetha
-	ip link set vetha up
-	ip netns exec "$1" ip addr add 10.78.0.2/24 dev vethb
-	ip netns exec "$1" ip link set vethb up
+	ip link add "${1}a" type veth peer name "${1}b"
+	ip link set "${1}b" netns "$1"
+	ip addr add "$vr_net.1/24" dev "${1}a"
+	ip link set "${1}a" up
+	ip netns exec "$1" ip addr add "$vr_net.2/24" dev "${1}b"
+	ip netns exec "$1" ip link set "${1}b" up
 }
 
 bound_driver() {
