@@ -7,7 +7,7 @@
 #             driver, hvbridge in direct and in shadow mode
 #   container the same workload by fio on /dev/vdX (virtio_vdpa) from a
 #             second hvdpad device on the same image
-# Results go to OUT/bridge-bench.md.
+# Results go to OUT/bridge-bench.md, .csv and .png.
 #   sh tests/bench/bridge-bench.sh BUILD_DIR OUT_DIR [SECONDS]
 set -u
 B=$(cd "${1:-build-release}" && pwd)
@@ -63,7 +63,8 @@ row "container via virtio_vdpa (fio)" "-" "${ciops:-?}"
 	echo "4 KiB random reads at queue depth 32 on a 512 MiB image in tmpfs."
 	echo "Latency is one trapped register read through the simulator's socket"
 	echo "and hvbridge (what a vCPU waits for); hvisor's shared-page path has"
-	echo "no socket hop."
+	echo "no socket hop. Boot: $(uname -r), $(nproc) vCPU. Made by"
+	echo "\`sh tests/bench/bridge-run.sh $SECS\` on $(date -u +%Y-%m-%d); also bridge-bench.csv and .png."
 	echo
 	echo "| path | trapped read, us | IOPS |"
 	echo "|---|---|---|"
@@ -72,6 +73,13 @@ row "container via virtio_vdpa (fio)" "-" "${ciops:-?}"
 	awk -v d="$iops_direct" -v s="$iops_shadow" -v c="${ciops:-0}" 'BEGIN {
 		if (c > 0) printf "Zone/container IOPS ratio: direct %.2f, shadow %.2f.\n", d / c, s / c }'
 } >"$OUT/bridge-bench.md"
+# The rows again, as CSV and as a chart of IOPS.
+awk -F' [|] ' '{ sub(/^[|] /, "", $1); sub(/ [|]$/, "", $3); print "\"" $1 "\"," $2 "," $3 }' "$W/rows" |
+	sed '1i path,trapped_read_us,iops' >"$OUT/bridge-bench.csv"
+awk -F' [|] ' '{ sub(/^[|] /, "", $1); sub(/ [|]$/, "", $3); gsub(/[^A-Za-z]+/, "-", $1); print $1, $3 + 0 }' \
+	"$W/rows" >"$W/chart"
+sh "$(dirname "$0")/histogram.sh" "$OUT/bridge-bench.png" "zone via hvbridge vs container, 4k randread qd32" \
+	linear "$W/chart" IOPS
 cat "$OUT/bridge-bench.md"
 vdpa dev del hblk1
 vdpa dev del hblk2

@@ -7,6 +7,7 @@
 # that build serves a second device (its own tap, namespace and daemon,
 # both daemons idle when not measured) and the runs go base, veth, this
 # tree, veth's run shared: an A/B of two builds against one reference.
+# Also OUT/net-bench.csv (the medians) and OUT/net-bench.png (their chart).
 #   sh tests/bench/net-bench.sh BUILD_DIR OUT_DIR [SECONDS] [RUNS] [BASE_BUILD_DIR [BASE_LABEL]]
 set -u
 B=$(cd "${1:-build-release}" && pwd)
@@ -45,6 +46,8 @@ serve "$B" 0
 sleep 1
 rows=""
 abrows=""
+echo "build,direction,hvdpa_mbits,veth_mbits,ratio" >"$OUT/net-bench.csv"
+: >"$W/chart"
 for dir in "into the namespace:" "out of it:-R"; do
 	label=${dir%%:*}
 	flag=${dir#*:}
@@ -63,6 +66,8 @@ for dir in "into the namespace:" "out of it:-R"; do
 		echo "# $name, $label: hvdpa-net $hv Mbit/s (runs $(tr '\n' ' ' <"$W/hv$n")), veth $ve Mbit/s, ratio $(ratio "$hv" "$ve")"
 		rows="$rows| $name | $label | $hv | $ve | $(ratio "$hv" "$ve") |
 "
+		echo "$name,$label,$hv,$ve,$(ratio "$hv" "$ve")" >>"$OUT/net-bench.csv"
+		echo "$(echo "$name" | tr ' ' _)-${label%% *} $hv $ve" >>"$W/chart"
 	done
 	[ -n "$BASE" ] && abrows="$abrows| $label | $(ratio "$(median <"$W/hv0")" "$(median <"$W/hv1")") |
 "
@@ -77,6 +82,8 @@ unserve "$B" 0
 	echo "hvdpa-net and veth runs interleaved in one boot."
 	echo "hvdpa-net: a network namespace with hvnet0 (hvdpad --net on a tap,"
 	echo "attach=virtio); the host side is the tap. veth: a namespace with one end."
+	echo "Boot: $(uname -r), $(nproc) vCPU. Made by \`sh tests/bench/net-run.sh $SECS $RUNS${BASE:+ $BASE_LABEL}\`"
+	echo "on $(date -u +%Y-%m-%d); medians also in net-bench.csv, chart net-bench.png."
 	echo
 	echo "| build | direction | hvdpa-net Mbit/s | veth Mbit/s | ratio |"
 	echo "|---|---|---|---|---|"
@@ -91,4 +98,6 @@ unserve "$B" 0
 		printf "%s" "$abrows"
 	fi
 } >"$OUT/net-bench.md"
+HV_CHART_UNIT=Mbit/s sh "$(dirname "$0")/histogram.sh" "$OUT/net-bench.png" \
+	"hvdpa-net vs veth, iperf3 TCP" linear "$W/chart" hvdpa-net veth
 cat "$OUT/net-bench.md"

@@ -1,6 +1,7 @@
 #!/bin/sh
-# Medians of scale-bench runs -> OUT/scale-bench.csv and the table in
-# OUT/scale-bench.md, with issue 14's targets said met or not met.
+# Medians of scale-bench runs -> OUT/scale-bench.csv, the table in
+# OUT/scale-bench.md, with issue 14's targets said met or not met, and the
+# aggregate IOPS per device count charted in OUT/scale-bench.png.
 #   sh scale-bench-report.sh RAW.csv OUT SECS RUNS [COMMAND] [BOOT]
 # COMMAND (what made the figures) and BOOT (the VM's kernel, vCPUs and
 # accelerator) are said in the table's head.
@@ -50,6 +51,7 @@ verdict() {
 	echo "(hvdpad \`null=on\`; qemu-storage-daemon \`null-co\`, \`read-zeroes=off\`), 1 queue of 256"
 	echo "each, all bound to virtio_vdpa; one fio, one job per device, 4k randread, io_uring,"
 	echo "direct=1, qd8 each, ${SECS} s; median of ${RUNS} run(s), targets interleaved per count."
+	echo "Chart: [scale-bench.png](scale-bench.png)."
 	echo "Made by \`$CMD\` on $(date -u +%Y-%m-%d)."
 	echo
 	echo "ready s: from the daemon's start until every device exists in VDUSE; attached s: until"
@@ -86,4 +88,18 @@ verdict() {
 	echo "- 64 devices created and attached in under 10 s of VM time: ${a64:-?} s:" \
 		"$(verdict "$(awk -v a="${a64:-99}" 'BEGIN { if (a < 10) print 1 }')" "$a64")"
 } >"$OUT/scale-bench.md"
+# One cluster per device count, a bar per target.
+for c in $counts; do
+	echo "$c-devices $(get hvdpad "$c" 8) $(get hvdpad-base "$c" 8) $(get qsd "$c" 8)" |
+		awk '{ for (i = 2; i <= 4; i++) if ($i == "") $i = 0; print }'
+done >"$OUT/.scale-bench.dat"
+if [ -n "$(get hvdpad-base "$first" 8)" ]; then
+	sh "$(dirname "$0")/histogram.sh" "$OUT/scale-bench.png" "aggregate IOPS, N null devices, qd8 each" \
+		linear "$OUT/.scale-bench.dat" hvdpad hvdpad-base qsd
+else
+	awk '{ print $1, $2, $4 }' "$OUT/.scale-bench.dat" >"$OUT/.scale-bench.dat2"
+	sh "$(dirname "$0")/histogram.sh" "$OUT/scale-bench.png" "aggregate IOPS, N null devices, qd8 each" \
+		linear "$OUT/.scale-bench.dat2" hvdpad qsd
+fi
+rm -f "$OUT/.scale-bench.dat" "$OUT/.scale-bench.dat2"
 cat "$OUT/scale-bench.md"
