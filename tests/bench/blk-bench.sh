@@ -36,7 +36,9 @@ modprobe loop
 IMG=$W/bench.img
 QUEUES=2
 QSIZE=256
-RAW=$W/raw.csv
+# Rows land in OUT as they come: a boot lost part-way keeps what it
+# measured.
+RAW=$OUT/blk-bench-raw.csv
 echo "target,workload,run,iops,p50_us,p99_us" >"$RAW"
 echo "# filling a ${MIB} MiB image"
 dd if=/dev/urandom of="$IMG" bs=1M count="$MIB" status=none
@@ -197,5 +199,4 @@ for target in $TARGETS; do
 done
 
 [ -z "$hogs" ] || kill $hogs
-cp "$RAW" "$OUT/blk-bench-raw.csv"
 sh "$(dirname "$0")/blk-bench-report.sh" "$RAW" "$OUT" "$SECS" "$RUNS" "$MIB"
