@@ -15,7 +15,8 @@
 #        --net through hvbridge (direct), against a QEMU 10 guest (nested
 #        KVM) whose NIC is QEMU's own -netdev vhost-vdpa on another hvdpad
 #        --net; the iperf3 server runs here, on the taps' side.
-# Results: OUT/zone-bench.md and OUT/zone-bench.csv.
+# Results: OUT/zone-bench.md, OUT/zone-bench.csv and the blk IOPS charted in
+# OUT/zone-bench.png.
 #   sh tests/bench/zone-bench.sh BUILD_DIR OUT_DIR [SECONDS] [ROUNDS] [PARTS]
 # SECONDS per fio job and iperf3 run (default 6), ROUNDS of direct+shadow
 # zone runs (default 1), PARTS a subset of "blk rtt net" (default all).
@@ -465,6 +466,12 @@ md=$OUT/zone-bench.md
 		echo
 	fi
 } >"$md"
+# IOPS per job: the VM's root, the zone direct and shadow.
+awk -F, '$1 == "blk" && $4 == "iops" { v[$2, $3] = $5; if (!($3 in seen)) { seen[$3] = 1; o[++n] = $3 } }
+	END { for (i = 1; i <= n; i++) print o[i], v["root-virtio_vdpa", o[i]] + 0, v["zone-direct", o[i]] + 0, v["zone-shadow", o[i]] + 0 }' \
+	"$csv" >"$W/chart"
+[ -s "$W/chart" ] && sh "$here/../bench/histogram.sh" "$OUT/zone-bench.png" \
+	"fio in a zone through hvbridge vs on the VM's root" log "$W/chart" root zone-direct zone-shadow
 cat "$md"
 cat "$csv"
 for d in zb1 zn1 qn1 zb2; do vdpa dev del $d; done
