@@ -55,6 +55,27 @@ CSV=$OUT/blk-bench.csv
 			echo "| $w | $hn | $qn | $r | $(get hvdpad-null "$w" 4)/$(get hvdpad-null "$w" 5) |" \
 				"$(get qsd-null "$w" 4)/$(get qsd-null "$w" 5) | $(verdict "$r" 1.5) |"
 		done
+		cpu=$OUT/blk-transport-cpu.csv
+		if [ -s "$cpu" ] && [ "$(wc -l <"$cpu")" -gt 1 ]; then
+			echo
+			echo "Where the CPU went, per I/O (median of the runs): the daemon's own time, and"
+			echo "the whole VM's (fio, the guest kernel's block, virtio and VDUSE paths, the daemon)."
+			echo "At qd32 the VM's 2 CPUs are busy, so IOPS is about 1 / (VM time per I/O); a"
+			echo "daemon that cost nothing would make it at most VM / (VM - daemon) of qsd-null's."
+			echo
+			echo "| workload | hvdpad-null us/IO | qsd-null us/IO | VM us/IO with hvdpad-null | VM us/IO with qsd-null | ceiling over qsd-null |"
+			echo "|---|---|---|---|---|---|"
+			for w in randread-4k-qd1 randread-4k-qd32; do
+				med() { awk -F, -v t="$1" -v w="$w" -v f="$2" '$1 == t && $2 == w { print $f }' "$cpu" |
+					sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'; }
+				hd=$(med hvdpad-null 4) qd=$(med qsd-null 4) hv=$(med hvdpad-null 5) qv=$(med qsd-null 5)
+				[ -n "$hd$qd" ] || continue
+				# Only a saturated VM turns CPU time into IOPS: not at qd1.
+				c=-
+				case $w in *qd1) ;; *) c=$(awk -v v="$qv" -v d="$qd" 'BEGIN { if (v - d > 0) printf "%.2fx", v / (v - d); else print "-" }') ;; esac
+				echo "| $w | $hd | $qd | $hv | $qv | $c |"
+			done
+		fi
 		echo "<!-- transport: end -->"
 	fi
 	if grep -q '^hvdpad-b,' "$OUT/blk-bench.csv"; then

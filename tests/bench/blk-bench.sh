@@ -64,6 +64,26 @@ while [ "$i" -lt "$HOG" ]; do
 done
 [ -z "$hogs" ] || echo "# $HOG CPU hog(s) running:$hogs"
 
+# What the CPUs spent per I/O during one fio run: the daemon's own time
+# (/proc/PID/stat utime + stime) and the whole VM's busy time (/proc/stat:
+# all but idle and iowait), in microseconds per I/O, to OUT's
+# blk-transport-cpu.csv. With the VM's CPUs saturated, IOPS is
+# 1 / (kernel + fio + daemon) per I/O: the daemon's share bounds what any
+# daemon could gain.
+CPU=$OUT/blk-transport-cpu.csv
+ticks_of() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+fio_cpu() { # TARGET PID, then fio_one's arguments from DEV on
+	t=$1 p=$2
+	shift 2
+	d0=$(ticks_of "$p") b0=$(busy_ticks)
+	row=$(fio_one "$t" "$@") || return 1
+	d1=$(ticks_of "$p") b1=$(busy_ticks)
+	echo "$row"
+	echo "$row" | awk -F, -v d=$((d1 - d0)) -v b=$((b1 - b0)) -v hz="$(getconf CLK_TCK)" -v s="$SECS" '
+		{ n = $4 * s; if (n > 0) printf "%s,%s,%s,%.1f,%.1f\n", $1, $2, $3, d * 1e6 / hz / n, b * 1e6 / hz / n }' >>"$CPU"
+}
+
 run_target() {
 	target=$1 dev=$2
 	echo "# $target on $dev"
@@ -136,11 +156,13 @@ if [ "${HVDPA_BENCH_TRANSPORT:-0}" = 1 ]; then
 		exit 1
 	dev_q=$(attach qnull) || exit 1
 	echo "# transport: hvdpad-null on $dev_h, qsd-null on $dev_q"
+	pid_h=$DPID
+	echo "target,workload,run,daemon_us_per_io,vm_us_per_io" >"$CPU"
 	echo "$WORKLOADS" | while IFS=: read -r name rw bs qd jobs; do
 		run=1
 		while [ $run -le "$RUNS" ]; do
-			fio_one hvdpad-null "$dev_h" "$name" "$rw" "$bs" "$qd" "$jobs" "$run"
-			fio_one qsd-null "$dev_q" "$name" "$rw" "$bs" "$qd" "$jobs" "$run"
+			fio_cpu hvdpad-null "$pid_h" "$dev_h" "$name" "$rw" "$bs" "$qd" "$jobs" "$run"
+			fio_cpu qsd-null "$QPID" "$dev_q" "$name" "$rw" "$bs" "$qd" "$jobs" "$run"
 			run=$((run + 1))
 		done
 	done

@@ -4,7 +4,8 @@
 # served at once in one VM boot, fio 4k randread at depth 1 and 32, runs
 # interleaved (blk-bench.sh with HVDPA_BENCH_TRANSPORT=1). Its section of
 # docs/perf/blk-bench.md is replaced (the rest of that table is run.sh's,
-# from another boot) and its medians go to docs/perf/blk-transport.csv.
+# from another boot) and its medians go to docs/perf/blk-transport.csv, the
+# CPU each daemon and the whole VM spent per I/O to blk-transport-cpu.csv.
 #   sh tests/bench/transport-run.sh [SECONDS_PER_RUN] [RUNS]   # defaults 5 3
 set -eu
 cd "$(dirname "$0")/../.."
@@ -21,6 +22,7 @@ sh tests/vm/run.sh -t $((600 + secs * runs * 4 * 3)) "HVDPA_BENCH_TRANSPORT=1 \
 HVDPA_BENCH_WORKLOADS='randread-4k-qd1|randread-4k-qd32' \
 sh tests/bench/blk-bench.sh build-release '$out' $secs $runs 1024"
 cp "$out/blk-bench.csv" docs/perf/blk-transport.csv
+cp "$out/blk-transport-cpu.csv" docs/perf/blk-transport-cpu.csv
 section=$out/transport.md
 sed -n '/^<!-- transport: begin -->$/,/^<!-- transport: end -->$/p' "$out/blk-bench.md" >"$section"
 [ -s "$section" ] || { echo "transport-run: no transport section in $out/blk-bench.md" >&2; exit 1; }
