@@ -55,6 +55,21 @@ CSV=$OUT/blk-bench.csv
 			echo "| $w | $hn | $qn | $r | $(get hvdpad-null "$w" 4)/$(get hvdpad-null "$w" 5) |" \
 				"$(get qsd-null "$w" 4)/$(get qsd-null "$w" 5) | $(verdict "$r" 1.5) |"
 		done
+		if grep -q '^hvdpad-null-b,' "$CSV"; then
+			echo
+			echo "hvdpad-null-b: the same with \`${HVDPA_BENCH_NULL_B_OPTS:-other options}\`, interleaved with both."
+			echo
+			echo "| workload | hvdpad-null-b IOPS | vs hvdpad-null | vs qsd-null | hvdpad-null-b p50/p99 us | daemon/VM us per IO |"
+			echo "|---|---|---|---|---|---|"
+			for w in randread-4k-qd1 randread-4k-qd32; do
+				b=$(get hvdpad-null-b "$w" 3)
+				[ -n "$b" ] || continue
+				u=$(awk -F, -v w="$w" '$1 == "hvdpad-null-b" && $2 == w { d[++n] = $4; v[n] = $5 }
+					END { if (n) { m = int((n + 1) / 2); print d[m] "/" v[m] } }' "$OUT/blk-transport-cpu.csv" 2>/dev/null)
+				echo "| $w | $b | $(ratio "$b" "$(get hvdpad-null "$w" 3)") | $(ratio "$b" "$(get qsd-null "$w" 3)") |" \
+					"$(get hvdpad-null-b "$w" 4)/$(get hvdpad-null-b "$w" 5) | ${u:--} |"
+			done
+		fi
 		cpu=$OUT/blk-transport-cpu.csv
 		if [ -s "$cpu" ] && [ "$(wc -l <"$cpu")" -gt 1 ]; then
 			echo

@@ -155,17 +155,28 @@ if [ "${HVDPA_BENCH_TRANSPORT:-0}" = 1 ]; then
 	start_qsd_node qnull $QUEUES $QSIZE driver=null-co,size=$((MIB << 20)),read-zeroes=off ||
 		exit 1
 	dev_q=$(attach qnull) || exit 1
-	echo "# transport: hvdpad-null on $dev_h, qsd-null on $dev_q"
 	pid_h=$DPID
+	# HVDPA_BENCH_NULL_B_OPTS: a second hvdpad-null with these --blk
+	# options (poll-us=0, say), interleaved with the others.
+	dev_hb=""
+	if [ -n "${HVDPA_BENCH_NULL_B_OPTS:-}" ]; then
+		serve hnullb "$HVDPAD" "null=on,size=${MIB}M,$HVDPA_BENCH_NULL_B_OPTS"
+		dev_hb=$dev pid_hb=$DPID
+	fi
+	echo "# transport: hvdpad-null on $dev_h, qsd-null on $dev_q${dev_hb:+, hvdpad-null-b ($HVDPA_BENCH_NULL_B_OPTS) on $dev_hb}"
 	echo "target,workload,run,daemon_us_per_io,vm_us_per_io" >"$CPU"
 	echo "$WORKLOADS" | while IFS=: read -r name rw bs qd jobs; do
 		run=1
 		while [ $run -le "$RUNS" ]; do
 			fio_cpu hvdpad-null "$pid_h" "$dev_h" "$name" "$rw" "$bs" "$qd" "$jobs" "$run"
 			fio_cpu qsd-null "$QPID" "$dev_q" "$name" "$rw" "$bs" "$qd" "$jobs" "$run"
+			[ -z "$dev_hb" ] ||
+				fio_cpu hvdpad-null-b "$pid_hb" "$dev_hb" "$name" "$rw" "$bs" "$qd" "$jobs" "$run"
 			run=$((run + 1))
 		done
 	done
+	[ -z "$dev_hb" ] || DPID=$pid_hb unserve hnullb
+	DPID=$pid_h
 	vdpa dev del qnull
 	kill "$QPID"
 	wait "$QPID"

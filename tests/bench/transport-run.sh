@@ -6,6 +6,8 @@
 # docs/perf/blk-bench.md is replaced (the rest of that table is run.sh's,
 # from another boot) and its medians go to docs/perf/blk-transport.csv, the
 # CPU each daemon and the whole VM spent per I/O to blk-transport-cpu.csv.
+# HVDPA_BENCH_NULL_B_OPTS=OPTS adds a third target, hvdpad-null with those
+# --blk options (poll-us=0, say), interleaved with the two.
 #   sh tests/bench/transport-run.sh [SECONDS_PER_RUN] [RUNS]   # defaults 5 3
 set -eu
 cd "$(dirname "$0")/../.."
@@ -18,8 +20,8 @@ ninja -C build-release >/dev/null
 mkdir -p "$out" docs/perf
 rm -f "$out/blk-bench.md"
 # 2 workloads x 2 targets per run, each with fio's start and end.
-sh tests/vm/run.sh -t $((600 + secs * runs * 4 * 3)) "HVDPA_BENCH_TRANSPORT=1 \
-HVDPA_BENCH_WORKLOADS='randread-4k-qd1|randread-4k-qd32' \
+sh tests/vm/run.sh -t $((600 + secs * runs * 4 * 3 * 3 / 2)) "HVDPA_BENCH_TRANSPORT=1 \
+HVDPA_BENCH_NULL_B_OPTS='${HVDPA_BENCH_NULL_B_OPTS:-}' HVDPA_BENCH_WORKLOADS='randread-4k-qd1|randread-4k-qd32' \
 sh tests/bench/blk-bench.sh build-release '$out' $secs $runs 1024"
 cp "$out/blk-bench.csv" docs/perf/blk-transport.csv
 cp "$out/blk-transport-cpu.csv" docs/perf/blk-transport-cpu.csv
