@@ -15,6 +15,7 @@ CSV=$OUT/blk-bench.csv
 	echo
 	echo "One VM boot (Debian 6.12, QEMU TCG, 2 vCPU), ${MIB} MiB image in tmpfs, fio io_uring"
 	echo "direct=1, ${SECS} s per run, median of ${RUNS} runs. Both daemons: 2 queues of 256."
+	echo "Every target served at once, runs interleaved (each run goes through all targets in turn)."
 	echo "Made by \`sh tests/bench/run.sh\` on $(date -u +%Y-%m-%d)."
 	echo
 	echo "| workload | hvdpad IOPS | qsd IOPS | hvdpad/qsd | hvdpad p50/p99 us | qsd p50/p99 us | loop IOPS | hvdpad/loop | hvdpad-null IOPS | qsd-null IOPS | hvdpad-null/qsd-null | null_blk IOPS | null/null_blk |"
@@ -42,7 +43,7 @@ CSV=$OUT/blk-bench.csv
 			echo "A boot of its own, both served at once, runs interleaved, ${SECS} s each, median of ${RUNS};"
 			echo "made by \`sh tests/bench/transport-run.sh $SECS $RUNS\` on $(date -u +%Y-%m-%d)."
 		else
-			echo "The boot of the table above, one target after the other."
+			echo "The boot of the table above, runs interleaved with all its targets."
 		fi
 		echo "Target (issue 14): at least 1.5x qsd-null's IOPS at qd32 and at qd1."
 		echo

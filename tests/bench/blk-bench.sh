@@ -16,7 +16,8 @@
 # runs alternating (tests/bench/transport-run.sh).
 # HVDPA_BENCH_HOG=N keeps N shell busy loops running beside the daemons
 # (tests/bench/contention-run.sh): a host whose CPUs are wanted elsewhere.
-# Each workload runs RUNS times; medians go to OUT/blk-bench.{csv,md}.
+# All the targets are served at once and each run goes through them in
+# turn. Each workload runs RUNS times; medians go to OUT/blk-bench.{csv,md}.
 # HVDPA_BENCH_TARGETS and HVDPA_BENCH_WORKLOADS (a regex of names) pick
 # subsets.
 #   sh tests/bench/blk-bench.sh BUILD_DIR OUT_DIR [SECONDS] [RUNS] [IMAGE_MiB]
@@ -82,18 +83,6 @@ fio_cpu() { # TARGET PID, then fio_one's arguments from DEV on
 	echo "$row"
 	echo "$row" | awk -F, -v d=$((d1 - d0)) -v b=$((b1 - b0)) -v hz="$(getconf CLK_TCK)" -v s="$SECS" '
 		{ n = $4 * s; if (n > 0) printf "%s,%s,%s,%.1f,%.1f\n", $1, $2, $3, d * 1e6 / hz / n, b * 1e6 / hz / n }' >>"$CPU"
-}
-
-run_target() {
-	target=$1 dev=$2
-	echo "# $target on $dev"
-	echo "$WORKLOADS" | while IFS=: read -r name rw bs qd jobs; do
-		run=1
-		while [ $run -le "$RUNS" ]; do
-			fio_one "$target" "$dev" "$name" "$rw" "$bs" "$qd" "$jobs" "$run"
-			run=$((run + 1))
-		done
-	done
 }
 
 serve() { # NAME BINARY ARGS...: hvdpad (or another build of it) on the bus
@@ -184,51 +173,84 @@ if [ "${HVDPA_BENCH_TRANSPORT:-0}" = 1 ]; then
 	TARGETS=""
 fi
 
-for target in $TARGETS; do
-	case $target in
+# The main table: every target served at once and the runs interleaved,
+# target after target for each run, so that a change in the host's speed
+# hits all alike (one after the other, a busy minute fell on one target
+# only). hvdpad, qsd and the loop device share one image: writes land in
+# it in turn, no run overlaps another.
+setup_target() { # TARGET: sets DEV, and TPID (its daemon, if any)
+	TPID=""
+	case $1 in
 	hvdpad)
 		serve hbench "$HVDPAD" path="$IMG"
-		run_target "$target" "$dev"
-		unserve hbench
+		DEV=$dev TPID=$DPID
 		;;
 	qsd)
-		start_qsd qbench "$IMG" $QUEUES $QSIZE || exit 1
-		dev=$(attach qbench) || exit 1
-		run_target qsd "$dev"
-		vdpa dev del qbench
-		kill $QPID
-		wait $QPID
+		start_qsd qbench "$IMG" $QUEUES $QSIZE || return 1
+		DEV=$(attach qbench) || return 1
+		TPID=$QPID
 		;;
 	hvdpad-null)
 		serve hnull "$HVDPAD" null=on,size=${MIB}M
-		run_target hvdpad-null "$dev"
-		unserve hnull
+		DEV=$dev TPID=$DPID
 		;;
 	qsd-null)
 		start_qsd_node qnull $QUEUES $QSIZE driver=null-co,size=$((MIB << 20)),read-zeroes=off ||
-			exit 1
-		dev=$(attach qnull) || exit 1
-		run_target qsd-null "$dev"
-		vdpa dev del qnull
-		kill $QPID
-		wait $QPID
+			return 1
+		DEV=$(attach qnull) || return 1
+		TPID=$QPID
 		;;
 	null_blk)
 		modprobe null_blk nr_devices=1 gb=$((MIB / 1024 > 0 ? MIB / 1024 : 1)) \
-			queue_mode=2 submit_queues=$QUEUES
-		run_target null_blk /dev/nullb0
-		rmmod null_blk
+			queue_mode=2 submit_queues=$QUEUES || return 1
+		DEV=/dev/nullb0
 		;;
 	loop)
-		loopdev=$(losetup --show -f "$IMG")
-		run_target loop "$loopdev"
-		losetup -d "$loopdev"
+		DEV=$(losetup --show -f "$IMG") || return 1
 		;;
 	*)
-		echo "unknown target $target"
+		echo "unknown target $1"
 		exit 2
 		;;
 	esac
+}
+teardown_target() { # TARGET DEV PID
+	case $1 in
+	hvdpad | hvdpad-null)
+		if [ "$1" = hvdpad ]; then vdpa dev del hbench; else vdpa dev del hnull; fi
+		DPID=$3 stop_daemon 10
+		;;
+	qsd | qsd-null)
+		if [ "$1" = qsd ]; then vdpa dev del qbench; else vdpa dev del qnull; fi
+		kill "$3"
+		wait "$3"
+		;;
+	null_blk) rmmod null_blk ;;
+	loop) losetup -d "$2" ;;
+	esac
+}
+served=""
+for target in $TARGETS; do
+	setup_target "$target" || {
+		echo "$target: not served"
+		exit 1
+	}
+	echo "# $target on $DEV"
+	served="$served $target:$DEV:$TPID"
+done
+echo "$WORKLOADS" | while IFS=: read -r name rw bs qd jobs; do
+	run=1
+	while [ $run -le "$RUNS" ]; do
+		for s in $served; do
+			t=${s%%:*} rest=${s#*:}
+			fio_one "$t" "${rest%%:*}" "$name" "$rw" "$bs" "$qd" "$jobs" "$run"
+		done
+		run=$((run + 1))
+	done
+done
+for s in $served; do
+	t=${s%%:*} rest=${s#*:}
+	teardown_target "$t" "${rest%%:*}" "${rest#*:}"
 done
 
 [ -z "$hogs" ] || kill $hogs
