@@ -112,13 +112,12 @@ int hv_loop_ring_enable(struct hv_loop *loop, unsigned int entries,
 
 		if (s->fd < 0 || !(s->events & EPOLLET))
 			continue;
+		epoll_ctl(loop->epfd, EPOLL_CTL_DEL, s->fd, NULL);
 		r = hv_loop_ring_arm(loop, i);
 		if (r < 0) {
-			/* This one is still in epoll; the others go back. */
 			hv_loop_ring_disable(loop);
 			return r;
 		}
-		epoll_ctl(loop->epfd, EPOLL_CTL_DEL, s->fd, NULL);
 		/* An edge that came before the move: one spurious call is
 		 * harmless (a kick finds nothing), a lost one is not. */
 		s->ring_pending = EPOLLIN;
