@@ -5,21 +5,18 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "loop_int.h"
+#include "hvdpa/loop.h"
 
 int hv_loop_init(struct hv_loop *loop)
 {
 	loop->nslots = 0;
 	loop->slots = NULL;
-	loop->ring = NULL;
-	loop->epoll_pending = false;
 	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
 	return loop->epfd < 0 ? -errno : 0;
 }
 
 void hv_loop_fini(struct hv_loop *loop)
 {
-	hv_loop_ring_fini(loop);
 	if (loop->epfd >= 0)
 		close(loop->epfd);
 	loop->epfd = -1;
@@ -46,24 +43,12 @@ int hv_loop_add(struct hv_loop *loop, int fd, uint32_t events, hv_loop_cb cb, vo
 	}
 	/* The generation tells a stale event of an old fd from the new one. */
 	loop->slots[i].gen++;
+	ev.data.u64 = ((uint64_t)loop->slots[i].gen << 32) | i;
+	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
 	loop->slots[i].fd = fd;
-	loop->slots[i].events = events;
-	loop->slots[i].ring_pending = 0;
-	loop->slots[i].in_ring = false;
 	loop->slots[i].cb = cb;
 	loop->slots[i].opaque = opaque;
-	if (loop->ring && (events & EPOLLET)) {
-		int r = hv_loop_ring_arm(loop, i);
-
-		if (r < 0)
-			loop->slots[i].fd = -1;
-		return r;
-	}
-	ev.data.u64 = ((uint64_t)loop->slots[i].gen << 32) | i;
-	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		loop->slots[i].fd = -1;
-		return -errno;
-	}
 	return 0;
 }
 
@@ -71,14 +56,8 @@ int hv_loop_del(struct hv_loop *loop, int fd)
 {
 	for (unsigned int i = 0; i < loop->nslots; i++) {
 		if (loop->slots[i].fd == fd) {
-			if (loop->slots[i].in_ring)
-				hv_loop_ring_unarm(loop, i);
 			loop->slots[i].fd = -1;
 			loop->slots[i].gen++;
-			if (loop->slots[i].in_ring) {
-				loop->slots[i].in_ring = false;
-				return 0;
-			}
 			return epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL) < 0 ? -errno : 0;
 		}
 	}
@@ -91,15 +70,6 @@ int hv_loop_mod(struct hv_loop *loop, int fd, uint32_t events)
 		if (loop->slots[i].fd == fd) {
 			struct epoll_event ev = {.events = events};
 
-			loop->slots[i].events = events;
-			if (loop->slots[i].in_ring) {
-				/* The poll again, with the new mask, under a new
-				 * generation: the old poll's end is not an error
-				 * of the new one. */
-				hv_loop_ring_unarm(loop, i);
-				loop->slots[i].gen++;
-				return hv_loop_ring_arm(loop, i);
-			}
 			/* The same slot and generation: only the events change. */
 			ev.data.u64 = ((uint64_t)loop->slots[i].gen << 32) | i;
 			return epoll_ctl(loop->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
@@ -114,13 +84,6 @@ int hv_loop_run_once(struct hv_loop *loop, int timeout_ms)
 }
 
 int hv_loop_run_pwait(struct hv_loop *loop, int timeout_ms, const sigset_t *sigmask)
-{
-	if (loop->ring)
-		return hv_loop_ring_run(loop, timeout_ms, sigmask);
-	return hv_loop_epoll_run(loop, timeout_ms, sigmask);
-}
-
-int hv_loop_epoll_run(struct hv_loop *loop, int timeout_ms, const sigset_t *sigmask)
 {
 	struct epoll_event ev[16];
 	int n = epoll_pwait(loop->epfd, ev, 16, timeout_ms, sigmask);

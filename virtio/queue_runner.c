@@ -43,20 +43,13 @@ static void on_stop(void *opaque, uint32_t events)
 }
 
 /* Looks for work without a syscall for up to poll_ns: a request that comes
- * meanwhile skips the eventfd wake-up and the scheduler. A loop in ring
- * mode sends what the backend queued first (it would have gone with the
- * wait), and its completions are looked for in its ring. */
+ * meanwhile skips the eventfd wake-up and the scheduler. */
 static bool busy_poll(struct hv_queue_runner *r)
 {
 	const struct hv_device_ops *ops = r->q.dev->ops;
 	uint64_t deadline = hv_now_ns() + r->adapt.window_ns;
 
-	hv_loop_submit(&r->loop);
 	do {
-		if (hv_loop_ready_now(&r->loop)) {
-			hv_stat_add(&r->q.stats.poll_hits, 1);
-			return true;
-		}
 		if (!r->q.vq.broken && hv_vq_avail_count(&r->q.vq)) {
 			hv_stat_add(&r->q.stats.poll_hits, 1);
 			ops->queue_kick(&r->q);
