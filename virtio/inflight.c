@@ -91,9 +91,9 @@ static uint16_t packed_published(struct hv_vq *vq, struct hv_inflight *log, uint
 		if ((flags & used) != (*wrap ? used : 0) || id >= vq->size || !log_desc(log)[id] ||
 		    count[id] == 0 || count[id] > vq->size)
 			break;
+		slot_advance(vq->size, pos, wrap, count[id]);
 		__atomic_store_n(&log_desc(log)[id], 0, __ATOMIC_RELAXED);
 		log_pool_release(log, id);
-		slot_advance(vq->size, pos, wrap, count[id]);
 		published++;
 	}
 	return published;
