@@ -5,7 +5,8 @@
  * guest's, and every iovec it hands out must lie inside it.
  *
  * Input: [0] log2 queue size, [1] features (bit 0 EVENT_IDX, bit 1
- * INDIRECT, bit 2 RING_PACKED: the packed ring), [2] where translations split (0: nowhere), [3] bit 0: keep an
+ * INDIRECT, bit 2 RING_PACKED: the packed ring), [2] where translations
+ * split (0: nowhere), [3] bit 0: keep an
  * in-flight log, leave every third chain unanswered, then "crash" and
  * recover from the log; then the guest memory image.
  */
