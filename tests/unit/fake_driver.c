@@ -30,7 +30,8 @@ static void *fake_translate(struct hv_mem *mem, uint64_t addr, uint64_t len, boo
 	return fm->buf + (addr - FD_BASE);
 }
 
-void fd_init(struct fake_driver *d, uint64_t mem_size, uint16_t qsize)
+/* Guest memory and an empty heap, no ring yet. */
+static void fd_mem_init(struct fake_driver *d, uint64_t mem_size, uint16_t qsize)
 {
 	memset(d, 0, sizeof(*d));
 	d->fm.mem.translate = fake_translate;
@@ -38,6 +39,11 @@ void fd_init(struct fake_driver *d, uint64_t mem_size, uint16_t qsize)
 	d->fm.buf = calloc(1, mem_size);
 	d->size = qsize;
 	d->heap = FD_BASE;
+}
+
+void fd_init(struct fake_driver *d, uint64_t mem_size, uint16_t qsize)
+{
+	fd_mem_init(d, mem_size, qsize);
 	d->desc_gpa = fd_alloc(d, 16ull * qsize);
 	d->avail_gpa = fd_alloc(d, 6 + 2ull * qsize);
 	d->used_gpa = fd_alloc(d, 6 + 8ull * qsize);
@@ -48,12 +54,7 @@ void fd_init(struct fake_driver *d, uint64_t mem_size, uint16_t qsize)
 
 void fd_init_packed(struct fake_driver *d, uint64_t mem_size, uint16_t qsize)
 {
-	memset(d, 0, sizeof(*d));
-	d->fm.mem.translate = fake_translate;
-	d->fm.size = mem_size;
-	d->fm.buf = calloc(1, mem_size);
-	d->size = qsize;
-	d->heap = FD_BASE;
+	fd_mem_init(d, mem_size, qsize);
 	d->packed = true;
 	d->desc_gpa = fd_alloc(d, 16ull * qsize);
 	d->avail_gpa = fd_alloc(d, 4);
@@ -151,11 +152,16 @@ void fd_publish(struct fake_driver *d, uint16_t head)
 	__atomic_store_n(&d->avail->idx, htole16(idx + 1), __ATOMIC_RELEASE);
 }
 
+static bool fdp_used(struct fake_driver *d, uint32_t *id, uint32_t *len);
+
 bool fd_used(struct fake_driver *d, uint32_t *id, uint32_t *len)
 {
-	uint16_t idx = le16toh(__atomic_load_n(&d->used->idx, __ATOMIC_ACQUIRE));
+	uint16_t idx;
 	struct vring_used_elem *e;
 
+	if (d->packed)
+		return fdp_used(d, id, len);
+	idx = le16toh(__atomic_load_n(&d->used->idx, __ATOMIC_ACQUIRE));
 	if (idx == d->last_used)
 		return false;
 	e = &d->used->ring[d->last_used % d->size];
@@ -232,7 +238,7 @@ uint16_t fdp_chain_indirect(struct fake_driver *d, uint16_t id, const struct fd_
 	return fdp_put(d, id, &one, 1);
 }
 
-bool fdp_used(struct fake_driver *d, uint32_t *id, uint32_t *len)
+static bool fdp_used(struct fake_driver *d, uint32_t *id, uint32_t *len)
 {
 	struct vring_packed_desc *x = &d->pdesc[d->used_pos];
 	uint16_t flags = le16toh(__atomic_load_n(&x->flags, __ATOMIC_ACQUIRE));

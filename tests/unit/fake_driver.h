@@ -74,7 +74,8 @@ uint16_t fd_chain(struct fake_driver *d, const struct fd_buf *b, unsigned int n)
 /* Same, as one indirect descriptor pointing at a table in guest memory. */
 uint16_t fd_chain_indirect(struct fake_driver *d, const struct fd_buf *b, unsigned int n);
 void fd_publish(struct fake_driver *d, uint16_t head);
-/* Next used entry, if any. */
+/* Next used entry, if any (packed: skipping the slots its id's chain
+ * took). */
 bool fd_used(struct fake_driver *d, uint32_t *id, uint32_t *len);
 
 /* Packed ring. fd_layout() then asks for VIRTIO_F_RING_PACKED and starts
@@ -88,7 +89,5 @@ uint16_t fdp_chain_indirect(struct fake_driver *d, uint16_t id, const struct fd_
 			    unsigned int n);
 /* The flags that make a descriptor available at a slot of this wrap. */
 uint16_t fdp_avail_flags(bool wrap);
-/* Next used entry, if any; skips the slots its id's chain took. */
-bool fdp_used(struct fake_driver *d, uint32_t *id, uint32_t *len);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "fake_driver.h"
+#include "fake_driver_check.h"
 #include "hvdpa/inflight.h"
 #include "hvdpa/virtqueue.h"
 
@@ -35,15 +36,6 @@ static void setup(uint64_t features)
 	elem.max_iov = 16;
 }
 
-static void expect_used(uint16_t id, uint32_t len)
-{
-	uint32_t i = ~0u, l = ~0u;
-
-	CHECK(fdp_used(&d, &i, &l));
-	CHECK_EQ(i, id);
-	CHECK_EQ(l, len);
-}
-
 static void test_chain_roundtrip(void)
 {
 	setup(FEATS);
@@ -64,9 +56,9 @@ static void test_chain_roundtrip(void)
 	CHECK(elem.iov[1].iov_base == fd_ptr(&d, b));
 	CHECK_EQ(hv_vq_pop(&vq, &elem), 0);
 	hv_vq_push(&vq, 5, 513);
-	CHECK(!fdp_used(&d, &(uint32_t){0}, &(uint32_t){0})); /* not before flush */
+	CHECK(!fd_used(&d, &(uint32_t){0}, &(uint32_t){0})); /* not before flush */
 	CHECK(hv_vq_flush(&vq));
-	expect_used(5, 513);
+	fd_expect_used(&d, 5, 513);
 	CHECK_EQ(d.used_pos, 3); /* the chain's three slots skipped */
 	fd_free(&d);
 }
@@ -111,7 +103,7 @@ static void test_out_of_order_wraps(void)
 		slots += d.plen[id];
 		hv_vq_push(&vq, id, id + 100u);
 		hv_vq_flush(&vq);
-		expect_used(id, id + 100u);
+		fd_expect_used(&d, id, id + 100u);
 		done++;
 	}
 	CHECK(!vq.broken);
@@ -135,7 +127,7 @@ static void test_indirect(void)
 	CHECK_EQ(elem.out_len, 4112);
 	hv_vq_push(&vq, 3, 1);
 	CHECK(hv_vq_flush(&vq));
-	expect_used(3, 1);
+	fd_expect_used(&d, 3, 1);
 	CHECK_EQ(d.used_pos, 1); /* one ring slot */
 	fd_free(&d);
 }
@@ -148,7 +140,7 @@ static void expect_malformed(uint16_t id)
 	CHECK_EQ(vq.stats.malformed, 1);
 	CHECK(!vq.broken);
 	hv_vq_flush(&vq);
-	expect_used(id, 0);
+	fd_expect_used(&d, id, 0);
 }
 
 static void test_indirect_not_negotiated(void)
@@ -240,7 +232,7 @@ static void test_id_reused_after_completion(void)
 		CHECK_EQ(hv_vq_pop(&vq, &elem), 1);
 		hv_vq_push(&vq, 2, 8);
 		hv_vq_flush(&vq);
-		expect_used(2, 8);
+		fd_expect_used(&d, 2, 8);
 	}
 	CHECK(!vq.broken);
 	fd_free(&d);
@@ -404,7 +396,7 @@ static void test_event_idx_across_wrap(void)
 		CHECK_EQ(hv_vq_pop(&vq, &elem), 1);
 		hv_vq_push(&vq, i, 8);
 		hv_vq_flush(&vq);
-		CHECK(fdp_used(&d, &id, &len));
+		CHECK(fd_used(&d, &id, &len));
 	}
 	/* Used slot 7 on lap 1; the driver wants slot 1 of lap 0. */
 	d.drv_event->off_wrap = htole16(1);
@@ -456,7 +448,7 @@ static void test_log_resubmits_in_flight(void)
 		CHECK_EQ(hv_vq_pop(&vq, &elem), 1);
 	hv_vq_push(&vq, 1, 40);
 	hv_vq_flush(&vq);
-	expect_used(1, 40);
+	fd_expect_used(&d, 1, 40);
 	/* Answered, not published: must run again. The second entry of the
 	 * batch already has its used flags; only the first lacks them. */
 	hv_vq_push(&vq, 7, 8);
@@ -464,7 +456,7 @@ static void test_log_resubmits_in_flight(void)
 	/* The ring slots of id 4 now hold used entries: the log's copy is
 	 * what is walked again. */
 	CHECK_EQ(restart(log), 2);
-	CHECK(!fdp_used(&d, &(uint32_t){0}, &(uint32_t){0}));
+	CHECK(!fd_used(&d, &(uint32_t){0}, &(uint32_t){0}));
 	CHECK_EQ(hv_vq_pop(&vq, &elem), 1);
 	CHECK_EQ(elem.head, 4);
 	CHECK_EQ(elem.out_len, 8);
@@ -477,11 +469,11 @@ static void test_log_resubmits_in_flight(void)
 	 * does not take the dead process's unpublished entry for id 4. */
 	hv_vq_push(&vq, 7, 8);
 	hv_vq_flush(&vq);
-	expect_used(7, 8);
-	CHECK(!fdp_used(&d, &(uint32_t){0}, &(uint32_t){0}));
+	fd_expect_used(&d, 7, 8);
+	CHECK(!fd_used(&d, &(uint32_t){0}, &(uint32_t){0}));
 	hv_vq_push(&vq, 4, 24);
 	hv_vq_flush(&vq);
-	expect_used(4, 24);
+	fd_expect_used(&d, 4, 24);
 	fdp_chain(&d, 4, two, 2);
 	CHECK_EQ(hv_vq_pop(&vq, &elem), 1);
 	CHECK_EQ(elem.head, 4);
@@ -505,13 +497,13 @@ static void test_log_published_not_cleared(void)
 	hv_vq_push(&vq, 3, 8);
 	vq.log = NULL; /* the flush the log never heard of */
 	hv_vq_flush(&vq);
-	expect_used(3, 8);
+	fd_expect_used(&d, 3, 8);
 	CHECK_EQ(restart(log), 1);
 	CHECK_EQ(hv_vq_pop(&vq, &elem), 1);
 	CHECK_EQ(elem.head, 5);
 	hv_vq_push(&vq, 5, 8);
 	hv_vq_flush(&vq);
-	expect_used(5, 8);
+	fd_expect_used(&d, 5, 8);
 	free(log);
 	fd_free(&d);
 }

@@ -41,31 +41,20 @@ fio_verify pk "$dev" 128M --iodepth=32
 check "fio verify: exit 0, err= 0" grep -q 'err= 0' "$W/fio-pk.txt"
 
 echo "# kill -9 with requests in flight (frozen filesystem), restart, verify"
-fio --eta=never --name=crash --filename="$dev" --ioengine=io_uring --direct=1 \
-	--rw=randwrite --bs=4k --iodepth=32 --size=128M --verify=crc32c \
-	--verify_backlog=1024 --verify_fatal=1 --verify_state_save=0 \
-	--output="$W/fio-crash.txt" >/dev/null 2>&1 &
-FIO=$!
+fio_crash_start "$dev" 128M
 sleep 2
 fsfreeze -f "$W/fs"
 sleep 1
-inflight=$(awk '{ print $1 + $2 }' "/sys/block/${dev#/dev/}/inflight")
+inflight=$(inflight_of "$dev")
 kill -9 "$DPID"
 fsfreeze -u "$W/fs"
 wait "$DPID" 2>/dev/null
 # shellcheck disable=SC2086
 start_daemon p1 $ARGS || exit 1
 check "taken over" grep -q '(taken over)' "$W/p1.log"
-n=$(sed -n 's/.*: \([0-9]*\) requests\{0,1\} to run again.*/\1/p' "$W/p1.log" | awk '{ s += $1 } END { print s + 0 }')
+n=$(resubmitted "$W/p1.log")
 check "killed with $inflight in flight: $n requests ran again" test "$n" -gt 0
-(sleep 240 && kill -9 "$FIO" && echo "fio still waiting after 240s: requests were lost") &
-WD=$!
-wait "$FIO"
-st=$?
-kill "$WD" 2>/dev/null
-check "fio: exit 0, no verify or I/O error" sh -c \
-	"[ $st -eq 0 ] && grep -q 'err= 0' '$W/fio-crash.txt'"
-[ $st -eq 0 ] || tail -n 20 "$W/fio-crash.txt"
+fio_crash_wait
 check "no I/O error in the kernel log" sh -c "! dmesg | grep -q 'I/O error, dev ${dev#/dev/}'"
 fio_verify pk2 "$dev" 64M
 check "fio verify after the restart" grep -q 'err= 0' "$W/fio-pk2.txt"
