@@ -254,7 +254,9 @@ static int vq_pop_recovered(struct hv_vq *vq, struct hv_vq_elem *elem)
 			vq->stats.popped++;
 			return 1;
 		}
-		vq_answer_malformed(vq, head, "recovered chain", why);
+		vq_answer_malformed(
+			vq, head,
+			vq->packed ? "recovered chain with id" : "recovered chain at head", why);
 	}
 	return 0;
 }
