@@ -5,7 +5,7 @@
  * the kick. Prints ns per request; run it under callgrind (micro.sh) for
  * instructions per request, which do not vary with the machine's load.
  *
- *   micro-blk [REQUESTS] [BATCH]
+ *   micro-blk [REQUESTS] [BATCH] [split|packed]
  */
 #include <endian.h>
 #include <linux/virtio_blk.h>
@@ -30,7 +30,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	hv_log_level = HV_LOG_ERR;
-	if (bf_setup(&f, 1 << 20, 256, "null=on,size=1G") < 0)
+	if (bf_setup(&f, 1 << 20, 256,
+		     argc > 3 && !strcmp(argv[3], "packed") ? "null=on,size=1G,packed=on"
+							    : "null=on,size=1G") < 0)
 		return 1;
 	for (unsigned int i = 0; i < batch; i++) {
 		hdr[i] = fd_alloc(&f.d, sizeof(struct virtio_blk_outhdr));
@@ -49,7 +51,7 @@ int main(int argc, char **argv)
 
 			h->type = htole32(VIRTIO_BLK_T_IN);
 			h->sector = htole64((done + i) * 8 % (1 << 21));
-			fd_publish(&f.d, fd_chain(&f.d, b, 3));
+			fd_submit(&f.d, b, 3);
 		}
 		f.dev->ops->queue_kick(&f.q);
 		while (fd_used(&f.d, &id, &len)) {

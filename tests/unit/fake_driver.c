@@ -203,6 +203,23 @@ static uint16_t fdp_put(struct fake_driver *d, uint16_t id, const struct vring_p
 	return first;
 }
 
+uint16_t fd_submit(struct fake_driver *d, const struct fd_buf *b, unsigned int n)
+{
+	uint16_t head;
+
+	if (!d->packed) {
+		head = fd_chain(d, b, n);
+		fd_publish(d, head);
+		return head;
+	}
+	for (head = 0; head < d->size && d->plen[head]; head++)
+		;
+	if (head == d->size)
+		abort(); /* the test has more in flight than the ring */
+	fdp_chain(d, head, b, n);
+	return head;
+}
+
 static void fdp_fill(struct vring_packed_desc *v, const struct fd_buf *b, unsigned int n,
 		     bool chain)
 {
@@ -251,6 +268,8 @@ static bool fdp_used(struct fake_driver *d, uint32_t *id, uint32_t *len)
 	*id = le16toh(x->id);
 	*len = le32toh(x->len);
 	n = *id < d->size ? d->plen[*id] : 1;
+	if (*id < d->size)
+		d->plen[*id] = 0; /* the id is free again */
 	d->used_pos = (uint16_t)(d->used_pos + (n ? n : 1));
 	if (d->used_pos >= d->size) {
 		d->used_pos -= d->size;

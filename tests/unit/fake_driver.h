@@ -74,6 +74,9 @@ uint16_t fd_chain(struct fake_driver *d, const struct fd_buf *b, unsigned int n)
 /* Same, as one indirect descriptor pointing at a table in guest memory. */
 uint16_t fd_chain_indirect(struct fake_driver *d, const struct fd_buf *b, unsigned int n);
 void fd_publish(struct fake_driver *d, uint16_t head);
+/* Makes a chain available on either ring (packed: with the lowest id not
+ * in flight); returns its head or id. */
+uint16_t fd_submit(struct fake_driver *d, const struct fd_buf *b, unsigned int n);
 /* Next used entry, if any (packed: skipping the slots its id's chain
  * took). */
 bool fd_used(struct fake_driver *d, uint32_t *id, uint32_t *len);
