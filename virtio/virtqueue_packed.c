@@ -102,8 +102,8 @@ static int vqp_indirect(struct hv_vq *vq, struct hv_vq_elem *elem, uint64_t addr
 }
 
 /* One ring descriptor of a chain, the first when first. */
-static int vqp_desc(struct hv_vq *vq, struct hv_vq_elem *elem, uint64_t addr, uint32_t len,
-		    uint16_t flags, bool first, const char **why)
+static inline int vqp_desc(struct hv_vq *vq, struct hv_vq_elem *elem, uint64_t addr, uint32_t len,
+			   uint16_t flags, bool first, const char **why)
 {
 	if (!(flags & VRING_DESC_F_INDIRECT))
 		return vq_add_buf(vq, elem, addr, len, flags & VRING_DESC_F_WRITE, why);
@@ -163,6 +163,10 @@ static int vqp_read_chain(struct hv_vq *vq, uint16_t flags, struct hv_vq_elem *e
 {
 	struct hv_vq_packed *pk = &vq->pk;
 	uint16_t pos = pk->avail_pos, id = 0, n = 0, copy = UINT16_MAX;
+	/* Slots taken and not given back, this chain's included, can never
+	 * be more than the ring has: else the driver made slots available it
+	 * had not got back, or the chain has no end. */
+	uint32_t room = vq->size - pk->unpublished;
 	bool wrap = pk->avail_wrap;
 	int err = 0;
 
@@ -173,10 +177,7 @@ static int vqp_read_chain(struct hv_vq *vq, uint16_t flags, struct hv_vq_elem *e
 		uint64_t addr;
 		uint32_t len;
 
-		/* Slots taken and not given back, this chain's included, can
-		 * never be more than the ring has: else the driver made slots
-		 * available it had not got back, or the chain has no end. */
-		if (pk->unpublished + n + 1u > vq->size) {
+		if (n >= room) {
 			vq_mark_broken(vq, "more descriptors taken than the ring holds",
 				       pk->unpublished + n + 1u);
 			return -EIO;
