@@ -235,7 +235,7 @@ static void fdp_fill(struct vring_packed_desc *v, const struct fd_buf *b, unsign
 uint16_t fdp_chain(struct fake_driver *d, uint16_t id, const struct fd_buf *b, unsigned int n)
 {
 	/* No allocation for the usual short chain: micro-blk times this. */
-	struct vring_packed_desc few[8], *v = n <= 8 ? few : calloc(n, sizeof(*v));
+	struct vring_packed_desc few[8] = {0}, *v = n <= 8 ? few : calloc(n, sizeof(*v));
 	uint16_t first;
 
 	fdp_fill(v, b, n, true);
