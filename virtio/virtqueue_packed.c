@@ -363,9 +363,14 @@ void vqp_enable_notify(struct hv_vq *vq)
 	struct hv_vq_packed *pk = &vq->pk;
 
 	if (vq->event_idx) {
-		store16(&pk->device_event->off_wrap,
-			(uint16_t)(pk->avail_pos | (pk->avail_wrap ? WRAP_BIT : 0)));
-		store16(&pk->device_event->flags, VRING_PACKED_EVENT_FLAG_DESC);
+		uint32_t off_wrap = pk->avail_pos | (pk->avail_wrap ? WRAP_BIT : 0);
+
+		/* One store: the driver reads both halves at once (Linux's
+		 * virtqueue_kick_prepare_packed), and must not see the new
+		 * slot with old flags. */
+		__atomic_store_n((uint32_t *)pk->device_event,
+				 htole32(off_wrap | (uint32_t)VRING_PACKED_EVENT_FLAG_DESC << 16),
+				 __ATOMIC_RELAXED);
 	} else {
 		store16(&pk->device_event->flags, VRING_PACKED_EVENT_FLAG_ENABLE);
 	}
