@@ -35,6 +35,10 @@ int vqp_init(struct hv_vq *vq, const struct hv_vq_layout *l)
 {
 	struct hv_vq_packed *pk = &vq->pk;
 
+	/* Alignments of virtio 1.2, 2.8.10: the event areas are read and
+	 * written as whole words. */
+	if ((l->desc_addr & 15) || (l->avail_addr & 3) || (l->used_addr & 3))
+		return -EINVAL;
 	/* The device writes used entries into the descriptor ring. */
 	pk->desc = hv_mem_contig(vq->mem, l->desc_addr, PDESC_SIZE * vq->size, true);
 	pk->driver_event = hv_mem_contig(vq->mem, l->avail_addr, sizeof(*pk->driver_event), false);

@@ -508,6 +508,27 @@ static void test_log_published_not_cleared(void)
 	fd_free(&d);
 }
 
+/* Rings where the driver put them: misaligned ones are refused. */
+static void test_misaligned_rings_refused(void)
+{
+	struct hv_vq_layout l;
+
+	setup(FEATS);
+	l = layout;
+	l.used_addr += 2;
+	CHECK_EQ(hv_vq_init(&vq, &d.fm.mem, &l, "test"), -EINVAL);
+	l = layout;
+	l.desc_addr += 8;
+	CHECK_EQ(hv_vq_init(&vq, &d.fm.mem, &l, "test"), -EINVAL);
+	l = layout;
+	l.desc_addr = FD_BASE + (1 << 20) - 16; /* runs past guest memory */
+	CHECK_EQ(hv_vq_init(&vq, &d.fm.mem, &l, "test"), -EFAULT);
+	l = layout;
+	l.last_avail = QSIZE; /* slot past the ring */
+	CHECK_EQ(hv_vq_init(&vq, &d.fm.mem, &l, "test"), -EINVAL);
+	fd_free(&d);
+}
+
 static void test_log_of_other_ring_refused(void)
 {
 	setup(FEATS);
@@ -545,6 +566,7 @@ int main(void)
 	RUN(test_event_idx_across_wrap);
 	RUN(test_log_resubmits_in_flight);
 	RUN(test_log_published_not_cleared);
+	RUN(test_misaligned_rings_refused);
 	RUN(test_log_of_other_ring_refused);
 	return check_done();
 }
