@@ -83,7 +83,9 @@ struct hv_vq_packed {
 	 * are written last, so the driver sees the batch at once. */
 	bool batch_open;
 	uint16_t batch_pos, batch_flags;
-	/* Ring slots of each buffer id in flight; 0: not in flight. */
+	/* Ring slots of each buffer id in flight; 0: not in flight. Sized
+	 * for the largest queue (64 KiB): nothing to allocate at a reset,
+	 * or to fail or free. */
 	uint16_t chain_len[HV_VQ_MAX_SIZE];
 };
 
