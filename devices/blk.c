@@ -722,6 +722,8 @@ int hv_blk_create(const struct hv_blk_options *o, struct hv_device **out, char *
 		f |= 1ull << VIRTIO_BLK_F_DISCARD;
 	if (blk->can_zero)
 		f |= 1ull << VIRTIO_BLK_F_WRITE_ZEROES;
+	if (o->packed)
+		f |= 1ull << VIRTIO_F_RING_PACKED;
 
 	blk->dev.ops = &blk_ops;
 	snprintf(blk->dev.name, sizeof(blk->dev.name), "%s", o->name);

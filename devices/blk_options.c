@@ -158,6 +158,8 @@ static int blk_key(void *ctx, const char *tok, const char *v, char *err, size_t 
 		o->num_queues = r ? o->num_queues : (uint16_t)x;
 	} else if (!strcmp(tok, "queue-size")) {
 		r = hv_opt_queue_size(v, &o->queue_size, err, errlen);
+	} else if (!strcmp(tok, "packed")) {
+		r = hv_opt_switch(tok, v, &o->packed, err, errlen);
 	} else if (!strcmp(tok, "null")) {
 		r = hv_opt_switch(tok, v, &o->null, err, errlen);
 	} else if (!strcmp(tok, "size")) {
@@ -180,7 +182,7 @@ static int blk_key(void *ctx, const char *tok, const char *v, char *err, size_t 
 			err, errlen,
 			"unknown key '%s' (keys: name, path, nbd, rbd, ceph-conf, ceph-id, "
 			"timeout, readonly, queues, queue-size, serial, null, size, poll-us, "
-			"attach)",
+			"packed, attach)",
 			tok);
 	}
 	return r;

@@ -578,7 +578,7 @@ int hv_net_create_fd(const struct hv_net_options *o, int fd, struct hv_device **
 	nd->dev.ops = &net_ops;
 	snprintf(nd->dev.name, sizeof(nd->dev.name), "%s", o->name);
 	nd->dev.device_id = VIRTIO_ID_NET;
-	nd->dev.features = net_features();
+	nd->dev.features = net_features() | (o->packed ? 1ull << VIRTIO_F_RING_PACKED : 0);
 	nd->dev.num_queues = 2;
 	nd->dev.queue_size = o->queue_size;
 	memcpy(c.mac, o->mac, 6);

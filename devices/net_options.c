@@ -71,10 +71,12 @@ static int net_key(void *ctx, const char *tok, const char *v, char *err, size_t 
 		o->mtu = r ? o->mtu : (uint16_t)x;
 	} else if (!strcmp(tok, "queue-size")) {
 		r = hv_opt_queue_size(v, &o->queue_size, err, errlen);
+	} else if (!strcmp(tok, "packed")) {
+		r = hv_opt_switch(tok, v, &o->packed, err, errlen);
 	} else {
 		r = hv_opt_fail(err, errlen,
 				"unknown key '%s' (keys: name, tap, mac, mtu, queue-size, "
-				"attach)",
+				"packed, attach)",
 				tok);
 	}
 	return r;

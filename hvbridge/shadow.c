@@ -68,9 +68,10 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 
 uint64_t hvb_shadow_device_features(uint64_t zone_features)
 {
-	/* Our rings have no indirect tables and no event index. */
+	/* Our rings are split, with no indirect tables and no event index. */
 	return zone_features &
-	       ~((1ull << VIRTIO_RING_F_INDIRECT_DESC) | (1ull << VIRTIO_RING_F_EVENT_IDX));
+	       ~((1ull << VIRTIO_RING_F_INDIRECT_DESC) | (1ull << VIRTIO_RING_F_EVENT_IDX) |
+		 (1ull << VIRTIO_F_RING_PACKED));
 }
 
 int hvb_shadow_create(unsigned int nvqs, uint16_t max_num, struct hvb_shadow **out)

@@ -74,7 +74,7 @@ echo "== VM integration tests (hvdpad under ASan, Debian 6.12 kernel, TCG)"
 # CPU: nested KVM under multi-threaded TCG took the VM down in most runs
 # on two (docs/hvbridge.md), and ran its zones at half the speed. The
 # systemd units' suite boots systemd as PID 1 (tests/vm/init.sh).
-suites="blk-tests restart-tests nbd-tests rbd-tests bridge-tests net-tests cni-tests cni-podman-tests vhost-clients-tests isolation-tests control-tests
+suites="blk-tests restart-tests packed-tests nbd-tests rbd-tests bridge-tests net-tests cni-tests cni-podman-tests vhost-clients-tests isolation-tests control-tests
 	bench-smoke-tests:device"
 zone_suites="zone-tests:boot zone-tests:local zone-tests:vhost zone-tests:ram2 zone-tests:panic
 	zone-tests:net zone-neighbour-tests:pair zone-neighbour-tests:hostile bench-smoke-tests:zone"

@@ -105,8 +105,7 @@ static void handle(struct hv_vduse *v, const struct vduse_dev_request *req,
 			resp->result = VDUSE_REQ_RESULT_FAILED;
 			break;
 		}
-		resp->vq_state.index = i;
-		resp->vq_state.split.avail_index = vduse_queue_last_avail(v, i);
+		vduse_queue_state(v, i, &resp->vq_state);
 		break;
 	}
 	case VDUSE_SET_STATUS:

@@ -198,7 +198,10 @@ static bool in_flight(struct vduse_queue *vq, uint64_t *oldest)
 static bool holds(const struct vduse_queue *vq, const struct iotlb_map *m)
 {
 	const uint8_t *lo = m->mmap_base, *hi = lo + m->mmap_len;
-	const void *rings[] = {vq->run.q.vq.desc, vq->run.q.vq.avail, vq->run.q.vq.used};
+	const struct hv_vq *q = &vq->run.q.vq;
+	const void *split[] = {q->desc, q->avail, q->used};
+	const void *packed[] = {q->pk.desc, q->pk.driver_event, q->pk.device_event};
+	const void *const *rings = q->packed ? packed : split;
 
 	for (unsigned int i = 0; i < 3; i++)
 		if ((const uint8_t *)rings[i] >= lo && (const uint8_t *)rings[i] < hi)

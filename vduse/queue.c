@@ -11,6 +11,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <linux/vduse.h>
+#include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,17 +32,33 @@ static void vduse_notify(struct hv_queue *q)
 				    strerror(errno));
 }
 
-uint16_t vduse_queue_last_avail(struct hv_vduse *v, unsigned int index)
+void vduse_queue_state(struct hv_vduse *v, unsigned int index, struct vduse_vq_state *s)
 {
 	struct vduse_queue *vq = &v->queues[index];
 	struct vduse_vq_info info = {.index = index};
+	const struct hv_vq_packed *pk = &vq->run.q.vq.pk;
 
-	if (vq->kick_fd >= 0 && __atomic_load_n(&vq->run.serving, __ATOMIC_ACQUIRE))
-		return hv_queue_runner_last_avail(&vq->run);
+	s->index = index;
+	if (vq->kick_fd >= 0 && __atomic_load_n(&vq->run.serving, __ATOMIC_ACQUIRE)) {
+		if (!(v->features & (1ull << VIRTIO_F_RING_PACKED))) {
+			s->split.avail_index = hv_queue_runner_last_avail(&vq->run);
+			return;
+		}
+		/* Asked for with the queue stopped (vhost-vdpa's
+		 * GET_VRING_BASE); each field is read once. */
+		s->packed.last_avail_idx = __atomic_load_n(&pk->avail_pos, __ATOMIC_RELAXED);
+		s->packed.last_avail_counter = __atomic_load_n(&pk->avail_wrap, __ATOMIC_RELAXED);
+		s->packed.last_used_idx = __atomic_load_n(&pk->used_pos, __ATOMIC_RELAXED);
+		s->packed.last_used_counter = __atomic_load_n(&pk->used_wrap, __ATOMIC_RELAXED);
+		return;
+	}
 	/* Not served (yet): what the driver set is still the state. */
 	if (ioctl(v->dev_fd, VDUSE_VQ_GET_INFO, &info) < 0)
-		return 0;
-	return info.split.avail_index;
+		return;
+	if (v->features & (1ull << VIRTIO_F_RING_PACKED))
+		s->packed = info.packed;
+	else
+		s->split = info.split;
 }
 
 /* A log still active means a process died with this queue running: what it
@@ -86,7 +103,16 @@ static int vduse_prepare(struct hv_queue_runner *run)
 	l.avail_addr = info.driver_addr;
 	l.used_addr = info.device_addr;
 	l.features = v->features;
-	l.last_avail = info.split.avail_index;
+	if (v->features & (1ull << VIRTIO_F_RING_PACKED)) {
+		/* Where the driver set the ring (1, 0 after a reset; a
+		 * successor finds its own place in the in-flight log). */
+		l.last_avail = (uint16_t)(info.packed.last_avail_idx |
+					  (info.packed.last_avail_counter ? 1u << 15 : 0));
+		l.used_idx = (uint16_t)(info.packed.last_used_idx |
+					(info.packed.last_used_counter ? 1u << 15 : 0));
+	} else {
+		l.last_avail = info.split.avail_index;
+	}
 	r = hv_vq_init(&run->q.vq, &v->iotlb.mem, &l, vq->name);
 	if (r < 0) {
 		hv_warn_ratelimited(&run->rl,
@@ -97,9 +123,13 @@ static int vduse_prepare(struct hv_queue_runner *run)
 				    (unsigned long long)info.device_addr, strerror(-r));
 		return r == -EAGAIN ? -EINVAL : r;
 	}
-	/* Resume after what the driver already got back. */
-	run->q.vq.used_idx = le16toh(__atomic_load_n(&run->q.vq.used->idx, __ATOMIC_ACQUIRE));
-	run->q.vq.signalled_used = run->q.vq.used_idx;
+	/* Resume after what the driver already got back (a packed ring
+	 * has no used index: its layout said where). */
+	if (!run->q.vq.packed) {
+		run->q.vq.used_idx =
+			le16toh(__atomic_load_n(&run->q.vq.used->idx, __ATOMIC_ACQUIRE));
+		run->q.vq.signalled_used = run->q.vq.used_idx;
+	}
 	attach_log(vq, vduse_state_log(v->state, run->q.index));
 	r = v->dev->ops->queue_start(v->dev, &run->q);
 	if (r < 0)
@@ -114,8 +144,8 @@ static int vduse_prepare(struct hv_queue_runner *run)
 				    "%s: enabled by the driver after DRIVER_OK: running, size %u",
 				    vq->name, info.num);
 	else
-		hv_debug("%s: started, size %u, last avail %u", vq->name, info.num,
-			 info.split.avail_index);
+		hv_debug("%s: started, size %u, %s ring", vq->name, info.num,
+			 run->q.vq.packed ? "packed" : "split");
 	return 0;
 }
 

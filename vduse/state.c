@@ -23,7 +23,7 @@
 #include "vduse_int.h"
 
 #define STATE_MAGIC   "HVDPAST"
-#define STATE_VERSION 1
+#define STATE_VERSION 2 /* 2: in-flight logs with the packed ring's arrays */
 
 struct state_hdr {
 	char magic[8];

@@ -82,8 +82,10 @@ struct vduse_queue {
  * it (now, or whenever it does). */
 int vduse_queue_start(struct hv_vduse *v, struct vduse_queue *vq, unsigned int index);
 void vduse_queue_stop(struct vduse_queue *vq);
-/* GET_VQ_STATE's answer. */
-uint16_t vduse_queue_last_avail(struct hv_vduse *v, unsigned int index);
+struct vduse_vq_state;
+/* GET_VQ_STATE's answer: the avail index, or the packed ring's slots and
+ * wrap counters. */
+void vduse_queue_state(struct hv_vduse *v, unsigned int index, struct vduse_vq_state *s);
 
 /* dev.c */
 struct hv_vduse {

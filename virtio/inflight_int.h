@@ -10,14 +10,46 @@ static inline uint64_t *log_desc(struct hv_inflight *log)
 	return log->data;
 }
 
+static inline struct hv_inflight_desc *log_pool(struct hv_inflight *log)
+{
+	return (struct hv_inflight_desc *)(log->data + log->size);
+}
+
 static inline uint16_t *log_used_ring(struct hv_inflight *log)
 {
-	return (uint16_t *)(log->data + log->size);
+	return (uint16_t *)(log_pool(log) + log->size);
 }
 
 static inline uint16_t *log_resubmit(struct hv_inflight *log)
 {
 	return log_used_ring(log) + log->size;
+}
+
+static inline uint16_t *log_first(struct hv_inflight *log)
+{
+	return log_resubmit(log) + log->size;
+}
+
+static inline uint16_t *log_count(struct hv_inflight *log)
+{
+	return log_first(log) + log->size;
+}
+
+/* Packed: gives the pool entries of id's chain back. Only once its used
+ * entry is published: until then a successor may need the copy. */
+static inline void log_pool_release(struct hv_inflight *log, uint16_t id)
+{
+	struct hv_inflight_desc *pool = log_pool(log);
+	uint16_t e = log_first(log)[id];
+
+	for (uint16_t k = log_count(log)[id]; k && e < log->size; k--) {
+		uint16_t next = pool[e].next;
+
+		pool[e].next = log->pool_free;
+		log->pool_free = e;
+		e = next;
+	}
+	log_count(log)[id] = 0;
 }
 
 /* The stores below are what a successor reads after we die: the process can
@@ -45,8 +77,11 @@ static inline void log_published(struct hv_inflight *log, uint16_t published)
 	for (uint16_t i = log->used_idx; i != published; i++) {
 		uint16_t head = ring[i & (log->size - 1)];
 
-		if (head < log->size)
-			__atomic_store_n(&log_desc(log)[head], 0, __ATOMIC_RELAXED);
+		if (head >= log->size)
+			continue;
+		__atomic_store_n(&log_desc(log)[head], 0, __ATOMIC_RELAXED);
+		if (log->packed)
+			log_pool_release(log, head);
 	}
 	__atomic_store_n(&log->used_idx, published, __ATOMIC_RELEASE);
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Split virtqueue, device side. See include/hvdpa/virtqueue.h for the rules
- * on untrusted input.
+ * Split virtqueue, device side, and the hv_vq_* entry points, which hand a
+ * packed ring to virtqueue_packed.c. See include/hvdpa/virtqueue.h for the
+ * rules on untrusted input.
  */
 #include <endian.h>
 #include <errno.h>
@@ -12,18 +13,9 @@
 
 #include "hvdpa/virtqueue.h"
 #include "inflight_int.h"
+#include "vq_int.h"
 
 #define DESC_SIZE sizeof(struct vring_desc)
-
-static inline uint16_t load16(const void *p)
-{
-	return le16toh(__atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED));
-}
-
-static inline void store16(void *p, uint16_t v)
-{
-	__atomic_store_n((uint16_t *)p, htole16(v), __ATOMIC_RELAXED);
-}
 
 int hv_vq_init(struct hv_vq *vq, struct hv_mem *mem, const struct hv_vq_layout *l, const char *name)
 {
@@ -36,6 +28,18 @@ int hv_vq_init(struct hv_vq *vq, struct hv_mem *mem, const struct hv_vq_layout *
 	vq->name = name ? name : "vq";
 	if (n == 0 || n > HV_VQ_MAX_SIZE || (n & (n - 1)))
 		return -EINVAL;
+	vq->mem = mem;
+	vq->size = (uint16_t)n;
+	vq->desc_addr = l->desc_addr;
+	vq->avail_addr = l->avail_addr;
+	vq->used_addr = l->used_addr;
+	vq->event_idx = l->features & (1ull << VIRTIO_RING_F_EVENT_IDX);
+	vq->indirect = l->features & (1ull << VIRTIO_RING_F_INDIRECT_DESC);
+	if (l->features & (1ull << VIRTIO_F_RING_PACKED)) {
+		vq->packed = true;
+		hv_vq_begin_pass(vq);
+		return vqp_init(vq, l);
+	}
 
 	/* Ring sizes per virtio 1.2 2.7: the trailing u16 is used_event or
 	 * avail_event, present either way in the layout. */
@@ -44,14 +48,6 @@ int hv_vq_init(struct hv_vq *vq, struct hv_mem *mem, const struct hv_vq_layout *
 	vq->used = hv_mem_contig(mem, l->used_addr, 6 + 8 * n, true);
 	if (!vq->desc || !vq->avail || !vq->used)
 		return -EFAULT;
-
-	vq->mem = mem;
-	vq->size = (uint16_t)n;
-	vq->desc_addr = l->desc_addr;
-	vq->avail_addr = l->avail_addr;
-	vq->used_addr = l->used_addr;
-	vq->event_idx = l->features & (1ull << VIRTIO_RING_F_EVENT_IDX);
-	vq->indirect = l->features & (1ull << VIRTIO_RING_F_INDIRECT_DESC);
 	vq->last_avail = l->last_avail;
 	vq->used_idx = l->used_idx;
 	vq->signalled_used = l->used_idx;
@@ -65,19 +61,17 @@ void hv_vq_begin_pass(struct hv_vq *vq)
 	vq->pass_desc_left = HV_VQ_PASS_DESC * vq->size;
 }
 
-static bool pass_spent(const struct hv_vq *vq)
-{
-	return vq->pass_left == 0 || vq->pass_desc_left == 0;
-}
-
 uint16_t hv_vq_avail_count(struct hv_vq *vq)
 {
-	uint16_t idx = le16toh(__atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE));
+	uint16_t idx;
 
+	if (vq->packed)
+		return (uint16_t)(vqp_pending(vq) + vq->resubmit_n - vq->resubmit_pos);
+	idx = le16toh(__atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE));
 	return (uint16_t)(idx - vq->last_avail + vq->resubmit_n - vq->resubmit_pos);
 }
 
-static void vq_mark_broken(struct hv_vq *vq, const char *why, unsigned int v)
+void vq_mark_broken(struct hv_vq *vq, const char *why, unsigned int v)
 {
 	if (!vq->broken)
 		hv_err_ratelimited(&vq->rl, "%s: %s (%u): queue needs a reset", vq->name, why, v);
@@ -121,6 +115,46 @@ static int vq_map_desc(struct hv_vq *vq, struct hv_vq_elem *elem, uint64_t addr,
 	return 0;
 }
 
+int vq_add_buf(struct hv_vq *vq, struct hv_vq_elem *elem, uint64_t addr, uint32_t len, bool write,
+	       const char **why)
+{
+	int r;
+
+	if (!write && (elem->in_num || elem->in_len)) {
+		*why = "readable descriptor after a writable one";
+		return -EINVAL;
+	}
+	r = len ? vq_map_desc(vq, elem, addr, len, write) : 0;
+	if (r == -E2BIG) {
+		*why = "chain has more segments than the device takes";
+		return r;
+	}
+	if (r) {
+		*why = "buffer outside guest memory";
+		return r;
+	}
+	if (elem->out_len > UINT32_MAX || elem->in_len > UINT32_MAX) {
+		*why = "chain longer than 4 GiB";
+		return -EOVERFLOW;
+	}
+	return 0;
+}
+
+void vq_elem_reset(struct hv_vq_elem *elem, uint16_t head)
+{
+	elem->head = head;
+	elem->out_num = elem->in_num = 0;
+	elem->out_desc = elem->in_desc = 0;
+	elem->out_len = elem->in_len = 0;
+}
+
+void vq_answer_malformed(struct hv_vq *vq, uint16_t head, const char *what, const char *why)
+{
+	vq->stats.malformed++;
+	hv_warn_ratelimited(&vq->rl, "%s: %s %u dropped: %s", vq->name, what, head, why);
+	hv_vq_push(vq, head, 0);
+}
+
 /* Walks the chain at head. Returns 0 or a negative errno naming why the
  * chain is unusable. At most queue-size buffer descriptors are read, plus
  * the one that points at an indirect table. */
@@ -133,18 +167,12 @@ static int vq_walk(struct hv_vq *vq, uint16_t head, struct hv_vq_elem *elem, con
 	uint32_t total = 0; /* buffer descriptors of the chain */
 	bool in_indirect = false;
 
-	elem->head = head;
-	elem->out_num = elem->in_num = 0;
-	elem->out_desc = elem->in_desc = 0;
-	elem->out_len = elem->in_len = 0;
-
+	vq_elem_reset(elem, head);
 	for (;;) {
 		struct vring_desc d;
 		int r;
 
-		vq->stats.descriptors++;
-		if (vq->pass_desc_left)
-			vq->pass_desc_left--;
+		pass_count_desc(vq);
 		/* One read of each field: the driver may rewrite them under us. */
 		d.addr = le64toh(__atomic_load_n(&table[i].addr, __ATOMIC_RELAXED));
 		d.len = le32toh(__atomic_load_n(&table[i].len, __ATOMIC_RELAXED));
@@ -196,26 +224,9 @@ static int vq_walk(struct hv_vq *vq, uint16_t head, struct hv_vq_elem *elem, con
 			*why = "chain longer than the queue";
 			return -ELOOP;
 		}
-		if (d.flags & VRING_DESC_F_WRITE) {
-			r = d.len ? vq_map_desc(vq, elem, d.addr, d.len, true) : 0;
-		} else if (elem->in_num || elem->in_len) {
-			*why = "readable descriptor after a writable one";
-			return -EINVAL;
-		} else {
-			r = d.len ? vq_map_desc(vq, elem, d.addr, d.len, false) : 0;
-		}
-		if (r == -E2BIG) {
-			*why = "chain has more segments than the device takes";
+		r = vq_add_buf(vq, elem, d.addr, d.len, d.flags & VRING_DESC_F_WRITE, why);
+		if (r)
 			return r;
-		}
-		if (r) {
-			*why = "buffer outside guest memory";
-			return r;
-		}
-		if (elem->out_len > UINT32_MAX || elem->in_len > UINT32_MAX) {
-			*why = "chain longer than 4 GiB";
-			return -EOVERFLOW;
-		}
 		if (!(d.flags & VRING_DESC_F_NEXT))
 			return 0;
 		i = d.next;
@@ -238,14 +249,14 @@ static int vq_pop_recovered(struct hv_vq *vq, struct hv_vq_elem *elem)
 		vq->pass_left--;
 		head = log_resubmit(vq->log)[vq->resubmit_pos++];
 
-		if (vq_walk(vq, head, elem, &why) == 0) {
+		if ((vq->packed ? vqp_walk_logged(vq, head, elem, &why)
+				: vq_walk(vq, head, elem, &why)) == 0) {
 			vq->stats.popped++;
 			return 1;
 		}
-		vq->stats.malformed++;
-		hv_warn_ratelimited(&vq->rl, "%s: recovered chain at head %u dropped: %s", vq->name,
-				    head, why);
-		hv_vq_push(vq, head, 0);
+		vq_answer_malformed(
+			vq, head,
+			vq->packed ? "recovered chain with id" : "recovered chain at head", why);
 	}
 	return 0;
 }
@@ -260,6 +271,8 @@ int hv_vq_pop(struct hv_vq *vq, struct hv_vq_elem *elem)
 		if (r)
 			return r;
 	}
+	if (vq->packed)
+		return vqp_pop(vq, elem);
 	for (;;) {
 		uint16_t pending, head;
 		const char *why = "";
@@ -301,17 +314,19 @@ int hv_vq_pop(struct hv_vq *vq, struct hv_vq_elem *elem)
 			vq->stats.popped++;
 			return 1;
 		}
-		vq->stats.malformed++;
-		hv_warn_ratelimited(&vq->rl, "%s: chain at head %u dropped: %s", vq->name, head,
-				    why);
-		hv_vq_push(vq, head, 0);
+		vq_answer_malformed(vq, head, "chain at head", why);
 	}
 }
 
 void hv_vq_push(struct hv_vq *vq, uint16_t head, uint32_t len)
 {
-	struct vring_used_elem *e = &vq->used->ring[vq->used_idx & (vq->size - 1)];
+	struct vring_used_elem *e;
 
+	if (vq->packed) {
+		vqp_push(vq, head, len);
+		return;
+	}
+	e = &vq->used->ring[vq->used_idx & (vq->size - 1)];
 	__atomic_store_n(&e->id, htole32(head), __ATOMIC_RELAXED);
 	__atomic_store_n(&e->len, htole32(len), __ATOMIC_RELAXED);
 	if (vq->log)
@@ -324,6 +339,8 @@ bool hv_vq_flush(struct hv_vq *vq)
 	uint16_t prev, cur = vq->used_idx;
 	bool valid;
 
+	if (vq->packed)
+		return vqp_flush(vq);
 	/* Entries before index: the driver reads them after seeing it. */
 	__atomic_store_n(&vq->used->idx, htole16(cur), __ATOMIC_RELEASE);
 	if (vq->log)
@@ -356,13 +373,17 @@ bool hv_vq_flush(struct hv_vq *vq)
 
 void hv_vq_disable_notify(struct hv_vq *vq)
 {
-	if (!vq->event_idx)
+	if (vq->packed)
+		vqp_disable_notify(vq);
+	else if (!vq->event_idx)
 		store16(&vq->used->flags, VRING_USED_F_NO_NOTIFY);
 }
 
 bool hv_vq_enable_notify(struct hv_vq *vq)
 {
-	if (vq->event_idx)
+	if (vq->packed)
+		vqp_enable_notify(vq);
+	else if (vq->event_idx)
 		store16(&vq->used->ring[vq->size], vq->last_avail);
 	else
 		store16(&vq->used->flags, 0);

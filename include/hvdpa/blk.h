@@ -32,6 +32,8 @@ struct hv_blk_options {
 	bool null;
 	uint64_t size;	  /* bytes, for null */
 	uint32_t poll_us; /* busy-poll window of the queue threads */
+	/* Offer the packed ring (VIRTIO_F_RING_PACKED); the driver picks. */
+	bool packed;
 };
 
 /* Defaults for every key not given. */
@@ -39,7 +41,7 @@ void hv_blk_options_init(struct hv_blk_options *o);
 
 /*
  * Parses "name=NAME,path=PATH[,readonly=on|off][,queues=N][,queue-size=N]
- * [,serial=STR]", "name=NAME,nbd=URI[,timeout=SECONDS][,...]",
+ * [,serial=STR][,packed=on|off]", "name=NAME,nbd=URI[,timeout=SECONDS][,...]",
  * "name=NAME,rbd=POOL/IMAGE[@SNAP][,ceph-conf=PATH][,ceph-id=NAME]
  * [,timeout=SECONDS][,...]" or
  * "name=NAME,null=on,size=SIZE[,...]" (SIZE in bytes or with K, M, G, T).

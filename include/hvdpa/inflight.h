@@ -8,7 +8,7 @@
 #include "hvdpa/virtqueue.h"
 
 /*
- * The in-flight log of one split virtqueue: what the device has taken from
+ * The in-flight log of one virtqueue, split or packed: what the device has taken from
  * the driver and not yet given back. It lives in memory that outlives the
  * process (a MAP_SHARED file under /run), so a daemon that is killed can be
  * restarted, find out which requests were lost with it and run them again.
@@ -21,16 +21,39 @@
  * avail slot to read is used_idx + in-flight count. A completion published
  * to the driver (used->idx moved) but not yet cleared here is found again
  * through used_ring[], the log's copy of the heads the device pushed.
+ *
+ * A packed ring has no used index in guest memory and reuses the ring
+ * slots of a chain for used entries, possibly while an older chain is still
+ * in flight: its log keeps a copy of each chain's ring descriptors (pool[],
+ * linked per buffer id, written before the id is marked), the published
+ * used slot, and finds completions published but not yet cleared by
+ * reading the used entries that follow that slot. The next avail slot is
+ * then the used slot plus the ring slots of the chains still in flight.
  */
 
+/* One ring descriptor as the packed ring had it when popped. */
+struct hv_inflight_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next; /* pool index of the chain's next descriptor */
+};
+
 struct hv_inflight {
-	uint16_t size;	   /* the queue size this log was laid out for */
-	uint16_t used_idx; /* used index whose entries are cleared below */
-	uint32_t active;   /* 1 between queue start and device reset */
-	uint64_t counter;  /* submission order of the last popped chain */
+	uint16_t size;	    /* the queue size this log was laid out for */
+	uint16_t used_idx;  /* used index whose entries are cleared below */
+	uint32_t active;    /* 1 between queue start and device reset */
+	uint64_t counter;   /* submission order of the last popped chain */
+	uint16_t packed;    /* 1: laid out by a packed ring */
+	uint16_t used_pos;  /* packed: published used slot | wrap << 15 */
+	uint16_t pool_free; /* packed: first free pool entry (>= size: none) */
+	uint16_t pad;
 	/* uint64_t desc[size]:       0, or the order the head was popped in
+	 * struct hv_inflight_desc pool[size]: packed: chains' ring descriptors
 	 * uint16_t used_ring[size]: heads as pushed, by used index
-	 * uint16_t resubmit[size]:  scratch for recovery */
+	 * uint16_t resubmit[size]:  scratch for recovery
+	 * uint16_t first[size]:     packed: pool index of each id's chain
+	 * uint16_t count[size]:     packed: its ring descriptors */
 	uint64_t data[];
 };
 

@@ -21,10 +21,12 @@ struct hv_net_options {
 	bool mac_given;
 	uint16_t mtu;
 	uint16_t queue_size;
+	bool packed; /* offer the packed ring; the driver picks */
 };
 
 void hv_net_options_init(struct hv_net_options *o);
-/* "name=NAME,tap=TAP[,mac=XX:XX:XX:XX:XX:XX][,mtu=N][,queue-size=N]". */
+/* "name=NAME,tap=TAP[,mac=XX:XX:XX:XX:XX:XX][,mtu=N][,queue-size=N]
+ * [,packed=on|off]". */
 int hv_net_options_parse(struct hv_net_options *o, const char *spec, char *err, size_t errlen);
 
 /* Opens (or creates) the tap and builds the device. */

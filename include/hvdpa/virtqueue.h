@@ -6,12 +6,17 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include <linux/virtio_ring.h>
+
 #include "hvdpa/guest_mem.h"
 #include "hvdpa/log.h"
 
 /*
- * The device side of a split virtqueue (virtio 1.2, 2.7), over any guest
- * memory. Nothing here knows about VDUSE or vhost: hvbridge uses it too.
+ * The device side of a virtqueue over any guest memory: split (virtio 1.2,
+ * 2.7; virtqueue.c) or packed (2.8; virtqueue_packed.c), chosen by
+ * VIRTIO_F_RING_PACKED in the negotiated features; the calls below are the
+ * same for both. Nothing here knows about VDUSE or vhost: hvbridge uses it
+ * too (split only).
  *
  * Everything the driver writes is untrusted. Indices and lengths are read
  * once into locals and bounded before use; a chain that is malformed is
@@ -25,6 +30,14 @@
  * them, and begins none once it read HV_VQ_PASS_DESC * queue-size
  * descriptors: then hv_vq_pop() says -EAGAIN and the caller comes back
  * later.
+ *
+ * Packed ring: a chain is its ring descriptors (at most queue-size, or one
+ * that points at an indirect table of at most queue-size), ending at the
+ * one without NEXT, whose id names the buffer. An id out of range, an id
+ * already in flight, a chain without an end, or more descriptors taken and
+ * not given back than the ring holds leave no way to answer: the queue is
+ * broken. Completions may come in any order; each used entry is followed by
+ * as many ring slots as its chain took.
  */
 
 #define HV_VQ_MAX_SIZE 32768u
@@ -54,15 +67,40 @@ struct hv_vq_stats {
 	uint64_t notifies;
 };
 
+/* The packed ring's own state (struct hv_vq.pk). Positions are ring slots
+ * with their wrap counters; slots taken and given back are counted in
+ * descriptors, not chains. */
+struct hv_vq_packed {
+	struct vring_packed_desc *desc;
+	struct vring_packed_desc_event *driver_event; /* the driver's: when to interrupt */
+	struct vring_packed_desc_event *device_event; /* ours: when to kick */
+	uint16_t avail_pos, used_pos;
+	bool avail_wrap, used_wrap;
+	/* Ring slots popped and not yet pushed / not yet published, and
+	 * pushed since the last hv_vq_flush() (for EVENT_IDX). */
+	uint32_t in_flight, unpublished, unflushed;
+	/* First used entry of the batch hv_vq_flush() publishes: its flags
+	 * are written last, so the driver sees the batch at once. */
+	bool batch_open;
+	uint16_t batch_pos, batch_flags;
+	/* Ring slots of each buffer id in flight; 0: not in flight. Sized
+	 * for the largest queue (64 KiB): nothing to allocate at a reset,
+	 * or to fail or free. */
+	uint16_t chain_len[HV_VQ_MAX_SIZE];
+};
+
 struct hv_vq {
 	struct hv_mem *mem;
 	uint16_t size;
 	bool event_idx;
 	bool indirect;
+	bool packed;
 	bool broken;
 
-	uint16_t last_avail; /* next avail slot the device reads */
-	uint16_t used_idx;   /* next used slot the device writes */
+	/* Split: the next avail and used slots. Packed: chains popped and
+	 * pushed, counted from 0 (in flight is their distance either way). */
+	uint16_t last_avail;
+	uint16_t used_idx;
 	uint16_t signalled_used;
 	bool signalled_used_valid;
 
@@ -70,6 +108,7 @@ struct hv_vq {
 	struct vring_desc *desc;
 	struct vring_avail *avail;
 	struct vring_used *used;
+	struct hv_vq_packed pk;
 
 	/* Optional crash log (include/hvdpa/inflight.h), and the chains it
 	 * says are to be run again before any new one. */
@@ -89,9 +128,14 @@ struct hv_vq {
 
 struct hv_vq_layout {
 	uint16_t size;
+	/* Packed: avail_addr is the driver event suppression area, used_addr
+	 * the device's. */
 	uint64_t desc_addr, avail_addr, used_addr;
-	uint64_t features;   /* negotiated: EVENT_IDX, INDIRECT_DESC matter */
-	uint16_t last_avail; /* where the device resumes (0 after reset) */
+	/* negotiated: EVENT_IDX, INDIRECT_DESC, RING_PACKED matter */
+	uint64_t features;
+	/* Where the device resumes (0 after reset). Packed: slot | wrap << 15
+	 * (VRING_PACKED_EVENT_F_WRAP_CTR), 1 << 15 after reset. */
+	uint16_t last_avail;
 	uint16_t used_idx;
 };
 
@@ -127,7 +171,9 @@ bool hv_vq_flush(struct hv_vq *vq);
 bool hv_vq_enable_notify(struct hv_vq *vq);
 void hv_vq_disable_notify(struct hv_vq *vq);
 
-/* Pending chains: those the ring holds, plus any recovered ones. */
+/* Pending chains: those the ring holds, plus any recovered ones. The
+ * packed ring has no index to count from: there it is non-zero when a
+ * chain waits, not a count. */
 uint16_t hv_vq_avail_count(struct hv_vq *vq);
 
 /* iovec helpers, bounded by the iovec's own lengths. */

@@ -5,7 +5,8 @@
  * guest's, and every iovec it hands out must lie inside it.
  *
  * Input: [0] log2 queue size, [1] features (bit 0 EVENT_IDX, bit 1
- * INDIRECT), [2] where translations split (0: nowhere), [3] bit 0: keep an
+ * INDIRECT, bit 2 RING_PACKED: the packed ring), [2] where translations
+ * split (0: nowhere), [3] bit 0: keep an
  * in-flight log, leave every third chain unanswered, then "crash" and
  * recover from the log; then the guest memory image.
  */
@@ -21,6 +22,13 @@
 #include "hvdpa/virtqueue.h"
 
 #define MEM (64 * 1024)
+
+/* The ring slots a packed ring holds never exceed the ring. */
+static void check_packed(const struct hv_vq *vq)
+{
+	if (vq->packed && (vq->pk.unpublished > vq->size || vq->pk.in_flight > vq->pk.unpublished))
+		abort();
+}
 
 static void check_inside(struct fake_driver *d, const struct hv_vq_elem *e)
 {
@@ -45,7 +53,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 4)
 		return 0;
 	hv_log_level = HV_LOG_NONE;
-	fd_init(&d, MEM, (uint16_t)(1u << (data[0] % 9)));
+	if (data[1] & 4)
+		fd_init_packed(&d, MEM, (uint16_t)(1u << (data[0] % 9)));
+	else
+		fd_init(&d, MEM, (uint16_t)(1u << (data[0] % 9)));
 	if (data[1] & 1)
 		features |= 1ull << VIRTIO_RING_F_EVENT_IDX;
 	if (data[1] & 2)
@@ -68,6 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (r <= 0)
 				break;
 			check_inside(&d, &e);
+			check_packed(&vq);
 			if (log && n % 3 == 0)
 				continue;
 			hv_vq_push(&vq, e.head, (uint32_t)e.in_len);
@@ -84,6 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (hv_vq_pop(&vq, &e) <= 0)
 				break;
 			check_inside(&d, &e);
+			check_packed(&vq);
 			hv_vq_push(&vq, e.head, (uint32_t)e.in_len);
 			hv_vq_flush(&vq);
 		}

@@ -55,7 +55,10 @@ int bf_setup(struct blk_fixture *f, uint64_t size, uint16_t qsize, const char *e
 	if (r < 0)
 		return r;
 
-	fd_init(&f->d, 8 << 20, qsize);
+	if (o.packed)
+		fd_init_packed(&f->d, 8 << 20, qsize);
+	else
+		fd_init(&f->d, 8 << 20, qsize);
 	fd_layout(&f->d, &l, f->dev->features);
 	if (hv_vq_init(&f->q.vq, &f->d.fm.mem, &l, "tblk-0") < 0 || hv_loop_init(&f->loop) < 0)
 		abort();
@@ -101,8 +104,7 @@ uint16_t bf_request(struct blk_fixture *f, uint32_t type, uint64_t sector, uint6
 	if (len)
 		b[n++] = (struct fd_buf){data_gpa, len, data_in};
 	b[n++] = (struct fd_buf){s, 1, true};
-	head = fd_chain(&f->d, b, n);
-	fd_publish(&f->d, head);
+	head = fd_submit(&f->d, b, n);
 	if (status_gpa)
 		*status_gpa = s;
 	return head;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The driver side of a split ring over a flat buffer posing as guest memory,
- * for tests. It can also be told to misbehave: tests write descriptors by
+ * The driver side of a split or packed ring over a flat buffer posing as
+ * guest memory, for tests. It can also be told to misbehave: tests write descriptors by
  * hand through fd_desc().
  */
 #ifndef HVDPA_TESTS_FAKE_DRIVER_H
@@ -30,6 +30,10 @@ struct fake_mem {
 	 * device answers. */
 	unsigned long refills;
 	uint16_t refill_head;
+	/* Optional: runs on each read, as another vCPU would (hook_arg is the
+	 * test's). */
+	void (*hook)(struct fake_mem *fm);
+	void *hook_arg;
 };
 
 struct fake_driver {
@@ -42,6 +46,15 @@ struct fake_driver {
 	uint16_t next_desc;
 	uint16_t last_used;
 	uint64_t heap; /* bump allocator, guest addresses */
+
+	/* Packed ring (fd_init_packed): desc_gpa is the ring, avail_gpa and
+	 * used_gpa the driver and device event areas. */
+	bool packed;
+	struct vring_packed_desc *pdesc;
+	struct vring_packed_desc_event *drv_event, *dev_event;
+	uint16_t avail_pos, used_pos;
+	bool avail_wrap, used_wrap;
+	uint16_t *plen; /* ring slots of each id made available */
 };
 
 struct fd_buf {
@@ -61,7 +74,23 @@ uint16_t fd_chain(struct fake_driver *d, const struct fd_buf *b, unsigned int n)
 /* Same, as one indirect descriptor pointing at a table in guest memory. */
 uint16_t fd_chain_indirect(struct fake_driver *d, const struct fd_buf *b, unsigned int n);
 void fd_publish(struct fake_driver *d, uint16_t head);
-/* Next used entry, if any. */
+/* Makes a chain available on either ring (packed: with the lowest id not
+ * in flight); returns its head or id. */
+uint16_t fd_submit(struct fake_driver *d, const struct fd_buf *b, unsigned int n);
+/* Next used entry, if any (packed: skipping the slots its id's chain
+ * took). */
 bool fd_used(struct fake_driver *d, uint32_t *id, uint32_t *len);
+
+/* Packed ring. fd_layout() then asks for VIRTIO_F_RING_PACKED and starts
+ * both wrap counters at 1, as a reset does. */
+void fd_init_packed(struct fake_driver *d, uint64_t mem_size, uint16_t qsize);
+/* Makes a chain of n ring descriptors with buffer id `id` available (the
+ * first one's flags written last); returns its first slot. */
+uint16_t fdp_chain(struct fake_driver *d, uint16_t id, const struct fd_buf *b, unsigned int n);
+/* Same, as one indirect descriptor pointing at a table in guest memory. */
+uint16_t fdp_chain_indirect(struct fake_driver *d, uint16_t id, const struct fd_buf *b,
+			    unsigned int n);
+/* The flags that make a descriptor available at a slot of this wrap. */
+uint16_t fdp_avail_flags(bool wrap);
 
 #endif

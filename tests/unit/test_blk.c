@@ -64,10 +64,12 @@ static void test_write_read_roundtrip(void)
 	bf_teardown(&f);
 }
 
-static void test_many_in_one_kick(void)
+/* On either ring: the packed one with completions in io_uring's order. */
+static void many_in_one_kick(const char *opts)
 {
 	/* 32 chains of 3 descriptors need a ring of 96 at least. */
-	CHECK_EQ(bf_setup(&f, 16 * MiB, 128, NULL), 0);
+	CHECK_EQ(bf_setup(&f, 16 * MiB, 128, opts), 0);
+	CHECK_EQ(f.q.vq.packed, opts != NULL);
 	uint64_t buf[32], st[32];
 	uint32_t ids[32], lens[32];
 	int ok = 0;
@@ -91,6 +93,16 @@ static void test_many_in_one_kick(void)
 		CHECK(memcmp(got, want, 4096) == 0);
 	}
 	bf_teardown(&f);
+}
+
+static void test_many_in_one_kick(void)
+{
+	many_in_one_kick(NULL);
+}
+
+static void test_many_in_one_kick_packed(void)
+{
+	many_in_one_kick("packed=on");
 }
 
 static void test_out_of_range(void)
@@ -564,6 +576,7 @@ int main(void)
 	RUN(test_features_and_config);
 	RUN(test_write_read_roundtrip);
 	RUN(test_many_in_one_kick);
+	RUN(test_many_in_one_kick_packed);
 	RUN(test_out_of_range);
 	RUN(test_readonly);
 	RUN(test_get_id_and_flush);

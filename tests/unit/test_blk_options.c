@@ -2,7 +2,10 @@
 #include <errno.h>
 #include <string.h>
 
+#include <linux/virtio_config.h>
+
 #include "check.h"
+#include "hvdpa/device.h"
 #include "hvdpa/blk.h"
 
 static struct hv_blk_options o;
@@ -37,6 +40,28 @@ static void test_defaults(void)
 	CHECK_EQ(o.poll_us, 50);
 	CHECK_EQ(parse("path=/x,name=n,poll-us=0"), 0);
 	CHECK_EQ(o.poll_us, 0);
+	CHECK(!o.packed);
+}
+
+static void expect_error(const char *spec, const char *words);
+
+/* packed=on adds the packed ring to the offer; without it only the split
+ * ring is offered. */
+static void test_packed_offer(void)
+{
+	struct hv_device *dev;
+	char why[256];
+
+	CHECK_EQ(parse("name=n,null=on,size=1M,packed=on"), 0);
+	CHECK(o.packed);
+	CHECK_EQ(hv_blk_create(&o, &dev, why, sizeof(why)), 0);
+	CHECK(dev->features & (1ull << VIRTIO_F_RING_PACKED));
+	dev->ops->destroy(dev);
+	CHECK_EQ(parse("name=n,null=on,size=1M"), 0);
+	CHECK_EQ(hv_blk_create(&o, &dev, why, sizeof(why)), 0);
+	CHECK(!(dev->features & (1ull << VIRTIO_F_RING_PACKED)));
+	dev->ops->destroy(dev);
+	expect_error("name=a,path=/x,packed=yes", "packed must be on or off");
 }
 
 static void expect_error(const char *spec, const char *words)
@@ -174,6 +199,7 @@ int main(void)
 {
 	RUN(test_full_spec);
 	RUN(test_defaults);
+	RUN(test_packed_offer);
 	RUN(test_errors);
 	RUN(test_null_sizes);
 	RUN(test_nbd);

@@ -613,6 +613,9 @@ static void test_options(void)
 	CHECK(hv_net_options_parse(&o, "name=n0", err, sizeof(err)) < 0 &&
 	      strstr(err, "tap= is required"));
 	CHECK(hv_net_options_parse(&o, "name=n0,tap=t0,mtu=20", err, sizeof(err)) < 0);
+	CHECK(!o.packed);
+	CHECK_EQ(hv_net_options_parse(&o, "name=n0,tap=t0,packed=on", err, sizeof(err)), 0);
+	CHECK(o.packed);
 	CHECK(hv_net_options_parse(&o, "name=n0,tap=t0,speed=10", err, sizeof(err)) < 0 &&
 	      strstr(err, "unknown key 'speed'"));
 	/* The default address is stable and locally administered. */

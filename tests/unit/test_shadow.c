@@ -11,6 +11,9 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
+
 #include "../../hvbridge/shadow.h"
 #include "check.h"
 #include "fake_driver.h"
@@ -113,6 +116,16 @@ static int serve(uint32_t used_len_bonus)
 		n++;
 	}
 	return n;
+}
+
+/* The shadow rings are split, without indirect tables or event index: a
+ * device's packed ring is never passed on to the zone. */
+static void test_features_split_only(void)
+{
+	uint64_t dev = (1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_F_RING_PACKED) |
+		       (1ull << VIRTIO_RING_F_INDIRECT_DESC) | (1ull << VIRTIO_RING_F_EVENT_IDX);
+
+	CHECK_EQ(hvb_shadow_device_features(dev), 1ull << VIRTIO_F_VERSION_1);
 }
 
 static void test_round_trip(void)
@@ -363,6 +376,7 @@ static void test_endless_zone_yields(void)
 int main(void)
 {
 	RUN(test_round_trip);
+	RUN(test_features_split_only);
 	RUN(test_pool_exhaustion_waits);
 	RUN(test_hostile_zone);
 	RUN(test_confused_device);

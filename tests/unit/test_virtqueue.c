@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "fake_driver.h"
+#include "fake_driver_check.h"
 #include "hvdpa/virtqueue.h"
 
 #define QSIZE 8
@@ -38,16 +39,6 @@ static void teardown(void)
 	fd_free(&d);
 }
 
-/* The one used entry the device wrote, which must be (head, len). */
-static void expect_used(uint16_t head, uint32_t len)
-{
-	uint32_t id = ~0u, l = ~0u;
-
-	CHECK(fd_used(&d, &id, &l));
-	CHECK_EQ(id, head);
-	CHECK_EQ(l, len);
-}
-
 static void test_chain_roundtrip(void)
 {
 	setup(FEATS);
@@ -69,7 +60,7 @@ static void test_chain_roundtrip(void)
 	CHECK_EQ(hv_vq_pop(&vq, &elem), 0);
 	hv_vq_push(&vq, head, 513);
 	CHECK(hv_vq_flush(&vq));
-	expect_used(head, 513);
+	fd_expect_used(&d, head, 513);
 	teardown();
 }
 
@@ -99,7 +90,7 @@ static void test_indirect_not_negotiated(void)
 	CHECK_EQ(hv_vq_pop(&vq, &elem), 0);
 	CHECK_EQ(vq.stats.malformed, 1);
 	hv_vq_flush(&vq);
-	expect_used(head, 0);
+	fd_expect_used(&d, head, 0);
 	teardown();
 }
 
@@ -139,8 +130,8 @@ static void malformed_then_good(void (*spoil)(uint16_t head), uint64_t features)
 	CHECK(!vq.broken);
 	hv_vq_push(&vq, h2, 64);
 	hv_vq_flush(&vq);
-	expect_used(h1, 0);
-	expect_used(h2, 64);
+	fd_expect_used(&d, h1, 0);
+	fd_expect_used(&d, h2, 64);
 	teardown();
 }
 

@@ -86,6 +86,40 @@ fio_verify() {
 		--verify_fatal=1 --verify_state_save=0 --output="$W/fio-$n.txt" "$@"
 }
 
+# fio_crash_start DEV SIZE [FIO_ARGS...]: randwrite verify=crc32c in the
+# background (depth 32 unless FIO_ARGS say otherwise), to kill hvdpad
+# under; FIO is its pid, its output $W/fio-crash.txt.
+fio_crash_start() {
+	fcs_dev=$1 fcs_size=$2
+	shift 2
+	fio --eta=never --name=crash --filename="$fcs_dev" --ioengine=io_uring --direct=1 \
+		--rw=randwrite --bs=4k --iodepth=32 --size="$fcs_size" --verify=crc32c \
+		--verify_backlog=1024 --verify_fatal=1 --verify_state_save=0 \
+		--output="$W/fio-crash.txt" "$@" >/dev/null 2>&1 &
+	FIO=$!
+}
+
+# fio_crash_wait: waits for fio_crash_start's fio and checks it ended clean.
+# Lost requests would hang it for ever: it is stopped after 240 s instead.
+fio_crash_wait() {
+	(sleep 240 && kill -9 "$FIO" && echo "fio still waiting after 240s: requests were lost") &
+	fcw_wd=$!
+	wait "$FIO"
+	fcw_st=$?
+	kill "$fcw_wd" 2>/dev/null
+	check "fio verify=crc32c: exit $fcw_st, no verify or I/O error" sh -c \
+		"[ $fcw_st -eq 0 ] && grep -q 'err= 0' '$W/fio-crash.txt' &&
+		 ! grep -qi 'verify:.*bad\|crc32c: verify failed' '$W/fio-crash.txt'"
+	[ $fcw_st -eq 0 ] || tail -n 20 "$W/fio-crash.txt"
+}
+
+# resubmitted LOG...: requests the restarted daemons said they ran again,
+# summed over their logs.
+resubmitted() {
+	cat "$@" | sed -n 's/.*: \([0-9]*\) requests\{0,1\} to run again.*/\1/p' |
+		awk '{ s += $1 } END { print s + 0 }'
+}
+
 # inflight_of DEV: requests the kernel has sent to DEV and not had back.
 inflight_of() {
 	awk '{ print $1 + $2 }' "/sys/block/${1#/dev/}/inflight"

@@ -94,11 +94,7 @@ check "fstrim: the qcow2 shrank by >= 32 MiB (${before} KiB -> ${after} KiB; $(c
 umount "$W/mnt"
 
 echo "# hvdpad killed -9 under fio verify, restarted: nothing lost"
-fio --eta=never --name=crash --filename="$dev" --ioengine=io_uring --direct=1 \
-	--rw=randwrite --bs=4k --iodepth=32 --size=48M --verify=crc32c \
-	--verify_backlog=1024 --verify_fatal=1 --verify_state_save=0 \
-	--output="$W/fio-crash.txt" >/dev/null 2>&1 &
-FIO=$!
+fio_crash_start "$dev" 48M
 sleep 2
 check "fio running at the kill" kill -0 "$FIO"
 kill_daemon_held "$dev" "$QNBD"
@@ -106,17 +102,9 @@ check "the kernel had $INFLIGHT requests in flight at the kill" test "$INFLIGHT"
 # shellcheck disable=SC2086
 start_daemon q1 $ARGS || exit 1
 check "a new hvdpad takes it over" grep -q '(taken over)' "$W/q1.log"
-(sleep 240 && kill -9 "$FIO" && echo "fio still waiting after 240s: requests were lost") &
-WD=$!
-wait "$FIO"
-st=$?
-kill "$WD" 2>/dev/null
-check "fio: exit $st, no verify or I/O error" sh -c \
-	"[ $st -eq 0 ] && grep -q 'err= 0' '$W/fio-crash.txt'"
-[ $st -eq 0 ] || tail -n 20 "$W/fio-crash.txt"
+fio_crash_wait
 # The in-flight log's requests go to the new connections like new ones.
-again=$(sed -n 's/.*: \([0-9]*\) requests\{0,1\} to run again.*/\1/p' "$W/q1.log" |
-	awk '{ s += $1 } END { print s + 0 }')
+again=$(resubmitted "$W/q1.log")
 check "it ran again $again requests left in flight" test "$again" -gt 0
 
 echo "# everything written since is in the qcow2 too"

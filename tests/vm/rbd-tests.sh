@@ -117,11 +117,7 @@ check "fio: exit $st with $held requests held by the stopped OSD, no verify erro
 	"[ $st -eq 0 ] && [ $held -gt 0 ] && grep -q 'err= 0' '$W/fio-osd.txt'"
 
 echo "# hvdpad killed -9 under fio verify, restarted: nothing lost"
-fio --eta=never --name=crash --filename="$dev" --ioengine=io_uring --direct=1 \
-	--rw=randwrite --bs=4k --iodepth=32 --size=32M --verify=crc32c \
-	--verify_backlog=1024 --verify_fatal=1 --verify_state_save=0 \
-	--output="$W/fio-crash.txt" >/dev/null 2>&1 &
-FIO=$!
+fio_crash_start "$dev" 32M
 sleep 2
 check "fio running at the kill" kill -0 "$FIO"
 # The OSD stopped meanwhile: requests in librbd, unanswered.
@@ -129,16 +125,8 @@ kill_daemon_held "$dev" "$(pid_of osd.0)"
 check "the kernel had $INFLIGHT requests in flight at the kill" test "$INFLIGHT" -gt 0
 start_rbd r1 || { cleanup; summary; exit 1; }
 check "a new hvdpad takes it over" grep -q '(taken over)' "$W/r1.log"
-(sleep 240 && kill -9 "$FIO" && echo "fio still waiting after 240s: requests were lost") &
-WD=$!
-wait "$FIO"
-st=$?
-kill "$WD" 2>/dev/null
-check "fio: exit $st, no verify or I/O error" sh -c \
-	"[ $st -eq 0 ] && grep -q 'err= 0' '$W/fio-crash.txt'"
-[ $st -eq 0 ] || tail -n 20 "$W/fio-crash.txt"
-again=$(sed -n 's/.*: \([0-9]*\) requests\{0,1\} to run again.*/\1/p' "$W/r1.log" |
-	awk '{ s += $1 } END { print s + 0 }')
+fio_crash_wait
+again=$(resubmitted "$W/r1.log")
 check "it ran again $again requests left in flight" test "$again" -gt 0
 
 echo "# rbd resize in the cluster: the disk follows"

@@ -33,12 +33,6 @@ crash_restart() {
 	grep -q '(taken over)' "$W/$1.log"
 }
 
-# Requests the restarted daemons said they ran again, summed over the logs.
-resubmitted() {
-	cat "$@" | sed -n 's/.*: \([0-9]*\) requests\{0,1\} to run again.*/\1/p' |
-		awk '{ s += $1 } END { print s + 0 }'
-}
-
 io_errors() {
 	dmesg | grep -c "I/O error, dev ${1#/dev/}" || true
 }
