@@ -19,11 +19,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <linux/virtio_config.h>
+
 #include "hvdpa/log.h"
 #include "vduse_int.h"
 
-#define STATE_MAGIC   "HVDPAST"
-#define STATE_VERSION 2 /* 2: in-flight logs with the packed ring's arrays */
+#define STATE_MAGIC "HVDPAST"
+/* Version 1 still: a device that offers no packed ring has the same file
+ * as before it could (inflight.h); one that does has a longer stride, which
+ * the check of its arguments and layout tells apart. */
+#define STATE_VERSION 1
 
 struct state_hdr {
 	char magic[8];
@@ -210,7 +215,9 @@ void hv_vduse_release(struct hv_vduse_state *s)
 
 static size_t state_len(const struct hv_device *dev, uint64_t *stride)
 {
-	*stride = (hv_inflight_bytes(dev->queue_size) + 63) & ~(uint64_t)63;
+	bool packed = dev->features & (1ull << VIRTIO_F_RING_PACKED);
+
+	*stride = (hv_inflight_bytes(dev->queue_size, packed) + 63) & ~(uint64_t)63;
 	return HDR_BYTES + (size_t)*stride * dev->num_queues;
 }
 

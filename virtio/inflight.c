@@ -13,29 +13,32 @@
 #include "inflight_int.h"
 #include "vq_int.h"
 
-size_t hv_inflight_bytes(uint16_t size)
+size_t hv_inflight_bytes(uint16_t size, bool packed)
 {
-	size_t b = sizeof(struct hv_inflight) +
-		   (size_t)size * (8 + sizeof(struct hv_inflight_desc) + 4 * 2);
+	/* Version 1's split log, then the packed tail (inflight.h). */
+	size_t b = (sizeof(struct hv_inflight) + (size_t)size * (8 + 2 + 2) + 7) & ~(size_t)7;
 
+	if (packed)
+		b += sizeof(struct hv_inflight_packed) +
+		     (size_t)size * (sizeof(struct hv_inflight_desc) + 2 * 2);
 	return (b + 7) & ~(size_t)7;
 }
 
 void hv_vq_log_begin(struct hv_vq *vq, struct hv_inflight *log)
 {
-	memset(log, 0, hv_inflight_bytes(vq->size));
+	memset(log, 0, hv_inflight_bytes(vq->size, vq->packed));
 	log->size = vq->size;
 	log->used_idx = vq->used_idx;
 	if (vq->packed) {
 		struct hv_inflight_desc *pool = log_pool(log);
 
-		log->packed = 1;
-		log->used_pos = (uint16_t)(vq->pk.used_pos | vq->pk.used_wrap << 15);
+		log_pk(log)->used_pos = (uint16_t)(vq->pk.used_pos | vq->pk.used_wrap << 15);
 		for (unsigned int i = 0; i < vq->size; i++)
 			pool[i].next = (uint16_t)(i + 1); /* the last: none */
-		log->pool_free = 0;
+		log_pk(log)->pool_free = 0;
 	}
-	__atomic_store_n(&log->active, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&log->active, vq->packed ? HV_INFLIGHT_PACKED : HV_INFLIGHT_SPLIT,
+			 __ATOMIC_RELEASE);
 	vq->log = log;
 	vq->resubmit_pos = vq->resubmit_n = 0;
 }
@@ -125,11 +128,11 @@ static int packed_resume(struct hv_vq *vq, struct hv_inflight *log, unsigned int
 	}
 	for (unsigned int i = 0; i < n; i++)
 		vq->pk.chain_len[resubmit[i]] = count[resubmit[i]];
-	log->pool_free = vq->size;
+	log_pk(log)->pool_free = vq->size;
 	for (unsigned int e = vq->size; e-- > 0;)
 		if (!taken[e]) {
-			pool[e].next = log->pool_free;
-			log->pool_free = (uint16_t)e;
+			pool[e].next = log_pk(log)->pool_free;
+			log_pk(log)->pool_free = (uint16_t)e;
 		}
 	free(taken);
 
@@ -148,7 +151,7 @@ static int packed_resume(struct hv_vq *vq, struct hv_inflight *log, unsigned int
 		slot_advance(vq->size, &vq->pk.avail_pos, &vq->pk.avail_wrap, 1);
 	}
 	vq->pk.in_flight = vq->pk.unpublished = slots;
-	__atomic_store_n(&log->used_pos, (uint16_t)(pos | wrap << 15), __ATOMIC_RELEASE);
+	__atomic_store_n(&log_pk(log)->used_pos, (uint16_t)(pos | wrap << 15), __ATOMIC_RELEASE);
 	return 0;
 
 bad:
@@ -158,8 +161,8 @@ bad:
 
 static int log_recover_packed(struct hv_vq *vq, struct hv_inflight *log)
 {
-	uint16_t pos = log->used_pos & 0x7fff, published;
-	bool wrap = log->used_pos >> 15;
+	uint16_t pos = log_pk(log)->used_pos & 0x7fff, published;
+	bool wrap = log_pk(log)->used_pos >> 15;
 	unsigned int n;
 	int r;
 
@@ -180,7 +183,8 @@ int hv_vq_log_recover(struct hv_vq *vq, struct hv_inflight *log)
 	uint16_t published;
 	unsigned int n;
 
-	if (!log->active || log->size != vq->size || log->packed != vq->packed)
+	if (log->active != (vq->packed ? HV_INFLIGHT_PACKED : HV_INFLIGHT_SPLIT) ||
+	    log->size != vq->size)
 		return -EINVAL;
 	if (vq->packed)
 		return log_recover_packed(vq, log);

@@ -10,14 +10,9 @@ static inline uint64_t *log_desc(struct hv_inflight *log)
 	return log->data;
 }
 
-static inline struct hv_inflight_desc *log_pool(struct hv_inflight *log)
-{
-	return (struct hv_inflight_desc *)(log->data + log->size);
-}
-
 static inline uint16_t *log_used_ring(struct hv_inflight *log)
 {
-	return (uint16_t *)(log_pool(log) + log->size);
+	return (uint16_t *)(log->data + log->size);
 }
 
 static inline uint16_t *log_resubmit(struct hv_inflight *log)
@@ -25,14 +20,32 @@ static inline uint16_t *log_resubmit(struct hv_inflight *log)
 	return log_used_ring(log) + log->size;
 }
 
+/* The packed ring's tail, after the split arrays (version 1's layout). */
+static inline struct hv_inflight_packed *log_pk(struct hv_inflight *log)
+{
+	size_t off = (sizeof(*log) + (size_t)log->size * (8 + 2 + 2) + 7) & ~(size_t)7;
+
+	return (struct hv_inflight_packed *)((char *)log + off);
+}
+
+static inline struct hv_inflight_desc *log_pool(struct hv_inflight *log)
+{
+	return (struct hv_inflight_desc *)(log_pk(log) + 1);
+}
+
 static inline uint16_t *log_first(struct hv_inflight *log)
 {
-	return log_resubmit(log) + log->size;
+	return (uint16_t *)(log_pool(log) + log->size);
 }
 
 static inline uint16_t *log_count(struct hv_inflight *log)
 {
 	return log_first(log) + log->size;
+}
+
+static inline bool log_is_packed(const struct hv_inflight *log)
+{
+	return log->active == HV_INFLIGHT_PACKED;
 }
 
 /* Packed: gives the pool entries of id's chain back. Only once its used
@@ -45,8 +58,8 @@ static inline void log_pool_release(struct hv_inflight *log, uint16_t id)
 	for (uint16_t k = log_count(log)[id]; k && e < log->size; k--) {
 		uint16_t next = pool[e].next;
 
-		pool[e].next = log->pool_free;
-		log->pool_free = e;
+		pool[e].next = log_pk(log)->pool_free;
+		log_pk(log)->pool_free = e;
 		e = next;
 	}
 	log_count(log)[id] = 0;
@@ -80,7 +93,7 @@ static inline void log_published(struct hv_inflight *log, uint16_t published)
 		if (head >= log->size)
 			continue;
 		__atomic_store_n(&log_desc(log)[head], 0, __ATOMIC_RELAXED);
-		if (log->packed)
+		if (log_is_packed(log))
 			log_pool_release(log, head);
 	}
 	__atomic_store_n(&log->used_idx, published, __ATOMIC_RELEASE);

@@ -143,13 +143,13 @@ static bool log_copy(struct hv_vq *vq, uint16_t *prev, uint64_t addr, uint32_t l
 {
 	struct hv_inflight *log = vq->log;
 	struct hv_inflight_desc *pool = log_pool(log);
-	uint16_t e = log->pool_free;
+	uint16_t e = log_pk(log)->pool_free;
 
 	/* Never short: pool entries are held by unpublished ring slots,
 	 * which are bounded by the ring size. */
 	if (e >= vq->size)
 		return false;
-	log->pool_free = pool[e].next;
+	log_pk(log)->pool_free = pool[e].next;
 	pool[e] = (struct hv_inflight_desc){.addr = addr, .len = len, .flags = flags};
 	if (*prev < vq->size)
 		pool[*prev].next = e;
@@ -338,8 +338,8 @@ bool vqp_flush(struct hv_vq *vq)
 	pk->unflushed = 0;
 	if (vq->log) {
 		log_published(vq->log, vq->used_idx);
-		__atomic_store_n(&vq->log->used_pos, (uint16_t)(pk->used_pos | pk->used_wrap << 15),
-				 __ATOMIC_RELEASE);
+		__atomic_store_n(&log_pk(vq->log)->used_pos,
+				 (uint16_t)(pk->used_pos | pk->used_wrap << 15), __ATOMIC_RELEASE);
 	}
 	/* The flags store must be visible before we read the driver's event
 	 * area, or both sides may decide the other will act. */

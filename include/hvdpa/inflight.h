@@ -39,26 +39,42 @@ struct hv_inflight_desc {
 	uint16_t next; /* pool index of the chain's next descriptor */
 };
 
+/* hv_inflight.active: 0 between a reset and the next start. */
+#define HV_INFLIGHT_SPLIT  1u /* the only value state files of version 1 hold */
+#define HV_INFLIGHT_PACKED 2u
+
+/*
+ * The layout of a split ring's log is that of state files version 1, so a
+ * device made by an older hvdpad is taken over by this one. A packed ring's
+ * log has a tail after the split arrays (struct hv_inflight_packed, then
+ * its arrays), which only a device that offers VIRTIO_F_RING_PACKED makes
+ * room for.
+ */
 struct hv_inflight {
-	uint16_t size;	    /* the queue size this log was laid out for */
-	uint16_t used_idx;  /* used index whose entries are cleared below */
-	uint32_t active;    /* 1 between queue start and device reset */
-	uint64_t counter;   /* submission order of the last popped chain */
-	uint16_t packed;    /* 1: laid out by a packed ring */
-	uint16_t used_pos;  /* packed: published used slot | wrap << 15 */
-	uint16_t pool_free; /* packed: first free pool entry (>= size: none) */
-	uint16_t pad;
+	uint16_t size;	   /* the queue size this log was laid out for */
+	uint16_t used_idx; /* used index whose entries are cleared below */
+	uint32_t active;   /* HV_INFLIGHT_SPLIT or _PACKED from start to reset */
+	uint64_t counter;  /* submission order of the last popped chain */
 	/* uint64_t desc[size]:       0, or the order the head was popped in
-	 * struct hv_inflight_desc pool[size]: packed: chains' ring descriptors
 	 * uint16_t used_ring[size]: heads as pushed, by used index
 	 * uint16_t resubmit[size]:  scratch for recovery
-	 * uint16_t first[size]:     packed: pool index of each id's chain
-	 * uint16_t count[size]:     packed: its ring descriptors */
+	 * packed only, from an 8-byte boundary:
+	 * struct hv_inflight_packed
+	 * struct hv_inflight_desc pool[size]: chains' ring descriptors
+	 * uint16_t first[size]:     pool index of each id's chain
+	 * uint16_t count[size]:     its ring descriptors */
 	uint64_t data[];
 };
 
-/* Bytes of a log for a queue of `size` entries; a multiple of 8. */
-size_t hv_inflight_bytes(uint16_t size);
+struct hv_inflight_packed {
+	uint16_t used_pos;  /* published used slot | wrap << 15 */
+	uint16_t pool_free; /* first free pool entry (>= size: none) */
+	uint32_t pad;
+};
+
+/* Bytes of a log for a queue of `size` entries, with room for a packed
+ * ring or not; a multiple of 8. */
+size_t hv_inflight_bytes(uint16_t size, bool packed);
 
 /* Starts logging a queue from scratch (a fresh DRIVER_OK). */
 void hv_vq_log_begin(struct hv_vq *vq, struct hv_inflight *log);

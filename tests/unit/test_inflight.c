@@ -32,7 +32,7 @@ static void setup(void)
 	fd_init(&d, 1 << 20, QSIZE);
 	fd_layout(&d, &l, 1ull << VIRTIO_RING_F_EVENT_IDX);
 	CHECK_EQ(hv_vq_init(&vq, &d.fm.mem, &l, "test"), 0);
-	log_mem = calloc(1, hv_inflight_bytes(QSIZE));
+	log_mem = calloc(1, hv_inflight_bytes(QSIZE, false));
 	hv_vq_log_begin(&vq, log_mem);
 	memset(&elem, 0, sizeof(elem));
 	elem.iov = iov;
@@ -103,6 +103,45 @@ static void test_resubmits_in_flight_oldest_first(void)
 	CHECK_EQ(hv_vq_avail_count(&vq), 1);
 	CHECK_EQ(pop_tag(), 'D');
 	CHECK_EQ(hv_vq_pop(&vq, &elem), 0);
+	teardown();
+}
+
+/* A log as hvdpad wrote it before the packed ring (state files version
+ * 1), laid out by hand: {size, used_idx, active = 1, counter}, then desc[],
+ * used_ring[], resubmit[]. Upgrading hvdpad over a running device takes
+ * such a log over: the chains still in flight run again. */
+static void test_version1_log_taken_over(void)
+{
+	setup();
+	uint16_t ha = submit('A'), hb = submit('B'), hc = submit('C');
+	CHECK_EQ(pop_tag(), 'A');
+	CHECK_EQ(pop_tag(), 'B');
+	CHECK_EQ(pop_tag(), 'C');
+	hv_vq_push(&vq, hb, 1);
+	hv_vq_flush(&vq);
+
+	uint8_t *raw = (uint8_t *)log_mem;
+	uint16_t size = QSIZE, used_idx = 1;
+	uint32_t active = 1;
+	uint64_t counter = 3, order_a = 1, order_c = 3;
+
+	/* Version 1's size: 16 bytes of header and 12 per entry. */
+	CHECK_EQ(hv_inflight_bytes(QSIZE, false), 16 + QSIZE * 12);
+	memset(raw, 0, 16 + QSIZE * 12);
+	memcpy(raw, &size, 2);
+	memcpy(raw + 2, &used_idx, 2);
+	memcpy(raw + 4, &active, 4);
+	memcpy(raw + 8, &counter, 8);
+	memcpy(raw + 16 + 8 * ha, &order_a, 8);
+	memcpy(raw + 16 + 8 * hc, &order_c, 8);
+	memcpy(raw + 16 + 8 * QSIZE, &hb, 2); /* used_ring[0]: B, published */
+
+	CHECK_EQ(restart(), 2);
+	CHECK_EQ(pop_tag(), 'A');
+	CHECK_EQ(pop_tag(), 'C');
+	CHECK_EQ(hv_vq_pop(&vq, &elem), 0);
+	submit('D');
+	CHECK_EQ(pop_tag(), 'D');
 	teardown();
 }
 
@@ -243,6 +282,7 @@ static void test_log_of_another_ring_is_refused(void)
 int main(void)
 {
 	RUN(test_resubmits_in_flight_oldest_first);
+	RUN(test_version1_log_taken_over);
 	RUN(test_completion_published_but_not_logged);
 	RUN(test_completion_pushed_but_not_published);
 	RUN(test_popped_but_not_logged_is_read_again);

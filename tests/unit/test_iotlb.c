@@ -68,7 +68,7 @@ static void setup(void)
 	for (unsigned int q = 0; q < dev.num_queues; q++) {
 		struct vduse_queue *vq = &v.queues[q];
 
-		logs[q] = calloc(1, hv_inflight_bytes(QSIZE));
+		logs[q] = calloc(1, hv_inflight_bytes(QSIZE, false));
 		vq->kick_fd = -1;
 		vq->run.q.vq.size = QSIZE;
 		hv_vq_log_begin(&vq->run.q.vq, logs[q]);

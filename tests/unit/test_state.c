@@ -113,7 +113,7 @@ static void test_corrupt_record_refused(void)
 		.config_size = 8,
 	};
 	struct hv_vduse_state *s = NULL;
-	uint64_t stride = (hv_inflight_bytes(16) + 63) & ~63ull, bad = 1ull << 40, v = 0;
+	uint64_t stride = (hv_inflight_bytes(16, false) + 63) & ~63ull, bad = 1ull << 40, v = 0;
 	int fd;
 
 	snprintf(dev.name, sizeof(dev.name), "d2");

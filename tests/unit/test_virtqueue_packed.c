@@ -13,6 +13,7 @@
 #include "fake_driver.h"
 #include "fake_driver_check.h"
 #include "hvdpa/inflight.h"
+#include "../../virtio/inflight_int.h"
 #include "hvdpa/virtqueue.h"
 
 #define QSIZE 8
@@ -419,7 +420,7 @@ static void test_event_idx_across_wrap(void)
 
 static struct hv_inflight *log_start(void)
 {
-	struct hv_inflight *log = calloc(1, hv_inflight_bytes(QSIZE));
+	struct hv_inflight *log = calloc(1, hv_inflight_bytes(QSIZE, true));
 
 	hv_vq_log_begin(&vq, log);
 	return log;
@@ -534,10 +535,11 @@ static void test_log_of_other_ring_refused(void)
 	setup(FEATS);
 	struct hv_inflight *log = log_start();
 
-	log->packed = 0;
+	/* A split ring's log. */
+	log->active = HV_INFLIGHT_SPLIT;
 	CHECK_EQ(restart(log), -EINVAL);
-	log->packed = 1;
-	log->used_pos = QSIZE;
+	log->active = HV_INFLIGHT_PACKED;
+	log_pk(log)->used_pos = QSIZE;
 	CHECK_EQ(restart(log), -EINVAL);
 	free(log);
 	fd_free(&d);
