@@ -25,6 +25,7 @@ HVDPAD=$B/hvdpad
 W=/run/hvdpa-nbd-bench
 . "$(dirname "$0")/../vm/lib.sh"
 . "$(dirname "$0")/fio-one.sh"
+. "$(dirname "$0")/interleave.sh"
 load_modules
 
 IMG=$W/nbd.img
@@ -33,14 +34,6 @@ QUEUES=2
 QSIZE=256
 RAW=$W/raw.csv
 echo "target,workload,run,iops,p50_us,p99_us" >"$RAW"
-
-# name: rw bs iodepth numjobs
-WORKLOADS="randread-4k-qd1:randread:4k:1:1
-randread-4k-qd32:randread:4k:32:1
-randwrite-4k-qd1:randwrite:4k:1:1
-randwrite-4k-qd32:randwrite:4k:32:1"
-[ -n "${HVDPA_BENCH_WORKLOADS:-}" ] &&
-	WORKLOADS=$(echo "$WORKLOADS" | grep -E "^(${HVDPA_BENCH_WORKLOADS}):")
 
 echo "# a ${MIB} MiB raw image, qemu-nbd on $SOCK"
 dd if=/dev/urandom of="$IMG" bs=1M count="$MIB" status=none
@@ -69,15 +62,7 @@ start_qsd_node qnbd $QUEUES $QSIZE driver=nbd,server.type=unix,server.path="$SOC
 dev_q=$(attach qnbd) || exit 1
 echo "# hvdpad-nbd on $dev_h, qsd-nbd on $dev_q${dev_b:+, hvdpad-b on $dev_b}"
 
-echo "$WORKLOADS" | while IFS=: read -r name rw bs qd jobs; do
-	run=1
-	while [ $run -le "$RUNS" ]; do
-		fio_one hvdpad-nbd "$dev_h" "$name" "$rw" "$bs" "$qd" "$jobs" "$run"
-		[ -z "$dev_b" ] || fio_one hvdpad-b "$dev_b" "$name" "$rw" "$bs" "$qd" "$jobs" "$run"
-		fio_one qsd-nbd "$dev_q" "$name" "$rw" "$bs" "$qd" "$jobs" "$run"
-		run=$((run + 1))
-	done
-done
+interleave hvdpad-nbd="$dev_h" ${dev_b:+hvdpad-b="$dev_b"} qsd-nbd="$dev_q"
 
 vdpa dev del hnbd
 vdpa dev del qnbd
