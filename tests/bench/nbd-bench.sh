@@ -16,24 +16,11 @@
 # HVDPA_AB_BENCH=nbd).
 #   sh tests/bench/nbd-bench.sh BUILD_DIR OUT_DIR [SECONDS] [RUNS] [IMAGE_MiB]
 set -u
-B=$(cd "${1:-build}" && pwd)
-OUT=$(cd "${2:-docs/perf}" && pwd)
-SECS=${3:-5}
-RUNS=${4:-3}
-MIB=${5:-256}
-HVDPAD=$B/hvdpad
 W=/run/hvdpa-nbd-bench
-. "$(dirname "$0")/../vm/lib.sh"
-. "$(dirname "$0")/fio-one.sh"
-. "$(dirname "$0")/interleave.sh"
-load_modules
+. "$(dirname "$0")/pair-lib.sh"
 
 IMG=$W/nbd.img
 SOCK=$W/nbd.sock
-QUEUES=2
-QSIZE=256
-RAW=$W/raw.csv
-echo "target,workload,run,iops,p50_us,p99_us" >"$RAW"
 
 echo "# a ${MIB} MiB raw image, qemu-nbd on $SOCK"
 dd if=/dev/urandom of="$IMG" bs=1M count="$MIB" status=none

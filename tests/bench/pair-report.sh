@@ -32,7 +32,7 @@ ALL="randread-4k-qd1 randread-4k-qd32 randwrite-4k-qd1 randwrite-4k-qd32"
 	done
 	if grep -q '^hvdpad-b,' "$CSV"; then
 		echo
-		echo "A/B: hvdpad (A) against another build (B, HVDPAD_B) on the same server, same boot,"
+		echo "A/B: hvdpad (A) against another build (B, HVDPAD_B) on the same server or cluster, same boot,"
 		echo "runs interleaved (A, B, qsd, A, B, qsd, ...)."
 		echo
 		echo "| workload | A IOPS | B IOPS | B/A | qsd IOPS | B/qsd | A p50/p99 us | B p50/p99 us |"

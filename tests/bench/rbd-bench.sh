@@ -17,26 +17,13 @@
 # the same alternation (hvdpad-b; tests/bench/ab.sh with HVDPA_AB_BENCH=rbd).
 #   sh tests/bench/rbd-bench.sh BUILD_DIR OUT_DIR [SECONDS] [RUNS] [IMAGE_MiB]
 set -u
-B=$(cd "${1:-build}" && pwd)
-OUT=$(cd "${2:-docs/perf}" && pwd)
-SECS=${3:-5}
-RUNS=${4:-3}
-MIB=${5:-256}
-HVDPAD=$B/hvdpad
 W=/run/hvdpa-rbd-bench
-. "$(dirname "$0")/../vm/lib.sh"
-. "$(dirname "$0")/fio-one.sh"
-. "$(dirname "$0")/interleave.sh"
-load_modules
+. "$(dirname "$0")/pair-lib.sh"
 
 CD=$W/ceph
 C=$CD/ceph.conf
-QUEUES=2
-QSIZE=256
 # Connecting to the cluster and opening the image take seconds under TCG.
 UP_WAIT=90
-RAW=$W/raw.csv
-echo "target,workload,run,iops,p50_us,p99_us" >"$RAW"
 
 fail() {
 	echo "rbd-bench: $*"
