@@ -11,9 +11,9 @@
 # image in tmpfs over a UNIX socket, shared by both. Each workload runs
 # RUNS times per client; medians go to OUT/nbd-bench.{csv,md,png}.
 # HVDPA_BENCH_WORKLOADS (a regex of names) picks a subset. With
-# HVDPAD_B=path, another build of hvdpad serves a third disk from the same
-# server, measured in the same alternation (hvdpad-b; tests/bench/ab.sh with
-# HVDPA_AB_BENCH=nbd).
+# HVDPAD_B=path (or HVDPA_BENCH_B_OPTS, pair-lib.sh), another build of
+# hvdpad serves a third disk from the same server, measured in the same
+# alternation (hvdpad-b; tests/bench/ab.sh with HVDPA_AB_BENCH=nbd).
 #   sh tests/bench/nbd-bench.sh BUILD_DIR OUT_DIR [SECONDS] [RUNS] [IMAGE_MiB]
 set -u
 W=/run/hvdpa-nbd-bench
@@ -39,10 +39,11 @@ start_daemon hnbd --blk name=hnbd,queues=$QUEUES,queue-size=$QSIZE,nbd="nbd+unix
 dev_h=$(attach hnbd) || exit 1
 dev_b=""
 if [ -n "${HVDPAD_B:-}" ]; then
-	pid_a=$DPID main_bin=$HVDPAD HVDPAD=$HVDPAD_B
-	start_daemon hnbdb \
-		--blk name=hnbdb,queues=$QUEUES,queue-size=$QSIZE,nbd="nbd+unix:///?socket=$SOCK" || exit 1
-	pid_b=$DPID DPID=$pid_a HVDPAD=$main_bin
+	pid_a=$DPID
+	HVDPAD=$HVDPAD_B start_daemon hnbdb \
+		--blk name=hnbdb,queues=$QUEUES,queue-size=$QSIZE,nbd="nbd+unix:///?socket=$SOCK$B_OPTS" ||
+		exit 1
+	pid_b=$DPID DPID=$pid_a
 	dev_b=$(attach hnbdb) || exit 1
 fi
 start_qsd_node qnbd $QUEUES $QSIZE driver=nbd,server.type=unix,server.path="$SOCK" || exit 1

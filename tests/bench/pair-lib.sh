@@ -6,13 +6,18 @@
 # into B, OUT, SECS, RUNS and MIB; loads the VM's helpers (lib.sh, fio_one)
 # and modules; starts $RAW; sets QUEUES and QSIZE (both daemons: 2 queues
 # of 256, as in blk-bench.sh) and the workloads, which interleave() runs.
-# HVDPA_BENCH_WORKLOADS (a regex of names) picks a subset.
+# HVDPA_BENCH_WORKLOADS (a regex of names) picks a subset. An A/B: with
+# HVDPAD_B (another build of hvdpad) or HVDPA_BENCH_B_OPTS (more --blk
+# options, "poll-us=0" say, for the same build: B_OPTS, comma first), a
+# third disk, hvdpad-b, is measured in the same alternation.
 B=$(cd "${1:-build}" && pwd)
 OUT=$(cd "${2:-docs/perf}" && pwd)
 SECS=${3:-5}
 RUNS=${4:-3}
 MIB=${5:-256}
 HVDPAD=$B/hvdpad
+B_OPTS=${HVDPA_BENCH_B_OPTS:+,$HVDPA_BENCH_B_OPTS}
+[ -z "$B_OPTS" ] || HVDPAD_B=${HVDPAD_B:-$HVDPAD}
 . "$(dirname "$0")/../vm/lib.sh"
 . "$(dirname "$0")/fio-one.sh"
 load_modules

@@ -34,6 +34,8 @@ ALL="randread-4k-qd1 randread-4k-qd32 randwrite-4k-qd1 randwrite-4k-qd32"
 		echo
 		echo "A/B: hvdpad (A) against another build (B, HVDPAD_B) on the same server or cluster, same boot,"
 		echo "runs interleaved (A, B, qsd, A, B, qsd, ...)."
+		# The same build with other options (pair-lib.sh): says which.
+		[ -z "${HVDPA_BENCH_B_OPTS:-}" ] || echo "B's --blk adds \`$HVDPA_BENCH_B_OPTS\`."
 		echo
 		echo "| workload | A IOPS | B IOPS | B/A | qsd IOPS | B/qsd | A p50/p99 us | B p50/p99 us |"
 		echo "|---|---|---|---|---|---|---|---|"

@@ -13,8 +13,9 @@
 # object never written by itself, from its object map. Each workload runs
 # RUNS times per client; medians go to OUT/rbd-bench.{csv,md,png}.
 # HVDPA_BENCH_WORKLOADS (a regex of names) picks a subset. With
-# HVDPAD_B=path, another build of hvdpad serves a third image, measured in
-# the same alternation (hvdpad-b; tests/bench/ab.sh with HVDPA_AB_BENCH=rbd).
+# HVDPAD_B=path (or HVDPA_BENCH_B_OPTS, pair-lib.sh), another build of
+# hvdpad serves a third image, measured in the same alternation (hvdpad-b;
+# tests/bench/ab.sh with HVDPA_AB_BENCH=rbd).
 #   sh tests/bench/rbd-bench.sh BUILD_DIR OUT_DIR [SECONDS] [RUNS] [IMAGE_MiB]
 set -u
 W=/run/hvdpa-rbd-bench
@@ -52,7 +53,7 @@ pid_h=$DPID
 dev_h=$(attach hrbdh) || fail "hrbdh not attached"
 dev_b=""
 if [ -n "${HVDPAD_B:-}" ]; then
-	HVDPAD=$HVDPAD_B start_daemon hrbdb --blk "$(blk b)" || fail "hvdpad B did not start"
+	HVDPAD=$HVDPAD_B start_daemon hrbdb --blk "$(blk b)$B_OPTS" || fail "hvdpad B did not start"
 	pid_b=$DPID
 	dev_b=$(attach hrbdb) || fail "hrbdb not attached"
 fi
