@@ -32,10 +32,13 @@ ALL="randread-4k-qd1 randread-4k-qd32 randwrite-4k-qd1 randwrite-4k-qd32"
 	done
 	if grep -q '^hvdpad-b,' "$CSV"; then
 		echo
-		echo "A/B: hvdpad (A) against another build (B, HVDPAD_B) on the same server or cluster, same boot,"
-		echo "runs interleaved (A, B, qsd, A, B, qsd, ...)."
-		# The same build with other options (pair-lib.sh): says which.
-		[ -z "${HVDPA_BENCH_B_OPTS:-}" ] || echo "B's --blk adds \`$HVDPA_BENCH_B_OPTS\`."
+		# Another build, or the same with other options (pair-lib.sh).
+		if [ -n "${HVDPA_BENCH_B_OPTS:-}" ]; then
+			echo "A/B: hvdpad (A) against the same build with \`$HVDPA_BENCH_B_OPTS\` added to its --blk (B),"
+		else
+			echo "A/B: hvdpad (A) against another build (B, HVDPAD_B),"
+		fi
+		echo "on the same server or cluster, same boot, runs interleaved (A, B, qsd, A, B, qsd, ...)."
 		echo
 		echo "| workload | A IOPS | B IOPS | B/A | qsd IOPS | B/qsd | A p50/p99 us | B p50/p99 us |"
 		echo "|---|---|---|---|---|---|---|---|"
