@@ -25,6 +25,8 @@ CD=$W/ceph
 C=$CD/ceph.conf
 # Connecting to the cluster and opening the image take seconds under TCG.
 UP_WAIT=90
+# A mon port of its own: the suites' boot may have rbd-tests' cluster up.
+export CEPH_PORT=${CEPH_PORT:-6791}
 
 fail() {
 	echo "rbd-bench: $*"
