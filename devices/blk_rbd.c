@@ -81,7 +81,7 @@ struct blk_engine_queue {
 	struct hv_defer later; /* ready() soon, for what failed in submit() */
 	int efd;	       /* completions: written under r->lock */
 	int tfd;	       /* the earliest deadline */
-	uint64_t timer_at;
+	uint64_t timer_at;     /* when it fires; 0: not armed, or fired */
 	/* Under r->lock: sent to librbd in deadline order; answered. */
 	struct op_list inflight, done;
 	/* Queue thread only: failed before or without librbd. */
@@ -151,22 +151,28 @@ static void fail_io(struct blk_engine_queue *eq, struct blk_io *io, int err)
 	__atomic_add_fetch(&eq->ndone, 1, __ATOMIC_RELEASE);
 }
 
-/* Arms the timer for the earliest deadline in flight (the first sent). */
+/* Arms the timer for the earliest deadline in flight (the first sent),
+ * lazily, as blk_nbd.c does: deadlines grow in the order requests are
+ * sent, so an armed timer is never later than the one needed; it is left
+ * to fire when its request is answered (on_timer() finds nothing due and
+ * arms again). Re-arming as each request came and went cost two
+ * timerfd_settime() calls per request at depth 1, for a deadline of
+ * seconds. */
 static void timer_arm(struct blk_engine_queue *eq)
 {
 	struct itimerspec its = {0};
 	uint64_t at;
 
+	if (eq->timer_at)
+		return;
 	pthread_mutex_lock(&eq->r->lock);
 	at = eq->inflight.head ? eq->inflight.head->io->deadline_ns : 0;
 	pthread_mutex_unlock(&eq->r->lock);
-	if (at == eq->timer_at)
+	if (!at)
 		return;
 	eq->timer_at = at;
-	if (at) {
-		its.it_value.tv_sec = (time_t)(at / NS_PER_S);
-		its.it_value.tv_nsec = (long)(at % NS_PER_S);
-	}
+	its.it_value.tv_sec = (time_t)(at / NS_PER_S);
+	its.it_value.tv_nsec = (long)(at % NS_PER_S);
 	timerfd_settime(eq->tfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
@@ -345,8 +351,7 @@ static void rbdq_flush(struct blk_engine_queue *eq)
 {
 	/* librbd sent each request as it came: only the deadline to watch,
 	 * and failures to hand back. */
-	if (!eq->timer_at)
-		timer_arm(eq);
+	timer_arm(eq);
 	/* Not ready() from here: the caller is in the middle of a pass. */
 	if (eq->failed_head)
 		hv_defer_arm(&eq->later);
@@ -402,8 +407,6 @@ static unsigned int rbdq_reap(struct blk_engine_queue *eq, blk_io_done_fn done)
 		done(io, -io->err);
 		n++;
 	}
-	if (n)
-		timer_arm(eq);
 	return n;
 }
 

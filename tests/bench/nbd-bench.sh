@@ -11,36 +11,16 @@
 # image in tmpfs over a UNIX socket, shared by both. Each workload runs
 # RUNS times per client; medians go to OUT/nbd-bench.{csv,md,png}.
 # HVDPA_BENCH_WORKLOADS (a regex of names) picks a subset. With
-# HVDPAD_B=path, another build of hvdpad serves a third disk from the same
-# server, measured in the same alternation (hvdpad-b; tests/bench/ab.sh with
-# HVDPA_AB_BENCH=nbd).
+# HVDPAD_B=path (or HVDPA_BENCH_B_OPTS, pair-lib.sh), another build of
+# hvdpad serves a third disk from the same server, measured in the same
+# alternation (hvdpad-b; tests/bench/ab.sh with HVDPA_AB_BENCH=nbd).
 #   sh tests/bench/nbd-bench.sh BUILD_DIR OUT_DIR [SECONDS] [RUNS] [IMAGE_MiB]
 set -u
-B=$(cd "${1:-build}" && pwd)
-OUT=$(cd "${2:-docs/perf}" && pwd)
-SECS=${3:-5}
-RUNS=${4:-3}
-MIB=${5:-256}
-HVDPAD=$B/hvdpad
 W=/run/hvdpa-nbd-bench
-. "$(dirname "$0")/../vm/lib.sh"
-. "$(dirname "$0")/fio-one.sh"
-load_modules
+. "$(dirname "$0")/pair-lib.sh"
 
 IMG=$W/nbd.img
 SOCK=$W/nbd.sock
-QUEUES=2
-QSIZE=256
-RAW=$W/raw.csv
-echo "target,workload,run,iops,p50_us,p99_us" >"$RAW"
-
-# name: rw bs iodepth numjobs
-WORKLOADS="randread-4k-qd1:randread:4k:1:1
-randread-4k-qd32:randread:4k:32:1
-randwrite-4k-qd1:randwrite:4k:1:1
-randwrite-4k-qd32:randwrite:4k:32:1"
-[ -n "${HVDPA_BENCH_WORKLOADS:-}" ] &&
-	WORKLOADS=$(echo "$WORKLOADS" | grep -E "^(${HVDPA_BENCH_WORKLOADS}):")
 
 echo "# a ${MIB} MiB raw image, qemu-nbd on $SOCK"
 dd if=/dev/urandom of="$IMG" bs=1M count="$MIB" status=none
@@ -59,25 +39,18 @@ start_daemon hnbd --blk name=hnbd,queues=$QUEUES,queue-size=$QSIZE,nbd="nbd+unix
 dev_h=$(attach hnbd) || exit 1
 dev_b=""
 if [ -n "${HVDPAD_B:-}" ]; then
-	pid_a=$DPID main_bin=$HVDPAD HVDPAD=$HVDPAD_B
-	start_daemon hnbdb \
-		--blk name=hnbdb,queues=$QUEUES,queue-size=$QSIZE,nbd="nbd+unix:///?socket=$SOCK" || exit 1
-	pid_b=$DPID DPID=$pid_a HVDPAD=$main_bin
+	pid_a=$DPID
+	HVDPAD=$HVDPAD_B start_daemon hnbdb \
+		--blk name=hnbdb,queues=$QUEUES,queue-size=$QSIZE,nbd="nbd+unix:///?socket=$SOCK$B_OPTS" ||
+		exit 1
+	pid_b=$DPID DPID=$pid_a
 	dev_b=$(attach hnbdb) || exit 1
 fi
 start_qsd_node qnbd $QUEUES $QSIZE driver=nbd,server.type=unix,server.path="$SOCK" || exit 1
 dev_q=$(attach qnbd) || exit 1
 echo "# hvdpad-nbd on $dev_h, qsd-nbd on $dev_q${dev_b:+, hvdpad-b on $dev_b}"
 
-echo "$WORKLOADS" | while IFS=: read -r name rw bs qd jobs; do
-	run=1
-	while [ $run -le "$RUNS" ]; do
-		fio_one hvdpad-nbd "$dev_h" "$name" "$rw" "$bs" "$qd" "$jobs" "$run"
-		[ -z "$dev_b" ] || fio_one hvdpad-b "$dev_b" "$name" "$rw" "$bs" "$qd" "$jobs" "$run"
-		fio_one qsd-nbd "$dev_q" "$name" "$rw" "$bs" "$qd" "$jobs" "$run"
-		run=$((run + 1))
-	done
-done
+interleave hvdpad-nbd="$dev_h" ${dev_b:+hvdpad-b="$dev_b"} qsd-nbd="$dev_q"
 
 vdpa dev del hnbd
 vdpa dev del qnbd

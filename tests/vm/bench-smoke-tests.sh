@@ -5,8 +5,9 @@
 # short run under TCG) and go to scratch, never to docs/perf.
 #   sh tests/vm/bench-smoke-tests.sh BUILD_DIR [device|zone]
 # device: blk-bench (qsd's null-co among its targets, and its transport
-# mode), nbd-bench, net-bench, net-scale-bench, bridge-bench, scale-bench
-# (the VM's 2 vCPUs);
+# mode), nbd-bench, rbd-bench (its own Ceph cluster, some 40 s: no other
+# smoke has one to share), net-bench, net-scale-bench, bridge-bench,
+# scale-bench (the VM's 2 vCPUs);
 # zone: zone-bench (nested KVM, the zone suites' 1-vCPU boot).
 set -u
 B=$(cd "${1:-build}" && pwd)
@@ -45,7 +46,7 @@ run() {
 case $PART in
 device)
 	load_modules
-	mkdir -p "$W/blk" "$W/transport" "$W/nbd" "$W/net" "$W/bridge" "$W/scale" "$W/netscale"
+	mkdir -p "$W/blk" "$W/transport" "$W/nbd" "$W/rbd" "$W/net" "$W/bridge" "$W/scale" "$W/netscale"
 	# 2 rows of the main table, 2 of the transport's (hvdpad-null/qsd-null).
 	HVDPA_BENCH_WORKLOADS='randread-4k-qd1|randread-4k-qd32' \
 		run blk-bench "$W/blk/blk-bench.md" 4 sh "$bench/blk-bench.sh" "$B" "$W/blk" 1 1 64
@@ -55,6 +56,9 @@ device)
 		run blk-transport "$W/transport/blk-bench.md" 2 sh "$bench/blk-bench.sh" "$B" "$W/transport" 1 1 64
 	HVDPA_BENCH_WORKLOADS='randread-4k-qd32|randwrite-4k-qd1' \
 		run nbd-bench "$W/nbd/nbd-bench.md" 2 sh "$bench/nbd-bench.sh" "$B" "$W/nbd" 1 1 64
+	# The same two on images of 16 MiB: their filling is TCG's time too.
+	HVDPA_BENCH_WORKLOADS='randread-4k-qd32|randwrite-4k-qd1' \
+		run rbd-bench "$W/rbd/rbd-bench.md" 2 sh "$bench/rbd-bench.sh" "$B" "$W/rbd" 1 1 16
 	run net-bench "$W/net/net-bench.md" 2 sh "$bench/net-bench.sh" "$B" "$W/net" 1 1
 	# 1 and 2 devices, both directions: 4 rows.
 	run net-scale-bench "$W/netscale/net-scale-bench.md" 4 sh "$bench/net-scale-bench.sh" "$B" "$W/netscale" 1 '1 2' 1

@@ -3,8 +3,10 @@
 # machine lacks: systemd for the VM's systemd boot (systemd-tests.sh),
 # debhelper, build-essential (which dpkg-buildpackage checks for) and
 # lintian for the package test (tests/unit/package.sh); a Ceph mon, OSD
-# and client for the RBD tests (ceph-up.sh, rbd-tests.sh); gnuplot for the
-# benchmarks' charts (tests/bench/*-report.sh).
+# and client for the RBD tests (ceph-up.sh, rbd-tests.sh), and QEMU's rbd
+# driver for qemu-storage-daemon in the RBD benchmark (qemu-block-extra,
+# tests/bench/rbd-bench.sh); gnuplot for the benchmarks' charts
+# (tests/bench/*-report.sh).
 # Safe to run again: it does nothing when all is present.
 set -eu
 
@@ -15,7 +17,7 @@ libnl-3-dev libnl-genl-3-dev libnl-route-3-dev iperf3 ethtool socat iputils-ping
 dpdk-dev librte-net-virtio23 librte-mempool-ring23 scdoc groff-base jq \
 systemd debhelper dpkg-dev build-essential lintian bash-completion \
 libnbd-dev nbdkit containernetworking-plugins podman crun gnuplot-nox \
-librbd-dev ceph-mon ceph-osd ceph-common"
+librbd-dev ceph-mon ceph-osd ceph-common qemu-block-extra"
 
 missing=""
 for p in $pkgs; do

@@ -31,13 +31,14 @@ load_modules() {
 	done
 }
 
-# await_up PID LOG WHAT CONDITION: waits up to 10 s for the shell condition
-# while PID lives; on failure shows LOG.
+# await_up PID LOG WHAT CONDITION: waits up to UP_WAIT seconds (10; more
+# for a daemon that first connects to a Ceph cluster under TCG) for the
+# shell condition while PID lives; on failure shows LOG.
 await_up() {
 	i=0
 	until eval "$4"; do
 		i=$((i + 1))
-		if [ $i -gt 100 ] || ! kill -0 "$1" 2>/dev/null; then
+		if [ $i -gt $((${UP_WAIT:-10} * 10)) ] || ! kill -0 "$1" 2>/dev/null; then
 			echo "$3 did not come up:"
 			cat "$2"
 			return 1
