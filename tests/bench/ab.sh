@@ -3,7 +3,8 @@
 # revision, built in a scratch worktree), B is the working tree. This is
 # how a data-path change earns its place: B/A > 1 over several runs.
 # HVDPA_AB_BENCH=nbd runs nbd-bench.sh (both builds on one NBD server)
-# instead of blk-bench.sh; results in build-ab/.
+# instead of blk-bench.sh; results in build-ab/. HVDPA_BENCH_B_OPTS adds
+# --blk options to B's device (with BASE_REV HEAD: an A/B of options).
 #   sh tests/bench/ab.sh BASE_REV [SECONDS] [RUNS] [WORKLOADS_REGEX]
 set -eu
 cd "$(dirname "$0")/../.."
@@ -27,5 +28,6 @@ ninja -C build-release >/dev/null
 # HVDPA_BENCH_HOG and HVDPA_BENCH_AB_QSD pass through (contention-run.sh).
 sh tests/vm/run.sh -t $((900 + secs * runs * 3 * 5 * 2)) "HVDPA_BENCH_HOG='${HVDPA_BENCH_HOG:-0}' \
 HVDPA_BENCH_AB_QSD='${HVDPA_BENCH_AB_QSD:-0}' HVDPA_BENCH_WORKLOADS='$wl' \
+HVDPA_BENCH_B_OPTS='${HVDPA_BENCH_B_OPTS:-}' \
 HVDPAD_B='$top/build-release/hvdpad' sh tests/bench/${HVDPA_AB_BENCH:-blk}-bench.sh '$wt/build' '$out' $secs $runs 256"
 git worktree remove --force "$wt"

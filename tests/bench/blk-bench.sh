@@ -107,7 +107,9 @@ if [ -n "$HVDPAD_B" ]; then
 	cp "$IMG" "$IMG.b"
 	serve hbench "$HVDPAD" path="$IMG"
 	dev_a=$dev pid_a=$DPID
-	serve hbenchb "$HVDPAD_B" path="$IMG.b"
+	# HVDPA_BENCH_B_OPTS: more --blk options for B (poll-us=0, say), for
+	# an A/B of options on one build.
+	serve hbenchb "$HVDPAD_B" path="$IMG.b"${HVDPA_BENCH_B_OPTS:+,$HVDPA_BENCH_B_OPTS}
 	dev_b=$dev pid_b=$DPID
 	dev_q=""
 	if [ "${HVDPA_BENCH_AB_QSD:-0}" = 1 ]; then
