@@ -81,7 +81,7 @@ zone_suites="zone-tests:boot zone-tests:local zone-tests:vhost zone-tests:ram2 z
 systemd_suites="systemd-tests"
 {
 	# shellcheck disable=SC2086
-	HVDPA_VM_BUDGET=2400 sh tests/vm/suites.sh "$build" $suites
+	HVDPA_VM_BUDGET=2700 sh tests/vm/suites.sh "$build" $suites
 	a=$?
 	# shellcheck disable=SC2086
 	HVDPA_VM_CPUS=1 HVDPA_VM_BUDGET=1800 sh tests/vm/suites.sh "$build" $zone_suites
