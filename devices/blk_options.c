@@ -9,10 +9,12 @@
 #include "hvdpa/blk.h"
 #include "options.h"
 
-#define DEFAULT_QUEUE_SIZE    256
-#define MAX_QUEUES	      64
-#define MAX_POLL_US	      1000
-#define DEFAULT_POLL_US	      50
+#define DEFAULT_QUEUE_SIZE 256
+#define MAX_QUEUES	   64
+#define MAX_POLL_US	   1000
+/* Off: on a small VM the spin took the CPU the guest's side needed (A/Bs in
+ * docs/perf/poll-ab.md); a host with cores to spare may turn it on. */
+#define DEFAULT_POLL_US	      0
 #define DEFAULT_NBD_TIMEOUT_S 30
 #define MAX_NBD_TIMEOUT_S     3600
 #define RBD_SPEC_MAX	      511 /* blk_rbd.c's buffers */

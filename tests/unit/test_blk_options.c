@@ -37,9 +37,9 @@ static void test_defaults(void)
 	CHECK_EQ(o.num_queues, 1);
 	CHECK_EQ(o.queue_size, 256);
 	CHECK_EQ(o.serial[0], 0);
-	CHECK_EQ(o.poll_us, 50);
-	CHECK_EQ(parse("path=/x,name=n,poll-us=0"), 0);
 	CHECK_EQ(o.poll_us, 0);
+	CHECK_EQ(parse("path=/x,name=n,poll-us=50"), 0);
+	CHECK_EQ(o.poll_us, 50);
 	CHECK(!o.packed);
 }
 
