@@ -6,6 +6,7 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <linux/virtio_config.h>
@@ -22,8 +23,15 @@ int hv_vq_init(struct hv_vq *vq, struct hv_mem *mem, const struct hv_vq_layout *
 	uint64_t n = l->size;
 	struct hv_ratelimit rl = vq->rl;
 
-	/* The log's limiter outlives the queue: every reset re-inits it. */
-	memset(vq, 0, sizeof(*vq));
+	/* The log's limiter outlives the queue: every reset re-inits it.
+	 * Everything is cleared but the packed ring's 64 KiB id table, which
+	 * vqp_init() clears as far as its queue size reaches: a split queue
+	 * never touches it (no work at each start, no resident pages). */
+	size_t table = offsetof(struct hv_vq, pk.chain_len),
+	       after = table + sizeof(vq->pk.chain_len);
+
+	memset(vq, 0, table);
+	memset((char *)vq + after, 0, sizeof(*vq) - after);
 	vq->rl = rl;
 	vq->name = name ? name : "vq";
 	if (n == 0 || n > HV_VQ_MAX_SIZE || (n & (n - 1)))

@@ -13,6 +13,7 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <string.h>
 
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
@@ -51,6 +52,8 @@ int vqp_init(struct hv_vq *vq, const struct hv_vq_layout *l)
 	pk->used_wrap = l->used_idx & WRAP_BIT;
 	if (pk->avail_pos >= vq->size || pk->used_pos >= vq->size)
 		return -EINVAL;
+	/* hv_vq_init() left the id table alone; ids are below the size. */
+	memset(pk->chain_len, 0, vq->size * sizeof(pk->chain_len[0]));
 	return 0;
 }
 
