@@ -74,15 +74,42 @@ done
 CPU=$OUT/blk-transport-cpu.csv
 ticks_of() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+# With them, the kicks the guest sent and the interrupts it took, per I/O:
+# kprobes on VDUSE's two entry points, counted in kprobe_profile (one
+# device is busy at a time, so the counts are that run's). An interrupt
+# is a work item the guest's kworker runs, so each costs a wake-up there.
+TRACE=/sys/kernel/tracing
+kprobes_on() {
+	[ -e $TRACE/kprobe_events ] || mount -t tracefs nodev $TRACE 2>/dev/null || return 0
+	echo 'p:hvdpa_kick vduse_vdpa_kick_vq' >>$TRACE/kprobe_events 2>/dev/null &&
+		echo 'p:hvdpa_irq vduse_vq_irq_inject' >>$TRACE/kprobe_events 2>/dev/null || {
+		echo "# no kprobes on vduse: kicks and interrupts not counted"
+		return 0
+	}
+	# Counted, not recorded.
+	echo 0 >$TRACE/tracing_on
+	echo 1 >$TRACE/events/kprobes/hvdpa_kick/enable
+	echo 1 >$TRACE/events/kprobes/hvdpa_irq/enable
+}
+kprobes_off() {
+	[ -e $TRACE/events/kprobes/hvdpa_kick ] || return 0
+	echo 0 >$TRACE/events/kprobes/enable
+	echo >$TRACE/kprobe_events
+	echo 1 >$TRACE/tracing_on
+}
+hits() { awk -v e="$1" '$1 == e { print $2 }' $TRACE/kprobe_profile 2>/dev/null; }
 fio_cpu() { # TARGET PID, then fio_one's arguments from DEV on
 	t=$1 p=$2
 	shift 2
-	d0=$(ticks_of "$p") b0=$(busy_ticks)
+	d0=$(ticks_of "$p") b0=$(busy_ticks) k0=$(hits hvdpa_kick) i0=$(hits hvdpa_irq)
 	row=$(fio_one "$t" "$@") || return 1
-	d1=$(ticks_of "$p") b1=$(busy_ticks)
+	d1=$(ticks_of "$p") b1=$(busy_ticks) k1=$(hits hvdpa_kick) i1=$(hits hvdpa_irq)
 	echo "$row"
-	echo "$row" | awk -F, -v d=$((d1 - d0)) -v b=$((b1 - b0)) -v hz="$(getconf CLK_TCK)" -v s="$SECS" '
-		{ n = $4 * s; if (n > 0) printf "%s,%s,%s,%.1f,%.1f\n", $1, $2, $3, d * 1e6 / hz / n, b * 1e6 / hz / n }' >>"$CPU"
+	echo "$row" | awk -F, -v d=$((d1 - d0)) -v b=$((b1 - b0)) -v hz="$(getconf CLK_TCK)" -v s="$SECS" \
+		-v k="${k0:+$((k1 - k0))}" -v i="${i0:+$((i1 - i0))}" '
+		function per(x) { return x == "" ? "" : sprintf("%.2f", x / n) }
+		{ n = $4 * s; if (n > 0) printf "%s,%s,%s,%.1f,%.1f,%s,%s\n", $1, $2, $3,
+			d * 1e6 / hz / n, b * 1e6 / hz / n, per(k), per(i) }' >>"$CPU"
 }
 
 serve() { # NAME BINARY ARGS...: hvdpad (or another build of it) on the bus
@@ -155,7 +182,8 @@ if [ "${HVDPA_BENCH_TRANSPORT:-0}" = 1 ]; then
 		dev_hb=$dev pid_hb=$DPID
 	fi
 	echo "# transport: hvdpad-null on $dev_h, qsd-null on $dev_q${dev_hb:+, hvdpad-null-b ($HVDPA_BENCH_NULL_B_OPTS) on $dev_hb}"
-	echo "target,workload,run,daemon_us_per_io,vm_us_per_io" >"$CPU"
+	echo "target,workload,run,daemon_us_per_io,vm_us_per_io,kicks_per_io,irqs_per_io" >"$CPU"
+	kprobes_on
 	echo "$WORKLOADS" | while IFS=: read -r name rw bs qd jobs; do
 		run=1
 		while [ $run -le "$RUNS" ]; do
@@ -166,6 +194,7 @@ if [ "${HVDPA_BENCH_TRANSPORT:-0}" = 1 ]; then
 			run=$((run + 1))
 		done
 	done
+	kprobes_off
 	[ -z "$dev_hb" ] || DPID=$pid_hb unserve hnullb
 	DPID=$pid_h
 	vdpa dev del qnull

@@ -27,9 +27,6 @@ mkdir -p "$W"
 RAW=$OUT/net-scale-raw.csv
 echo "target,count,run,direction,mbits,ready_s,attach_s,threads,rss_idle_per_dev_kib" >"$RAW"
 
-now() { date +%s.%N; }
-secs_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
-status_of() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 hv_net() { echo "10.$((100 + $1)).0"; }
 ve_net() { echo "10.$((140 + $1)).0"; }
 

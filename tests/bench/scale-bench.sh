@@ -38,10 +38,6 @@ RAW=$OUT/scale-bench-raw.csv
 TARGETS="hvdpad${BASE:+ hvdpad-base} qsd"
 echo "target,count,run,ready_s,attach_s,rss0_kib,rss_idle_kib,rss_busy_kib,threads0,threads,iops,p99_us,anon0_kib,anon_idle_kib,anon_busy_kib" >"$RAW"
 
-now() { date +%s.%N; }
-secs_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
-status_of() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
-
 # until_all PID SECONDS CONDITION: polls CONDITION every 0.05 s while PID
 # lives; fails after SECONDS or when PID is gone.
 until_all() {

@@ -4,8 +4,10 @@
 # served at once in one VM boot, fio 4k randread at depth 1 and 32, runs
 # interleaved (blk-bench.sh with HVDPA_BENCH_TRANSPORT=1). Its section of
 # docs/perf/blk-bench.md is replaced (the rest of that table is run.sh's,
-# from another boot) and its medians go to docs/perf/blk-transport.csv, the
-# CPU each daemon and the whole VM spent per I/O to blk-transport-cpu.csv.
+# from another boot) and its medians go to docs/perf/blk-transport.csv, each
+# run to blk-transport-raw.csv, and the CPU each daemon and the whole VM
+# spent per I/O, with the kicks and interrupts per I/O, to
+# blk-transport-cpu.csv.
 # HVDPA_BENCH_NULL_B_OPTS=OPTS adds a third target, hvdpad-null with those
 # --blk options (poll-us=0, say), interleaved with the two.
 #   sh tests/bench/transport-run.sh [SECONDS_PER_RUN] [RUNS]   # defaults 5 3
@@ -25,6 +27,7 @@ HVDPA_BENCH_NULL_B_OPTS='${HVDPA_BENCH_NULL_B_OPTS:-}' HVDPA_BENCH_WORKLOADS='ra
 sh tests/bench/blk-bench.sh build-release '$out' $secs $runs 1024"
 cp "$out/blk-bench.csv" docs/perf/blk-transport.csv
 cp "$out/blk-transport-cpu.csv" docs/perf/blk-transport-cpu.csv
+cp "$out/blk-bench-raw.csv" docs/perf/blk-transport-raw.csv
 section=$out/transport.md
 sed -n '/^<!-- transport: begin -->$/,/^<!-- transport: end -->$/p' "$out/blk-bench.md" >"$section"
 [ -s "$section" ] || { echo "transport-run: no transport section in $out/blk-bench.md" >&2; exit 1; }

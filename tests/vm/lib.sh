@@ -200,6 +200,13 @@ attach_vhost() {
 	done
 }
 
+# Timings and a process's counters, for the benchmarks: now is seconds
+# since the epoch, secs_since T the seconds since now gave T (2 decimals),
+# status_of PID KEY a field of /proc/PID/status (VmRSS, Threads).
+now() { date +%s.%N; }
+secs_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+status_of() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+
 # veth_ref NS [NET]: the reference for network throughput, a veth pair
 # (NSa here as NET.1, NSb in netns NS as NET.2; NET defaults to 10.78.0).
 veth_ref() {
