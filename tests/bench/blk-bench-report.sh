@@ -13,7 +13,7 @@ CSV=$OUT/blk-bench.csv
 {
 	echo "# virtio-blk: hvdpad vs qemu-storage-daemon and the kernel's ceilings"
 	echo
-	echo "One VM boot (Debian 6.12, QEMU TCG, 2 vCPU), ${MIB} MiB image in tmpfs, fio io_uring"
+	echo "One VM boot (Debian 6.12, QEMU TCG, 2 vCPU), ${MIB} MiB image in ${HVDPA_BENCH_FS:-tmpfs}, fio io_uring"
 	echo "direct=1, ${SECS} s per run, median of ${RUNS} runs. Both daemons: 2 queues of 256."
 	echo "Every target served at once, runs interleaved (each run goes through all targets in turn)."
 	echo "Made by \`sh tests/bench/run.sh\` on $(date -u +%Y-%m-%d)."

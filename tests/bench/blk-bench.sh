@@ -14,6 +14,7 @@
 #                in the same alternation with HVDPA_BENCH_AB_QSD=1)
 # HVDPA_BENCH_TRANSPORT=1: only hvdpad-null and qsd-null, served at once,
 # runs alternating (tests/bench/transport-run.sh).
+# HVDPA_BENCH_FS=ext4 puts the images on an ext4 rather than on tmpfs.
 # HVDPA_BENCH_HOG=N keeps N shell busy loops running beside the daemons
 # (tests/bench/contention-run.sh): a host whose CPUs are wanted elsewhere.
 # All the targets are served at once and each run goes through them in
@@ -35,6 +36,16 @@ load_modules
 modprobe loop
 
 IMG=$W/bench.img
+# HVDPA_BENCH_FS=ext4: the images on an ext4 (a loop device on tmpfs)
+# instead of on tmpfs itself. ext4 answers a cached read inside io_uring's
+# submit; tmpfs hands every read to an io-wq worker.
+if [ "${HVDPA_BENCH_FS:-tmpfs}" = ext4 ]; then
+	mkdir -p "$W/ext4"
+	truncate -s $((MIB * 4 + 512))M "$W/ext4.img"
+	mkfs.ext4 -q -F "$W/ext4.img" && mount -o loop "$W/ext4.img" "$W/ext4" || exit 1
+	IMG=$W/ext4/bench.img
+	echo "# images on ext4 ($W/ext4)"
+fi
 QUEUES=2
 QSIZE=256
 # Rows land in OUT as they come: a boot lost part-way keeps what it
@@ -70,40 +81,15 @@ done
 # all but idle and iowait), in microseconds per I/O, to OUT's
 # blk-transport-cpu.csv. With the VM's CPUs saturated, IOPS is
 # 1 / (kernel + fio + daemon) per I/O: the daemon's share bounds what any
-# daemon could gain.
+# daemon could gain. With them the kicks and interrupts per I/O (VDUSE's
+# kprobes, lib.sh): one device is busy at a time, so the counts are its.
 CPU=$OUT/blk-transport-cpu.csv
-ticks_of() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
-busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
-# With them, the kicks the guest sent and the interrupts it took, per I/O:
-# kprobes on VDUSE's two entry points, counted in kprobe_profile (one
-# device is busy at a time, so the counts are that run's). An interrupt
-# is a work item the guest's kworker runs, so each costs a wake-up there.
-TRACE=/sys/kernel/tracing
-kprobes_on() {
-	[ -e $TRACE/kprobe_events ] || mount -t tracefs nodev $TRACE 2>/dev/null || return 0
-	echo 'p:hvdpa_kick vduse_vdpa_kick_vq' >>$TRACE/kprobe_events 2>/dev/null &&
-		echo 'p:hvdpa_irq vduse_vq_irq_inject' >>$TRACE/kprobe_events 2>/dev/null || {
-		echo "# no kprobes on vduse: kicks and interrupts not counted"
-		return 0
-	}
-	# Counted, not recorded.
-	echo 0 >$TRACE/tracing_on
-	echo 1 >$TRACE/events/kprobes/hvdpa_kick/enable
-	echo 1 >$TRACE/events/kprobes/hvdpa_irq/enable
-}
-kprobes_off() {
-	[ -e $TRACE/events/kprobes/hvdpa_kick ] || return 0
-	echo 0 >$TRACE/events/kprobes/enable
-	echo >$TRACE/kprobe_events
-	echo 1 >$TRACE/tracing_on
-}
-hits() { awk -v e="$1" '$1 == e { print $2 }' $TRACE/kprobe_profile 2>/dev/null; }
 fio_cpu() { # TARGET PID, then fio_one's arguments from DEV on
 	t=$1 p=$2
 	shift 2
-	d0=$(ticks_of "$p") b0=$(busy_ticks) k0=$(hits hvdpa_kick) i0=$(hits hvdpa_irq)
+	d0=$(ticks_of "$p") b0=$(busy_ticks) k0=$(vduse_hits hvdpa_kick) i0=$(vduse_hits hvdpa_irq)
 	row=$(fio_one "$t" "$@") || return 1
-	d1=$(ticks_of "$p") b1=$(busy_ticks) k1=$(hits hvdpa_kick) i1=$(hits hvdpa_irq)
+	d1=$(ticks_of "$p") b1=$(busy_ticks) k1=$(vduse_hits hvdpa_kick) i1=$(vduse_hits hvdpa_irq)
 	echo "$row"
 	echo "$row" | awk -F, -v d=$((d1 - d0)) -v b=$((b1 - b0)) -v hz="$(getconf CLK_TCK)" -v s="$SECS" \
 		-v k="${k0:+$((k1 - k0))}" -v i="${i0:+$((i1 - i0))}" '
@@ -183,7 +169,7 @@ if [ "${HVDPA_BENCH_TRANSPORT:-0}" = 1 ]; then
 	fi
 	echo "# transport: hvdpad-null on $dev_h, qsd-null on $dev_q${dev_hb:+, hvdpad-null-b ($HVDPA_BENCH_NULL_B_OPTS) on $dev_hb}"
 	echo "target,workload,run,daemon_us_per_io,vm_us_per_io,kicks_per_io,irqs_per_io" >"$CPU"
-	kprobes_on
+	vduse_kprobes_on
 	echo "$WORKLOADS" | while IFS=: read -r name rw bs qd jobs; do
 		run=1
 		while [ $run -le "$RUNS" ]; do
@@ -194,7 +180,7 @@ if [ "${HVDPA_BENCH_TRANSPORT:-0}" = 1 ]; then
 			run=$((run + 1))
 		done
 	done
-	kprobes_off
+	vduse_kprobes_off
 	[ -z "$dev_hb" ] || DPID=$pid_hb unserve hnullb
 	DPID=$pid_h
 	vdpa dev del qnull
@@ -285,4 +271,6 @@ for s in $served; do
 done
 
 [ -z "$hogs" ] || kill $hogs
+rm -f "$IMG" "$IMG.b" "$IMG.q"
+! mountpoint -q "$W/ext4" || { umount "$W/ext4" && rm -f "$W/ext4.img"; }
 sh "$(dirname "$0")/blk-bench-report.sh" "$RAW" "$OUT" "$SECS" "$RUNS" "$MIB"

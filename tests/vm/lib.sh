@@ -207,6 +207,37 @@ now() { date +%s.%N; }
 secs_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 status_of() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
+# CPU time, for the benchmarks' cost per I/O or per MB: ticks_of PID is
+# the process's user + system clock ticks, busy_ticks the whole machine's
+# (all but idle and iowait).
+ticks_of() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+
+# Kicks the guest's drivers sent to VDUSE and interrupts VDUSE delivered to
+# them, counted by kprobes (hit counts in kprobe_profile, nothing
+# recorded): vduse_kprobes_on, then vduse_hits hvdpa_kick|hvdpa_irq for
+# the count so far (empty without kprobes), vduse_kprobes_off. A VDUSE
+# interrupt is a work item the guest's kworker runs: each costs a wake-up.
+TRACE=/sys/kernel/tracing
+vduse_kprobes_on() {
+	[ -e $TRACE/kprobe_events ] || mount -t tracefs nodev $TRACE 2>/dev/null || return 0
+	echo 'p:hvdpa_kick vduse_vdpa_kick_vq' >>$TRACE/kprobe_events 2>/dev/null &&
+		echo 'p:hvdpa_irq vduse_vq_irq_inject' >>$TRACE/kprobe_events 2>/dev/null || {
+		echo "# no kprobes on vduse: kicks and interrupts not counted"
+		return 0
+	}
+	echo 0 >$TRACE/tracing_on
+	echo 1 >$TRACE/events/kprobes/hvdpa_kick/enable
+	echo 1 >$TRACE/events/kprobes/hvdpa_irq/enable
+}
+vduse_kprobes_off() {
+	[ -e $TRACE/events/kprobes/hvdpa_kick ] || return 0
+	echo 0 >$TRACE/events/kprobes/enable
+	echo >$TRACE/kprobe_events
+	echo 1 >$TRACE/tracing_on
+}
+vduse_hits() { awk -v e="$1" '$1 == e { print $2 }' $TRACE/kprobe_profile 2>/dev/null; }
+
 # veth_ref NS [NET]: the reference for network throughput, a veth pair
 # (NSa here as NET.1, NSb in netns NS as NET.2; NET defaults to 10.78.0).
 veth_ref() {
