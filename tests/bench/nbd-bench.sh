@@ -9,7 +9,8 @@
 #               one connection) exported as vduse-blk
 # Both: 2 queues of 256, as in blk-bench.sh. The server: qemu-nbd on a raw
 # image in tmpfs over a UNIX socket, shared by both. Each workload runs
-# RUNS times per client; medians go to OUT/nbd-bench.{csv,md,png}.
+# RUNS times per client; medians go to OUT/nbd-bench.{csv,md,png}, the
+# CPU each run cost (VM, client, qemu-nbd) to OUT/nbd-cost.csv.
 # HVDPA_BENCH_WORKLOADS (a regex of names) picks a subset. With
 # HVDPAD_B=path (or HVDPA_BENCH_B_OPTS, pair-lib.sh), another build of
 # hvdpad serves a third disk from the same server, measured in the same
@@ -28,6 +29,7 @@ dd if=/dev/urandom of="$IMG" bs=1M count="$MIB" status=none
 # then one per queue) and qsd's at once.
 qemu-nbd -t -e 8 -f raw -k "$SOCK" "$IMG" >"$W/qemu-nbd.log" 2>&1 &
 NBDPID=$!
+SERVER_PID=$NBDPID
 wait_until 10 "[ -S '$SOCK' ]" || {
 	echo "qemu-nbd did not come up:"
 	cat "$W/qemu-nbd.log"
@@ -37,6 +39,7 @@ wait_until 10 "[ -S '$SOCK' ]" || {
 start_daemon hnbd --blk name=hnbd,queues=$QUEUES,queue-size=$QSIZE,nbd="nbd+unix:///?socket=$SOCK" ||
 	exit 1
 dev_h=$(attach hnbd) || exit 1
+pid_h=$DPID
 dev_b=""
 if [ -n "${HVDPAD_B:-}" ]; then
 	pid_a=$DPID
@@ -50,7 +53,7 @@ start_qsd_node qnbd $QUEUES $QSIZE driver=nbd,server.type=unix,server.path="$SOC
 dev_q=$(attach qnbd) || exit 1
 echo "# hvdpad-nbd on $dev_h, qsd-nbd on $dev_q${dev_b:+, hvdpad-b on $dev_b}"
 
-interleave hvdpad-nbd="$dev_h" ${dev_b:+hvdpad-b="$dev_b"} qsd-nbd="$dev_q"
+interleave hvdpad-nbd="$dev_h=$pid_h" ${dev_b:+hvdpad-b="$dev_b=$pid_b"} qsd-nbd="$dev_q=$QPID"
 
 vdpa dev del hnbd
 vdpa dev del qnbd
@@ -64,4 +67,5 @@ fi
 kill "$NBDPID"
 wait "$NBDPID" 2>/dev/null
 cp "$RAW" "$OUT/nbd-bench-raw.csv"
+cp "$COST" "$OUT/nbd-cost.csv"
 sh "$(dirname "$0")/nbd-bench-report.sh" "$RAW" "$OUT" "$SECS" "$RUNS" "$MIB"

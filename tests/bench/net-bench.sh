@@ -7,7 +7,8 @@
 # that build serves a second device (its own tap, namespace and daemon,
 # both daemons idle when not measured) and the runs go base, veth, this
 # tree, veth's run shared: an A/B of two builds against one reference.
-# Also OUT/net-bench.csv (the medians) and OUT/net-bench.png (their chart).
+# Also OUT/net-bench.csv (the medians), OUT/net-bench.png (their chart) and
+# OUT/net-cost.csv (CPU, kicks and interrupts per MB, each run).
 #   sh tests/bench/net-bench.sh BUILD_DIR OUT_DIR [SECONDS] [RUNS] [BASE_BUILD_DIR [BASE_LABEL]]
 set -u
 B=$(cd "${1:-build-release}" && pwd)
@@ -40,10 +41,40 @@ unserve() {
 	stop_daemon 10
 }
 
+# What the VM spent per MB moved, to OUT/net-cost.csv: its busy time on
+# all CPUs, the daemon's own, and VDUSE's kicks and interrupts. With both
+# vCPUs busy, Mbit/s is about the inverse of the VM's time per MB.
+COST=$OUT/net-cost.csv
+echo "target,direction,run,mbits,vm_us_per_mb,daemon_us_per_mb,kicks_per_mb,irqs_per_mb" >"$COST"
+measure() { # TARGET DIRECTION RUN PID|- NS ADDR FLAG: prints Mbit/s
+	b0=$(busy_ticks) k0=$(vduse_hits hvdpa_kick) i0=$(vduse_hits hvdpa_irq) d0=0
+	[ "$4" = - ] || d0=$(ticks_of "$4")
+	m=$(mbits "$5" "$6" "$7")
+	b1=$(busy_ticks) k1=$(vduse_hits hvdpa_kick) i1=$(vduse_hits hvdpa_irq) d1=0
+	[ "$4" = - ] || d1=$(ticks_of "$4")
+	echo "$m"
+	awk -v t="$1" -v dir="${2%% *}" -v r="$3" -v m="${m:-0}" -v b=$((b1 - b0)) -v d=$((d1 - d0)) \
+		-v k="${k0:+$((k1 - k0))}" -v i="${i0:+$((i1 - i0))}" -v hz="$(getconf CLK_TCK)" -v s="$SECS" '
+		function per(x) { return x == "" ? "" : sprintf("%.2f", x / mb) }
+		BEGIN { mb = m * s / 8; if (mb > 0) printf "%s,%s,%s,%s,%.1f,%s,%s,%s\n", t, dir, r, m,
+			b * 1e6 / hz / mb, t == "veth" ? "" : sprintf("%.1f", d * 1e6 / hz / mb), per(k), per(i) }' >>"$COST"
+}
+# One kernel copy's rate here, the unit the paths differ by: a tmpfs file
+# read into a process (copy_to_user; /dev/null takes it for free).
+copy_rate() {
+	dd if=/dev/zero of="$W/copy" bs=1M count=512 status=none
+	dd if="$W/copy" of=/dev/null bs=64k 2>&1 | awk '/copied/ { print int($(NF - 1) * ($NF == "GB/s" ? 1000 : 1)) }'
+	rm -f "$W/copy"
+}
+mkdir -p "$W"
+COPY=$(copy_rate)
+echo "# one kernel copy: $COPY MB/s"
+
 # Device 0 is this tree, device 1 the base.
 serve "$B" 0
 [ -n "$BASE" ] && serve "$(cd "$BASE" && pwd)" 1
 sleep 1
+vduse_kprobes_on
 rows=""
 abrows=""
 echo "build,direction,hvdpa_mbits,veth_mbits,ratio" >"$OUT/net-bench.csv"
@@ -52,10 +83,10 @@ for dir in "into the namespace:" "out of it:-R"; do
 	label=${dir%%:*}
 	flag=${dir#*:}
 	: >"$W/hv0" && : >"$W/hv1" && : >"$W/ve"
-	for _ in $(seq "$RUNS"); do
-		[ -n "$BASE" ] && mbits ctr1 10.79.0.2 "$flag" >>"$W/hv1"
-		mbits vref 10.78.0.2 "$flag" >>"$W/ve"
-		mbits ctr0 10.77.0.2 "$flag" >>"$W/hv0"
+	for r in $(seq "$RUNS"); do
+		[ -n "$BASE" ] && measure "$BASE_LABEL" "$label" "$r" "$PID_1" ctr1 10.79.0.2 "$flag" >>"$W/hv1"
+		measure veth "$label" "$r" - vref 10.78.0.2 "$flag" >>"$W/ve"
+		measure hvdpa-net "$label" "$r" "$PID_0" ctr0 10.77.0.2 "$flag" >>"$W/hv0"
 	done
 	ve=$(median <"$W/ve")
 	echo "# $label: veth runs $(tr '\n' ' ' <"$W/ve")"
@@ -72,6 +103,7 @@ for dir in "into the namespace:" "out of it:-R"; do
 	[ -n "$BASE" ] && abrows="$abrows| $label | $(ratio "$(median <"$W/hv0")" "$(median <"$W/hv1")") |
 "
 done
+vduse_kprobes_off
 unserve "$B" 0
 [ -n "$BASE" ] && unserve "$(cd "$BASE" && pwd)" 1
 {
@@ -97,6 +129,22 @@ unserve "$B" 0
 		echo "|---|---|"
 		printf "%s" "$abrows"
 	fi
+	echo
+	echo "What the VM spent per MB moved (median of the runs; net-cost.csv has each):"
+	echo "its busy time on all CPUs, the daemon's own, and VDUSE's kicks and interrupts."
+	echo "One kernel copy (a tmpfs file read into a process) ran at $COPY MB/s here,"
+	echo "$(awk -v c="$COPY" 'BEGIN { if (c > 0) printf "%.0f", 1e6 / c; else print "?" }') us of CPU per MB."
+	echo
+	echo "| target | direction | Mbit/s | VM us/MB | daemon us/MB | kicks/MB | interrupts/MB |"
+	echo "|---|---|---|---|---|---|---|"
+	for t in hvdpa-net veth ${BASE:+$BASE_LABEL}; do
+		for d in into out; do
+			med() { awk -F, -v t="$t" -v d="$d" -v f="$1" '$1 == t && $2 == d { print $f }' "$COST" |
+				sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'; }
+			[ -n "$(med 4)" ] || continue
+			echo "| $t | $d | $(med 4) | $(med 5) | $(med 6) | $(med 7) | $(med 8) |"
+		done
+	done
 } >"$OUT/net-bench.md"
 HV_CHART_UNIT=Mbit/s sh "$(dirname "$0")/histogram.sh" "$OUT/net-bench.png" \
 	"hvdpa-net vs veth, iperf3 TCP" linear "$W/chart" hvdpa-net veth

@@ -35,16 +35,34 @@ randwrite-4k-qd32:randwrite:4k:32:1"
 [ -n "${HVDPA_BENCH_WORKLOADS:-}" ] &&
 	WORKLOADS=$(echo "$WORKLOADS" | grep -E "^(${HVDPA_BENCH_WORKLOADS}):")
 
-# interleave TARGET=DEV...: each workload RUNS times, each run on every
+# Where the CPU went in each run, to $COST: the whole VM's busy time and
+# the client's (hvdpad or qsd) and the server's (SERVER_PID, if set) per
+# I/O, and how busy the VM's CPUs were (all of them: 100).
+COST=$W/cost.csv
+echo "target,workload,run,iops,vm_us_per_io,client_us_per_io,server_us_per_io,vm_busy_pct" >"$COST"
+SERVER_PID=""
+pid_ticks() { if [ -n "$1" ] && [ -e "/proc/$1/stat" ]; then ticks_of "$1"; else echo 0; fi; }
+
+# interleave TARGET=DEV=PID...: each workload RUNS times, each run on every
 # disk in the order given (A, B, A, B, ...), so that a change in the
-# host's speed hits each alike.
+# host's speed hits each alike. PID is the client's.
 interleave() {
 	disks="$*"
 	echo "$WORKLOADS" | while IFS=: read -r name rw bs qd jobs; do
 		run=1
 		while [ $run -le "$RUNS" ]; do
 			for td in $disks; do
-				fio_one "${td%%=*}" "${td#*=}" "$name" "$rw" "$bs" "$qd" "$jobs" "$run"
+				t=${td%%=*} rest=${td#*=}
+				pid=${rest#*=}
+				t0=$(now) b0=$(busy_ticks) c0=$(pid_ticks "$pid") s0=$(pid_ticks "$SERVER_PID")
+				row=$(fio_one "$t" "${rest%%=*}" "$name" "$rw" "$bs" "$qd" "$jobs" "$run")
+				b1=$(busy_ticks) c1=$(pid_ticks "$pid") s1=$(pid_ticks "$SERVER_PID") el=$(secs_since "$t0")
+				echo "$row"
+				echo "$row" | awk -F, -v b=$((b1 - b0)) -v c=$((c1 - c0)) -v sv=$((s1 - s0)) \
+					-v hz="$(getconf CLK_TCK)" -v s="$SECS" -v el="$el" -v cpus="$(nproc)" -v srv="$SERVER_PID" '
+					{ n = $4 * s; if (n > 0) printf "%s,%s,%s,%s,%.1f,%.1f,%s,%.0f\n", $1, $2, $3, $4,
+						b * 1e6 / hz / n, c * 1e6 / hz / n, srv == "" ? "" : sprintf("%.1f", sv * 1e6 / hz / n),
+						100 * b / hz / (el * cpus) }' >>"$COST"
 			done
 			run=$((run + 1))
 		done

@@ -64,7 +64,9 @@ start_qsd_node qrbd $QUEUES $QSIZE driver=rbd,pool=rbd,image=q,conf="$C",cache.d
 dev_q=$(attach qrbd) || fail "qrbd not attached"
 echo "# hvdpad-rbd on $dev_h, qsd-rbd on $dev_q${dev_b:+, hvdpad-b on $dev_b}"
 
-interleave hvdpad-rbd="$dev_h" ${dev_b:+hvdpad-b="$dev_b"} qsd-rbd="$dev_q"
+# The cluster's share of the CPU: the OSD's (server_us_per_io).
+SERVER_PID=$(pgrep -o ceph-osd || true)
+interleave hvdpad-rbd="$dev_h=$pid_h" ${dev_b:+hvdpad-b="$dev_b=$pid_b"} qsd-rbd="$dev_q=$QPID"
 
 vdpa dev del hrbdh
 vdpa dev del qrbd
@@ -77,4 +79,5 @@ if [ -n "$dev_b" ]; then
 fi
 sh "$(dirname "$0")/../vm/ceph-up.sh" "$CD" --stop
 cp "$RAW" "$OUT/rbd-bench-raw.csv"
+cp "$COST" "$OUT/rbd-cost.csv"
 sh "$(dirname "$0")/rbd-bench-report.sh" "$RAW" "$OUT" "$SECS" "$RUNS" "$MIB"
