@@ -151,5 +151,14 @@ if [ -f /usr/share/bash-completion/bash_completion ]; then
 	[ "$c1" = "attach " ] && [ "$c2" = "vhost virtio " ] &&
 		echo "$c3" | grep -q -- '--config' && [ "$c4" = "name=d0,attach= " ]
 	ok $? "they complete: 'hvdpactl at' -> $c1; 'attach x' -> $c2; 'hvdpad --blk name=d0,att' -> $c4"
+	# Every key the option parsers take is offered (packed= was not).
+	missing=""
+	for opt in blk net; do
+		for k in $(sed -n 's/.*strcmp(tok, "\([a-z-]*\)").*/\1/p' "$S/devices/${opt}_options.c" | sort -u); do
+			complete_ hvdpad --$opt "name=d0,$k" | grep -q "name=d0,$k= " || missing="$missing --$opt $k="
+		done
+	done
+	[ -z "$missing" ]
+	ok $? "every key of blk_options.c and net_options.c completes${missing:+; missing:$missing}"
 fi
 done_
