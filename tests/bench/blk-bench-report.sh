@@ -72,7 +72,9 @@ CSV=$OUT/blk-bench.csv
 			done
 		fi
 		cpu=$OUT/blk-transport-cpu.csv
-		if [ -s "$cpu" ] && [ "$(wc -l <"$cpu")" -gt 1 ]; then
+		# Only transport-run.sh's boot measures it: the main table's run
+		# would show another boot's figures as its own.
+		if [ "${HVDPA_BENCH_TRANSPORT:-0}" = 1 ] && [ -s "$cpu" ] && [ "$(wc -l <"$cpu")" -gt 1 ]; then
 			echo
 			echo "Where the CPU went, per I/O (median of the runs): the daemon's own time, and"
 			echo "the whole VM's (fio, the guest kernel's block, virtio and VDUSE paths, the daemon)."
