@@ -41,7 +41,6 @@ randwrite-4k-qd32:randwrite:4k:32:1"
 COST=$W/cost.csv
 echo "target,workload,run,iops,vm_us_per_io,client_us_per_io,server_us_per_io,vm_busy_pct" >"$COST"
 SERVER_PID=""
-pid_ticks() { if [ -n "$1" ] && [ -e "/proc/$1/stat" ]; then ticks_of "$1"; else echo 0; fi; }
 
 # interleave TARGET=DEV=PID...: each workload RUNS times, each run on every
 # disk in the order given (A, B, A, B, ...), so that a change in the

@@ -209,8 +209,10 @@ status_of() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
 # CPU time, for the benchmarks' cost per I/O or per MB: ticks_of PID is
 # the process's user + system clock ticks, busy_ticks the whole machine's
-# (all but idle and iowait).
+# (all but idle and iowait); pid_ticks PID is ticks_of, or 0 for no
+# process (empty, "-", or gone).
 ticks_of() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+pid_ticks() { if [ -n "$1" ] && [ -e "/proc/$1/stat" ]; then ticks_of "$1"; else echo 0; fi; }
 busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
 
 # Kicks the guest's drivers sent to VDUSE and interrupts VDUSE delivered to
