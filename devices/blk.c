@@ -23,6 +23,7 @@
 #include "blk_image.h"
 #include "hvdpa/blk.h"
 #include "hvdpa/log.h"
+#include "options.h"
 
 #define SECTOR_SHIFT 9
 #define SECTOR_SIZE  (1u << SECTOR_SHIFT)
@@ -634,10 +635,13 @@ static void blk_fill_config(struct blk_dev *blk)
 
 int hv_blk_create(const struct hv_blk_options *o, struct hv_device **out, char *err, size_t errlen)
 {
-	struct blk_dev *blk = calloc(1, sizeof(*blk));
+	struct blk_dev *blk;
 	uint64_t f;
-	int r;
+	int r = hv_opt_cpus_usable(&o->cpus, err, errlen);
 
+	if (r < 0)
+		return r;
+	blk = calloc(1, sizeof(*blk));
 	if (!blk)
 		return -ENOMEM;
 	_Static_assert(sizeof(struct virtio_blk_config) <= HV_CONFIG_MAX, "config space");
@@ -732,6 +736,7 @@ int hv_blk_create(const struct hv_blk_options *o, struct hv_device **out, char *
 	blk->dev.num_queues = o->num_queues;
 	blk->dev.queue_size = o->queue_size;
 	blk->dev.poll_ns = o->poll_us * 1000u;
+	blk->dev.cpus = o->cpus;
 	blk_fill_config(blk);
 	*out = &blk->dev;
 	return 0;

@@ -173,6 +173,8 @@ static int blk_key(void *ctx, const char *tok, const char *v, char *err, size_t 
 	} else if (!strcmp(tok, "poll-us")) {
 		r = hv_opt_ranged(tok, v, 0, MAX_POLL_US, &x, err, errlen);
 		o->poll_us = r ? o->poll_us : (uint32_t)x;
+	} else if (!strcmp(tok, "cpus")) {
+		r = hv_opt_cpus(tok, v, &o->cpus, err, errlen);
 	} else if (!strcmp(tok, "serial")) {
 		if (strlen(v) > HV_BLK_SERIAL_MAX)
 			r = hv_opt_fail(err, errlen, "serial is at most %d bytes",
@@ -184,7 +186,7 @@ static int blk_key(void *ctx, const char *tok, const char *v, char *err, size_t 
 			err, errlen,
 			"unknown key '%s' (keys: name, path, nbd, rbd, ceph-conf, ceph-id, "
 			"timeout, readonly, queues, queue-size, serial, null, size, poll-us, "
-			"packed, attach)",
+			"cpus, packed, attach)",
 			tok);
 	}
 	return r;

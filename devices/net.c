@@ -30,6 +30,7 @@
 
 #include "hvdpa/log.h"
 #include "hvdpa/net.h"
+#include "options.h"
 
 #define HDR_LEN	  12u		  /* struct virtio_net_hdr_v1 */
 #define PKT_MAX	  (65536u + 256u) /* a GSO packet and its header */
@@ -563,9 +564,15 @@ static uint64_t net_features(void)
 int hv_net_create_fd(const struct hv_net_options *o, int fd, struct hv_device **out, char *err,
 		     size_t errlen)
 {
-	struct net_dev *nd = calloc(1, sizeof(*nd));
+	struct net_dev *nd;
 	struct virtio_net_config c = {0};
+	int r = hv_opt_cpus_usable(&o->cpus, err, errlen);
 
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	nd = calloc(1, sizeof(*nd));
 	if (!nd || !(nd->pkt = malloc(PKT_MAX))) {
 		free(nd);
 		close(fd);
@@ -581,6 +588,7 @@ int hv_net_create_fd(const struct hv_net_options *o, int fd, struct hv_device **
 	nd->dev.features = net_features() | (o->packed ? 1ull << VIRTIO_F_RING_PACKED : 0);
 	nd->dev.num_queues = 2;
 	nd->dev.queue_size = o->queue_size;
+	nd->dev.cpus = o->cpus;
 	memcpy(c.mac, o->mac, 6);
 	/* Created up; the real state follows at once through control_event,
 	 * which keeps the recorded config stable across restarts. */

@@ -73,10 +73,12 @@ static int net_key(void *ctx, const char *tok, const char *v, char *err, size_t 
 		r = hv_opt_queue_size(v, &o->queue_size, err, errlen);
 	} else if (!strcmp(tok, "packed")) {
 		r = hv_opt_switch(tok, v, &o->packed, err, errlen);
+	} else if (!strcmp(tok, "cpus")) {
+		r = hv_opt_cpus(tok, v, &o->cpus, err, errlen);
 	} else {
 		r = hv_opt_fail(err, errlen,
 				"unknown key '%s' (keys: name, tap, mac, mtu, queue-size, "
-				"packed, attach)",
+				"packed, cpus, attach)",
 				tok);
 	}
 	return r;

@@ -80,6 +80,63 @@ int hv_opt_name(const char *v, char *out, size_t max, char *err, size_t errlen)
 	return 0;
 }
 
+static int cpu_number(const char *s, const char *end, unsigned long *out)
+{
+	char buf[16];
+
+	if (end - s <= 0 || end - s >= (long)sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, (size_t)(end - s));
+	buf[end - s] = '\0';
+	return hv_opt_uint(buf, 0, CPU_SETSIZE - 1, out);
+}
+
+int hv_opt_cpus(const char *key, const char *v, cpu_set_t *set, char *err, size_t errlen)
+{
+	const char *s = v;
+
+	CPU_ZERO(set);
+	do {
+		const char *end = strchr(s, ':'), *dash;
+		unsigned long lo, hi;
+
+		if (!end)
+			end = s + strlen(s);
+		dash = memchr(s, '-', (size_t)(end - s));
+		if (cpu_number(s, dash ? dash : end, &lo) ||
+		    (dash ? cpu_number(dash + 1, end, &hi) : (hi = lo, 0)) || hi < lo) {
+			CPU_ZERO(set);
+			return hv_opt_fail(err, errlen,
+					   "%s is CPUs (0 to %d) and ranges joined by ':', like "
+					   "2 or 0:2-3, not '%s'",
+					   key, CPU_SETSIZE - 1, v);
+		}
+		for (unsigned long c = lo; c <= hi; c++)
+			CPU_SET(c, set);
+		s = *end ? end + 1 : end;
+	} while (*s || s[-1] == ':');
+	return 0;
+}
+
+int hv_opt_cpus_usable(const cpu_set_t *set, char *err, size_t errlen)
+{
+	cpu_set_t allowed;
+
+	if (!CPU_COUNT(set))
+		return 0;
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0)
+		return hv_opt_fail(err, errlen, "cpus: cannot read this process's CPUs: %s",
+				   strerror(errno));
+	for (int c = 0; c < CPU_SETSIZE; c++) {
+		if (CPU_ISSET(c, set) && !CPU_ISSET(c, &allowed))
+			return hv_opt_fail(err, errlen,
+					   "cpus: CPU %d is not one this process may run on "
+					   "(see taskset -p or its cgroup's cpuset)",
+					   c);
+	}
+	return 0;
+}
+
 int hv_opt_each(const char *spec, hv_opt_key_fn fn, void *ctx, char *err, size_t errlen)
 {
 	char *copy = strdup(spec), *save = NULL, *tok;

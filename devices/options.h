@@ -3,6 +3,7 @@
 #ifndef HVDPA_DEVICES_OPTIONS_H
 #define HVDPA_DEVICES_OPTIONS_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,5 +23,12 @@ int hv_opt_queue_size(const char *v, uint16_t *out, char *err, size_t errlen);
 /* A name becomes /dev/vduse/NAME and a vdpa device name: 1 to max-1
  * characters of A-Z a-z 0-9 . _ -, not starting with a dot. */
 int hv_opt_name(const char *v, char *out, size_t max, char *err, size_t errlen);
+/* A CPU list into set: CPUs and ranges joined by ':' ("1", "2-3",
+ * "0:2-3"), since ',' already separates the options. */
+int hv_opt_cpus(const char *key, const char *v, cpu_set_t *set, char *err, size_t errlen);
+/* Fails, naming the CPU, if set (non-empty) holds one this process may not
+ * run on: the admin hears it when the device is made, not later from a
+ * queue thread. */
+int hv_opt_cpus_usable(const cpu_set_t *set, char *err, size_t errlen);
 
 #endif

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* The queue thread every transport runs (see queue_runner.h). */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -116,11 +118,26 @@ static bool wait_prepared(struct hv_queue_runner *r)
 	}
 }
 
+/* cpus=: made sure of when the device was made; a cpuset changed since
+ * then only costs the placement, so the queue is served anyway. */
+static void keep_to_cpus(struct hv_queue_runner *r)
+{
+	const cpu_set_t *cpus = &r->q.dev->cpus;
+	int e;
+
+	if (!CPU_COUNT(cpus))
+		return;
+	e = pthread_setaffinity_np(pthread_self(), sizeof(*cpus), cpus);
+	if (e)
+		hv_warn("%s: cannot keep to cpus=: %s; running on any CPU", r->name, strerror(e));
+}
+
 static void *runner_thread(void *opaque)
 {
 	struct hv_queue_runner *r = opaque;
 	bool poll = r->q.dev->poll_ns > 0;
 
+	keep_to_cpus(r);
 	if (!wait_prepared(r))
 		goto wait_stop;
 	__atomic_store_n(&r->serving, true, __ATOMIC_RELEASE);

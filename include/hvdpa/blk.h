@@ -32,6 +32,7 @@ struct hv_blk_options {
 	bool null;
 	uint64_t size;	  /* bytes, for null */
 	uint32_t poll_us; /* busy-poll window of the queue threads */
+	cpu_set_t cpus;	  /* the queue threads' CPUs; empty: any */
 	/* Offer the packed ring (VIRTIO_F_RING_PACKED); the driver picks. */
 	bool packed;
 };

@@ -2,6 +2,7 @@
 #ifndef HVDPA_DEVICE_H
 #define HVDPA_DEVICE_H
 
+#include <sched.h>
 #include <stdint.h>
 
 #include "hvdpa/loop.h"
@@ -90,6 +91,9 @@ struct hv_device {
 	/* How long a queue thread busy-polls for work before it sleeps; 0
 	 * sleeps at once. Trades a CPU for wake-up latency. */
 	uint32_t poll_ns;
+	/* The CPUs the queue threads keep to (cpus=); empty: any the process
+	 * may use. With poll_ns, a CPU of their own to spin on. */
+	cpu_set_t cpus;
 
 	/* Set by the transport: config[off, off+len) changed at run time and
 	 * the driver is to be told. Called on the control thread only. */

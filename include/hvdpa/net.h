@@ -21,12 +21,13 @@ struct hv_net_options {
 	bool mac_given;
 	uint16_t mtu;
 	uint16_t queue_size;
-	bool packed; /* offer the packed ring; the driver picks */
+	bool packed;	/* offer the packed ring; the driver picks */
+	cpu_set_t cpus; /* the queue threads' CPUs; empty: any */
 };
 
 void hv_net_options_init(struct hv_net_options *o);
 /* "name=NAME,tap=TAP[,mac=XX:XX:XX:XX:XX:XX][,mtu=N][,queue-size=N]
- * [,packed=on|off]". */
+ * [,packed=on|off][,cpus=LIST]". */
 int hv_net_options_parse(struct hv_net_options *o, const char *spec, char *err, size_t errlen);
 
 /* Opens (or creates) the tap and builds the device. */

@@ -45,6 +45,8 @@ CSV=$OUT/blk-bench.csv
 		else
 			echo "The boot of the table above, runs interleaved with all its targets."
 		fi
+		[ -z "${HVDPA_BENCH_FIO_CPUS:-}" ] ||
+			echo "fio kept to CPU ${HVDPA_BENCH_FIO_CPUS}${HVDPA_BENCH_QSD_CPUS:+, qemu-storage-daemon to CPU $HVDPA_BENCH_QSD_CPUS (taskset)}."
 		echo "Target (issue 14): at least 1.5x qsd-null's IOPS at qd32 and at qd1."
 		echo
 		echo "| workload | hvdpad-null IOPS | qsd-null IOPS | ratio | hvdpad-null p50/p99 us | qsd-null p50/p99 us | target >= 1.5x |"

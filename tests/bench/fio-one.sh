@@ -12,6 +12,7 @@ fio_one() {
 	fio --eta=never --name="$name" --filename="$dev" --ioengine=io_uring --direct=1 \
 		--rw="$rw" --bs="$bs" --iodepth="$qd" --numjobs="$jobs" --group_reporting \
 		--offset_increment=$((MIB / jobs))M --size=$((MIB / jobs))M \
+		${HVDPA_BENCH_FIO_CPUS:+--cpus_allowed="$HVDPA_BENCH_FIO_CPUS"} \
 		--runtime="$SECS" --time_based --minimal >"$W/fio.out" 2>"$W/fio.err" || {
 		echo "fio failed on $target $name:"
 		cat "$W/fio.err"

@@ -10,6 +10,10 @@
 # blk-transport-cpu.csv.
 # HVDPA_BENCH_NULL_B_OPTS=OPTS adds a third target, hvdpad-null with those
 # --blk options (poll-us=0, say), interleaved with the two.
+# HVDPA_BENCH_FIO_CPUS=0 keeps fio to CPU 0, HVDPA_BENCH_QSD_CPUS=1 qsd to
+# CPU 1: with HVDPA_BENCH_NULL_B_OPTS=cpus=1,poll-us=1000, each daemon has a
+# CPU of its own, away from the application's (blk-bench.md, "A CPU of its
+# own").
 #   sh tests/bench/transport-run.sh [SECONDS_PER_RUN] [RUNS]   # defaults 5 3
 set -eu
 cd "$(dirname "$0")/../.."
@@ -23,7 +27,8 @@ mkdir -p "$out" docs/perf
 rm -f "$out/blk-bench.md"
 # 2 workloads x 2 targets per run, each with fio's start and end.
 sh tests/vm/run.sh -t $((600 + secs * runs * 4 * 3 * 3 / 2)) "HVDPA_BENCH_TRANSPORT=1 \
-HVDPA_BENCH_NULL_B_OPTS='${HVDPA_BENCH_NULL_B_OPTS:-}' HVDPA_BENCH_WORKLOADS='randread-4k-qd1|randread-4k-qd32' \
+HVDPA_BENCH_NULL_B_OPTS='${HVDPA_BENCH_NULL_B_OPTS:-}' HVDPA_BENCH_FIO_CPUS='${HVDPA_BENCH_FIO_CPUS:-}' \
+HVDPA_BENCH_QSD_CPUS='${HVDPA_BENCH_QSD_CPUS:-}' HVDPA_BENCH_WORKLOADS='randread-4k-qd1|randread-4k-qd32' \
 sh tests/bench/blk-bench.sh build-release '$out' $secs $runs 1024"
 cp "$out/blk-bench.csv" docs/perf/blk-transport.csv
 cp "$out/blk-transport-cpu.csv" docs/perf/blk-transport-cpu.csv

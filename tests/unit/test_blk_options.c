@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 
 #include <linux/virtio_config.h>
@@ -98,6 +99,58 @@ static void test_errors(void)
 	expect_error("name=a,null=on,size=99999999999T", "multiple of 512");
 	expect_error("name=a,null=maybe,size=1G", "null must be on or off");
 	expect_error("name=a,path=/x,poll-us=1001", "poll-us must be 0 to 1000");
+}
+
+/* cpus=: a list in the option string's own syntax; a bad one is named. */
+static void test_cpus(void)
+{
+	CHECK_EQ(parse("name=a,path=/x"), 0);
+	CHECK_EQ(CPU_COUNT(&o.cpus), 0);
+	CHECK_EQ(parse("name=a,path=/x,cpus=1"), 0);
+	CHECK_EQ(CPU_COUNT(&o.cpus), 1);
+	CHECK(CPU_ISSET(1, &o.cpus));
+	CHECK_EQ(parse("name=a,path=/x,cpus=0:2-4:7,queues=2"), 0);
+	CHECK_EQ(CPU_COUNT(&o.cpus), 5);
+	CHECK(CPU_ISSET(0, &o.cpus) && CPU_ISSET(2, &o.cpus) && CPU_ISSET(4, &o.cpus));
+	CHECK(CPU_ISSET(7, &o.cpus) && !CPU_ISSET(5, &o.cpus) && !CPU_ISSET(1, &o.cpus));
+	CHECK_EQ(o.num_queues, 2);
+	CHECK_EQ(parse("name=a,path=/x,cpus=1023"), 0);
+	CHECK(CPU_ISSET(1023, &o.cpus));
+	expect_error("name=a,path=/x,cpus=", "cpus is CPUs (0 to 1023)");
+	expect_error("name=a,path=/x,cpus=1024", "not '1024'");
+	expect_error("name=a,path=/x,cpus=3-1", "not '3-1'");
+	expect_error("name=a,path=/x,cpus=1:", "not '1:'");
+	expect_error("name=a,path=/x,cpus=:1", "not ':1'");
+	expect_error("name=a,path=/x,cpus=1-", "not '1-'");
+	expect_error("name=a,path=/x,cpus=-1", "not '-1'");
+	expect_error("name=a,path=/x,cpus=1-2-3", "not '1-2-3'");
+	expect_error("name=a,path=/x,cpus=a", "not 'a'");
+	expect_error("name=a,path=/x,cpus=99999999999999999999", "cpus is CPUs");
+}
+
+/* A CPU the process may not run on is refused when the device is made. */
+static void test_cpus_unusable(void)
+{
+	struct hv_device *dev = NULL;
+	cpu_set_t allowed;
+	int c = 0;
+
+	CHECK_EQ(parse("name=a,null=on,size=1M,cpus=1023"), 0);
+	CHECK_EQ(sched_getaffinity(0, sizeof(allowed), &allowed), 0);
+	if (CPU_ISSET(1023, &allowed))
+		return; /* a machine with 1024 CPUs: nothing to refuse here */
+	err[0] = '\0';
+	CHECK_EQ(hv_blk_create(&o, &dev, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "CPU 1023 is not one this process may run on") != NULL);
+	CHECK(dev == NULL);
+	while (!CPU_ISSET(c, &allowed))
+		c++;
+	CPU_ZERO(&o.cpus);
+	CPU_SET(c, &o.cpus);
+	CHECK_EQ(hv_blk_create(&o, &dev, err, sizeof(err)), 0);
+	CHECK(dev && CPU_EQUAL(&dev->cpus, &o.cpus));
+	if (dev)
+		dev->ops->destroy(dev);
 }
 
 static void test_null_sizes(void)
@@ -201,6 +254,8 @@ int main(void)
 	RUN(test_defaults);
 	RUN(test_packed_offer);
 	RUN(test_errors);
+	RUN(test_cpus);
+	RUN(test_cpus_unusable);
 	RUN(test_null_sizes);
 	RUN(test_nbd);
 	RUN(test_rbd);

@@ -616,6 +616,11 @@ static void test_options(void)
 	CHECK(!o.packed);
 	CHECK_EQ(hv_net_options_parse(&o, "name=n0,tap=t0,packed=on", err, sizeof(err)), 0);
 	CHECK(o.packed);
+	CHECK_EQ(CPU_COUNT(&o.cpus), 0);
+	CHECK_EQ(hv_net_options_parse(&o, "name=n0,tap=t0,cpus=1:3", err, sizeof(err)), 0);
+	CHECK(CPU_COUNT(&o.cpus) == 2 && CPU_ISSET(1, &o.cpus) && CPU_ISSET(3, &o.cpus));
+	CHECK(hv_net_options_parse(&o, "name=n0,tap=t0,cpus=1,3", err, sizeof(err)) < 0 &&
+	      strstr(err, "'3' is not key=value"));
 	CHECK(hv_net_options_parse(&o, "name=n0,tap=t0,speed=10", err, sizeof(err)) < 0 &&
 	      strstr(err, "unknown key 'speed'"));
 	/* The default address is stable and locally administered. */

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
 #include <time.h>
@@ -96,6 +97,7 @@ static void setup(struct hv_queue_runner *r, int kick_fd, uint32_t poll_ns)
 	enabled = prepares = kicks = served = 0;
 	*r = (struct hv_queue_runner){0};
 	dev.poll_ns = poll_ns;
+	CPU_ZERO(&dev.cpus);
 	hv_queue_runner_init(r, &dev, 0, notify, NULL, test_prepare, kick_fd, "test/vq0");
 }
 
@@ -217,6 +219,35 @@ static void test_broken_ring_parked(void)
 	fd_free(&drv);
 }
 
+/* cpus=: the queue thread runs on the CPUs given, and serves as before. */
+static void test_keeps_to_cpus(void)
+{
+	struct hv_queue_runner r;
+	int kfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	cpu_set_t allowed, got;
+	uint64_t one = 1;
+	int c = CPU_SETSIZE - 1;
+
+	CHECK_EQ(sched_getaffinity(0, sizeof(allowed), &allowed), 0);
+	/* The last CPU allowed: on a machine of several, not where an
+	 * unpinned thread would be confined anyway. */
+	while (c > 0 && !CPU_ISSET(c, &allowed))
+		c--;
+	setup(&r, kfd, 0);
+	CPU_SET(c, &dev.cpus);
+	__atomic_store_n(&enabled, 1, __ATOMIC_RELEASE);
+	CHECK_EQ(hv_queue_runner_start(&r), 0);
+	publish_one();
+	CHECK_EQ(write(kfd, &one, sizeof(one)), 8);
+	CHECK(wait_served(1, 1000));
+	CHECK_EQ(pthread_getaffinity_np(r.thread, sizeof(got), &got), 0);
+	CHECK(CPU_EQUAL(&got, &dev.cpus));
+	hv_queue_runner_stop(&r);
+	CPU_ZERO(&dev.cpus);
+	close(kfd);
+	fd_free(&drv);
+}
+
 int main(void)
 {
 	hv_log_level = HV_LOG_ERR;
@@ -224,5 +255,6 @@ int main(void)
 	RUN(test_enabled_late_kick_lost);
 	RUN(test_stop_while_waiting);
 	RUN(test_broken_ring_parked);
+	RUN(test_keeps_to_cpus);
 	return check_done();
 }

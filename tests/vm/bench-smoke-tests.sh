@@ -52,8 +52,11 @@ device)
 		run blk-bench "$W/blk/blk-bench.md" 4 sh "$bench/blk-bench.sh" "$B" "$W/blk" 1 1 64
 	# transport-run.sh's interleaved mode: its row in each table. One
 	# workload, and two of nbd-bench's four: the smoke's time is CI's.
+	# With it the CPU-of-its-own mode: a third target (cpus=, poll-us=),
+	# fio and qsd each kept to a CPU.
 	HVDPA_BENCH_TRANSPORT=1 HVDPA_BENCH_WORKLOADS='randread-4k-qd32' \
-		run blk-transport "$W/transport/blk-bench.md" 2 sh "$bench/blk-bench.sh" "$B" "$W/transport" 1 1 64
+		HVDPA_BENCH_NULL_B_OPTS=cpus=1,poll-us=1000 HVDPA_BENCH_FIO_CPUS=0 HVDPA_BENCH_QSD_CPUS=1 \
+		run blk-transport "$W/transport/blk-bench.md" 3 sh "$bench/blk-bench.sh" "$B" "$W/transport" 1 1 64
 	HVDPA_BENCH_WORKLOADS='randread-4k-qd32|randwrite-4k-qd1' \
 		run nbd-bench "$W/nbd/nbd-bench.md" 2 sh "$bench/nbd-bench.sh" "$B" "$W/nbd" 1 1 64
 	# The same two on images of 16 MiB: their filling is TCG's time too.

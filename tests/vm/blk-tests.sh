@@ -38,6 +38,26 @@ expect_usage_error "no device and no control socket" "nothing to serve" --contro
 truncate -s 16M "$W/other.img"
 expect_usage_error "the same name twice" "given twice" \
 	--blk name=bad0,path="$W/img" --blk name=bad0,path="$W/other.img"
+expect_usage_error "cpus= a CPU it may not run on" "CPU 7 is not one this process may run on" \
+	--blk name=bad0,path="$W/img",cpus=7
+
+echo "# cpus=1: the queue threads, and only they, keep to CPU 1"
+start_daemon dcpu --blk name=hcpu,null=on,size=64M,queues=2,cpus=1 || exit 1
+dev=$(attach hcpu)
+fio --name=cpus --filename="$dev" --ioengine=io_uring --direct=1 --rw=randread --bs=4k \
+	--iodepth=4 --numjobs=2 --runtime=1 --time_based --output=/dev/null
+check "fio on the cpus=1 disk" test $? -eq 0
+pinned=0 other=0
+for t in /proc/$DPID/task/*; do
+	case $(awk '/^Cpus_allowed_list:/ { print $2 }' "$t/status") in
+	1) pinned=$((pinned + 1)) ;;
+	0-1) other=$((other + 1)) ;;
+	esac
+done
+check "2 queue threads on CPU 1 ($pinned), the other $other on any" \
+	test "$pinned" -eq 2 -a "$other" -ge 1 -a $((pinned + other)) -eq "$(ls /proc/$DPID/task | wc -l)"
+vdpa dev del hcpu
+stop_daemon 10
 
 echo "# hblk0 from a 256 MiB image"
 start_daemon d1 --blk name=hblk0,path="$W/img",serial=HVDPA-SERIAL-1 || exit 1
