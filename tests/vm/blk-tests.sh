@@ -44,7 +44,7 @@ expect_usage_error "cpus= a CPU it may not run on" "CPU 7 is not one this proces
 echo "# cpus=1: the queue threads, and only they, keep to CPU 1"
 start_daemon dcpu --blk name=hcpu,null=on,size=64M,queues=2,cpus=1 || exit 1
 dev=$(attach hcpu)
-fio --name=cpus --filename="$dev" --ioengine=io_uring --direct=1 --rw=randread --bs=4k \
+fio --eta=never --name=cpus --filename="$dev" --ioengine=io_uring --direct=1 --rw=randread --bs=4k \
 	--iodepth=4 --numjobs=2 --runtime=1 --time_based --output=/dev/null
 check "fio on the cpus=1 disk" test $? -eq 0
 pinned=0 other=0
