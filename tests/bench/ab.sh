@@ -25,11 +25,13 @@ git worktree add -f --detach "$wt" "$base" >/dev/null
 [ -f build-release/build.ninja ] || meson setup build-release --buildtype=release >/dev/null
 ninja -C build-release >/dev/null
 
-# HVDPA_BENCH_HOG, HVDPA_BENCH_AB_QSD (contention-run.sh) and
-# HVDPA_BENCH_FS pass through.
+# HVDPA_BENCH_HOG, HVDPA_BENCH_AB_QSD (contention-run.sh), HVDPA_BENCH_FS,
+# HVDPA_BENCH_FIO_CPUS (fio's CPUs) and HVDPA_BENCH_QSD_CPUS (qsd's) pass
+# through.
 sh tests/vm/run.sh -t $((900 + secs * runs * 3 * 5 * 2)) "HVDPA_BENCH_HOG='${HVDPA_BENCH_HOG:-0}' \
 HVDPA_BENCH_FS='${HVDPA_BENCH_FS:-tmpfs}' \
 HVDPA_BENCH_AB_QSD='${HVDPA_BENCH_AB_QSD:-0}' HVDPA_BENCH_WORKLOADS='$wl' \
-HVDPA_BENCH_B_OPTS='${HVDPA_BENCH_B_OPTS:-}' \
+HVDPA_BENCH_B_OPTS='${HVDPA_BENCH_B_OPTS:-}' HVDPA_BENCH_FIO_CPUS='${HVDPA_BENCH_FIO_CPUS:-}' \
+HVDPA_BENCH_QSD_CPUS='${HVDPA_BENCH_QSD_CPUS:-}' \
 HVDPAD_B='$top/build-release/hvdpad' sh tests/bench/${HVDPA_AB_BENCH:-blk}-bench.sh '$wt/build' '$out' $secs $runs 256"
 git worktree remove --force "$wt"

@@ -160,12 +160,6 @@ if [ "${HVDPA_BENCH_TRANSPORT:-0}" = 1 ]; then
 		exit 1
 	dev_q=$(attach qnull) || exit 1
 	pid_h=$DPID
-	# HVDPA_BENCH_QSD_CPUS: qemu-storage-daemon kept to these CPUs (a
-	# taskset list), as hvdpad-null-b is with cpus=: the same CPU of its
-	# own for both; HVDPA_BENCH_FIO_CPUS keeps fio off it (fio-one.sh).
-	if [ -n "${HVDPA_BENCH_QSD_CPUS:-}" ]; then
-		taskset -a -p -c "$HVDPA_BENCH_QSD_CPUS" "$QPID" >/dev/null || exit 1
-	fi
 	# HVDPA_BENCH_NULL_B_OPTS: a second hvdpad-null with these --blk
 	# options (poll-us=0, say), interleaved with the others.
 	dev_hb=""

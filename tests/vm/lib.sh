@@ -272,7 +272,10 @@ start_qsd_node() {
 		--export type=vduse-blk,id=exp0,node-name=node0,name="$1",writable=on,num-queues="$2",queue-size="$3" \
 		>"$W/qsd-$1.log" 2>&1 &
 	QPID=$!
-	await_up "$QPID" "$W/qsd-$1.log" qemu-storage-daemon "[ -e '/dev/vduse/$1' ]"
+	await_up "$QPID" "$W/qsd-$1.log" qemu-storage-daemon "[ -e '/dev/vduse/$1' ]" || return 1
+	# HVDPA_BENCH_QSD_CPUS (benchmarks): kept to these CPUs (a taskset
+	# list), as hvdpad is with cpus=: a CPU of its own for either.
+	[ -z "${HVDPA_BENCH_QSD_CPUS:-}" ] || taskset -a -p -c "$HVDPA_BENCH_QSD_CPUS" "$QPID" >/dev/null
 }
 
 # check_idle PID WHAT: an idle daemon's main thread uses no CPU (at most 2
