@@ -118,10 +118,11 @@ unserve() {
 # session hits both alike.
 if [ -n "$HVDPAD_B" ]; then
 	cp "$IMG" "$IMG.b"
-	serve hbench "$HVDPAD" path="$IMG"
+	# HVDPA_BENCH_A_OPTS and HVDPA_BENCH_B_OPTS: more --blk options for A
+	# and for B (poll-us=0, say): an A/B of options on one build, or of
+	# two builds in one setup.
+	serve hbench "$HVDPAD" path="$IMG"${HVDPA_BENCH_A_OPTS:+,$HVDPA_BENCH_A_OPTS}
 	dev_a=$dev pid_a=$DPID
-	# HVDPA_BENCH_B_OPTS: more --blk options for B (poll-us=0, say), for
-	# an A/B of options on one build.
 	serve hbenchb "$HVDPAD_B" path="$IMG.b"${HVDPA_BENCH_B_OPTS:+,$HVDPA_BENCH_B_OPTS}
 	dev_b=$dev pid_b=$DPID
 	dev_q=""
