@@ -96,15 +96,14 @@ int hv_opt_cpus(const char *key, const char *v, cpu_set_t *set, char *err, size_
 	const char *s = v;
 
 	CPU_ZERO(set);
-	do {
-		const char *end = strchr(s, ':'), *dash;
+	for (;;) {
+		const char *end = s + strcspn(s, ":");
+		const char *dash = memchr(s, '-', (size_t)(end - s));
 		unsigned long lo, hi;
 
-		if (!end)
-			end = s + strlen(s);
-		dash = memchr(s, '-', (size_t)(end - s));
+		/* "N" is the range N-N. */
 		if (cpu_number(s, dash ? dash : end, &lo) ||
-		    (dash ? cpu_number(dash + 1, end, &hi) : (hi = lo, 0)) || hi < lo) {
+		    cpu_number(dash ? dash + 1 : s, end, &hi) || hi < lo) {
 			CPU_ZERO(set);
 			return hv_opt_fail(err, errlen,
 					   "%s is CPUs (0 to %d) and ranges joined by ':', like "
@@ -113,9 +112,10 @@ int hv_opt_cpus(const char *key, const char *v, cpu_set_t *set, char *err, size_
 		}
 		for (unsigned long c = lo; c <= hi; c++)
 			CPU_SET(c, set);
-		s = *end ? end + 1 : end;
-	} while (*s || s[-1] == ':');
-	return 0;
+		if (!*end)
+			return 0;
+		s = end + 1; /* an empty item after a ':' fails above */
+	}
 }
 
 int hv_opt_cpus_usable(const cpu_set_t *set, char *err, size_t errlen)
